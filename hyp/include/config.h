@@ -32,7 +32,7 @@ inline constexpr GuestLayout kGuestLayout{
     .ram_ipa = 0x4000'0000,
     .kernel_offset = 0,
     .dtb_offset = 0x07e0'0000,
-    .dtb_max_size = 64 * KiB,
+    .dtb_max_size = 2 * MiB, // QEMU's tree is built in place (its totalsize is 1 MiB), then packed
     .initrd_offset = 0x0800'0000,
     .gicd_ipa = 0x0800'0000,
     .gicd_size = 0x1'0000,

@@ -1,9 +1,12 @@
-// Ticket spinlock and its RAII guard. The ticket primitives come from
+// Ticket spinlock and its RAII guard. Overridable arch headers (cpu.h,
+// ticket_lock.h) are included with <> so the -I order, not the including
+// file's directory, picks the implementation.
+// The ticket primitives come from
 // ticket_lock.h, which the target overrides with an LDAXR/STXR + WFE version.
 // FIFO ordering matters here: four pCPUs hammer the same device locks and a
 // test-and-set lock would let one pCPU starve another under TCG.
 #pragma once
-#include "ticket_lock.h"
+#include <ticket_lock.h>
 
 class Spinlock {
 public:

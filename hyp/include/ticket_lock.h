@@ -1,7 +1,7 @@
 // Portable ticket lock used by host unit tests. The target build picks up
 // hyp/arch/aarch64/include/ticket_lock.h instead (LDAXR/STXR + WFE).
 #pragma once
-#include "cpu.h"
+#include <cpu.h>
 #include "types.h"
 
 // owner in the low half, next ticket in the high half: the same layout as

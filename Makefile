@@ -1,0 +1,96 @@
+# AArch64 type-1 hypervisor: build, run, test.
+#
+#   make            build the hypervisor (build/hyp.elf) and the guest
+#   make run        boot the guest (MODE=multi|single MEM= KERNEL= INITRD= APPEND=)
+#   make test       host unit tests + QEMU system tests, ends with "N passed, N failed"
+#
+# Everything the build needs is installed on first use: host packages with
+# apt-get (scripts/setup-host.sh) and the arm64 kernel, BusyBox and libfdt
+# from Debian's archive (scripts/fetch-arm64.sh), unpacked under build/.
+
+BUILD   ?= build
+MODE    ?= multi
+MEM     ?= 1024
+CPU     ?= cortex-a57
+KERNEL  ?= $(BUILD)/guest/Image
+INITRD  ?= $(BUILD)/guest/initramfs.cpio.gz
+APPEND  ?= console=ttyAMA0
+
+ifneq ($(filter-out multi single,$(MODE)),)
+$(error MODE=$(MODE) is not a mode: use MODE=multi or MODE=single)
+endif
+
+CXX := clang++
+LD  := ld.lld
+HYP := $(BUILD)/hyp.elf
+
+HOST_STAMP  := $(BUILD)/.host-ready
+ARM64_STAMP := $(BUILD)/.arm64-fetched
+LIBFDT      := $(BUILD)/libfdt/lib/libfdt.a
+
+# Freestanding C++20 for EL2. General registers only: the hypervisor never
+# touches FP/SIMD, so it need not save the guest's. Frame pointers stay for
+# the panic backtrace.
+TARGET_CXXFLAGS := --target=aarch64-none-elf -march=armv8-a -std=c++20 -O2 -g \
+	-ffreestanding -fno-exceptions -fno-rtti -fno-use-cxa-atexit -fno-threadsafe-statics \
+	-mgeneral-regs-only -mstrict-align -fno-pic -fno-stack-protector \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-unwind-tables -fno-asynchronous-unwind-tables \
+	-Wall -Wextra -Werror -Wshadow -Wundef -Wcast-qual -Wnon-virtual-dtor -Wimplicit-fallthrough \
+	-Ihyp/arch/aarch64/include -Ihyp/include -Ihyp -Ihyp/lib/include -isystem $(BUILD)/libfdt/include \
+	-MMD -MP
+
+HYP_SRC := $(wildcard hyp/core/*.cpp hyp/vgic/*.cpp hyp/psci/*.cpp hyp/devices/*.cpp hyp/fdt/*.cpp \
+	hyp/lib/*.cpp hyp/arch/aarch64/*.cpp hyp/arch/aarch64/*.S)
+HYP_OBJ := $(patsubst %,$(BUILD)/obj/%.o,$(HYP_SRC))
+
+GUEST_INITRD := $(BUILD)/guest/initramfs.cpio.gz
+
+.PHONY: all guest run test unit system clean setup
+all: $(HYP) guest
+
+setup: $(HOST_STAMP) $(ARM64_STAMP)
+
+$(HOST_STAMP): scripts/setup-host.sh
+	@mkdir -p $(BUILD)
+	@bash scripts/setup-host.sh
+	@touch $@
+
+$(ARM64_STAMP): scripts/fetch-arm64.sh | $(HOST_STAMP)
+	@bash scripts/fetch-arm64.sh $(BUILD)
+
+$(LIBFDT): $(ARM64_STAMP)
+
+$(BUILD)/obj/%.cpp.o: %.cpp | $(ARM64_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $<"
+	@$(CXX) $(TARGET_CXXFLAGS) $(if $(findstring hyp/lib/,$<),-fno-builtin) -c $< -o $@
+
+$(BUILD)/obj/%.S.o: %.S | $(ARM64_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	@$(CXX) $(TARGET_CXXFLAGS) -c $< -o $@
+
+$(HYP): $(HYP_OBJ) $(LIBFDT) hyp/arch/aarch64/link.ld
+	@echo "  LD      $@"
+	@$(LD) -nostdlib -static -T hyp/arch/aarch64/link.ld $(HYP_OBJ) $(LIBFDT) -o $@
+
+guest: $(GUEST_INITRD)
+
+$(GUEST_INITRD): guest/build-initramfs.sh guest/init $(ARM64_STAMP)
+	@bash guest/build-initramfs.sh $(BUILD) $@
+
+run: all
+	@HYP=$(HYP) KERNEL=$(KERNEL) INITRD=$(INITRD) MODE=$(MODE) MEM=$(MEM) CPU=$(CPU) APPEND="$(APPEND)" \
+		scripts/run-qemu.sh
+
+unit: $(HOST_STAMP)
+	@cmake -S tests/unit -B $(BUILD)/unit -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@$(MAKE) --no-print-directory -s -C $(BUILD)/unit -j2
+
+test: all unit
+	@python3 tests/run_all.py --build $(BUILD)
+
+clean:
+	rm -rf $(BUILD)/obj $(HYP) $(BUILD)/unit
+
+-include $(HYP_OBJ:.o=.d)

@@ -1,0 +1,46 @@
+// Bit layouts of the EL2 control registers the hypervisor programs (Arm ARM
+// chapter D17), named once so the code reads like the spec.
+#pragma once
+#include "types.h"
+
+namespace hcr {
+constexpr u64 VM = bit(0);    // stage-2 translation
+constexpr u64 SWIO = bit(1);  // set/way invalidate -> clean+invalidate
+constexpr u64 FMO = bit(3);   // physical FIQ to EL2, virtual FIQ to EL1
+constexpr u64 IMO = bit(4);   // physical IRQ to EL2, virtual IRQ to EL1; also traps ICC_SGI*R
+constexpr u64 AMO = bit(5);   // SError to EL2
+constexpr u64 FB = bit(9);    // broadcast TLB/cache maintenance within the inner shareable domain
+constexpr u64 BSU_IS = u64{1} << 10;
+constexpr u64 TWI = bit(13);  // trap WFI
+constexpr u64 TWE = bit(14);  // trap WFE
+constexpr u64 TSC = bit(19);  // trap SMC (else a guest SMC reaches QEMU's firmware directly)
+constexpr u64 RW = bit(31);   // EL1 is AArch64
+constexpr u64 APK = bit(40);  // no trap on pointer-auth key registers
+constexpr u64 API = bit(41);  // no trap on pointer-auth instructions
+} // namespace hcr
+
+namespace esr {
+constexpr u64 ec(u64 esr) { return esr >> 26; }
+constexpr u64 iss(u64 esr) { return esr & mask(25); }
+constexpr u64 IL = bit(25);
+enum class Ec : u8 {
+    Unknown = 0x00,
+    Wfx = 0x01,
+    Hvc64 = 0x16,
+    Smc64 = 0x17,
+    Sysreg = 0x18,
+    IabtLow = 0x20,
+    IabtCur = 0x21,
+    DabtLow = 0x24,
+    DabtCur = 0x25,
+};
+constexpr u64 kFscSyncExternal = 0x10;
+} // namespace esr
+
+namespace spsr {
+constexpr u64 kModeMask = 0xf;
+constexpr u64 EL0t = 0x0;
+constexpr u64 EL1t = 0x4;
+constexpr u64 EL1h = 0x5;
+constexpr u64 kDaifMasked = 0xfu << 6;
+} // namespace spsr

@@ -1,0 +1,23 @@
+// Per-physical-CPU data, reached through TPIDR_EL2.
+#pragma once
+#include "config.h"
+#include "sysreg.h"
+#include "types.h"
+
+struct Vcpu;
+
+struct Pcpu {
+    u32 id;
+    u64 mpidr;
+    u64 stack_top;
+    Vcpu* vcpu;          // vCPU whose frame SP_EL2 points at while in the guest
+    bool online;         // finished its own GIC and MMU set-up
+    bool ran_guest;      // ever entered a guest (statistics: which pCPUs ran guest code)
+    u64 irqs;            // physical interrupts taken
+    u64 kicks_received;  // physical kick SGIs taken
+};
+
+extern Pcpu g_pcpus[kMaxPcpus];
+
+inline Pcpu& this_pcpu() { return *reinterpret_cast<Pcpu*>(read_tpidr_el2()); }
+inline u32 this_pcpu_id() { return this_pcpu().id; }

@@ -1,0 +1,262 @@
+// The per-pCPU run loop: enter the guest, take an exit, handle it, re-enter.
+// A vCPU that waits (WFI, CPU_SUSPEND, powered off) waits on its own pCPU in
+// WFI, which costs the host nothing under TCG, and is woken by a physical
+// interrupt: its virtual timer, the UART, or a kick SGI from another pCPU
+// that made an interrupt pending for it.
+#include "console.h"
+#include <cpu.h>
+#include "firmware.h"
+#include "core/format.h"
+#include "frame.h"
+#include "gic.h"
+#include "hw_regs.h"
+#include "log.h"
+#include "mmu.h"
+#include "pcpu.h"
+#include "sysreg.h"
+#include "trap.h"
+#include "uart.h"
+#include "vm.h"
+
+extern "C" [[noreturn]] void guest_enter(GuestRegs* regs);
+
+namespace {
+
+// Placement of vCPUs on pCPUs, per mode. Multi: vCPU n on pCPU n. Single:
+// everything on pCPU 0.
+constexpr u32 kPlacement[2][kMaxVcpus] = {
+    {0, 1, 2, 3},
+    {0, 0, 0, 0},
+};
+
+// SCTLR_EL1 at reset: MMU and caches off, RES1 bits set.
+constexpr u64 kSctlrEl1Reset = 0x30d0'0800;
+
+class UartSink final : public CharSink {
+public:
+    void put(char c) override { console_guest_putc(c); }
+};
+
+class UartIrq final : public IrqLine {
+public:
+    void set_level(bool level) override { g_vm.vgic.set_spi_level(kGuestLayout.uart_spi, level); }
+};
+
+class Hooks final : public vgic::Notifier, public psci::Host {
+public:
+    void kick(u32 vcpu) override { vcpu_kick(vcpu); }
+    bool valid_entry(u64 ipa) override { return g_vm.ipa_in_ram(ipa) && (ipa & 3) == 0; }
+    void wake(u32 vcpu) override { vcpu_kick(vcpu); }
+};
+
+constinit UartSink g_uart_sink;
+constinit UartIrq g_uart_irq;
+
+void lrs_save(Vcpu& v)
+{
+    for (unsigned i = 0; i < v.lrs.num; i++)
+        v.lrs.lr[i] = read_ich_lr(i);
+    v.lrs.hcr = read_ich_hcr_el2();
+}
+
+void lrs_load(const Vcpu& v)
+{
+    for (unsigned i = 0; i < v.lrs.num; i++)
+        write_ich_lr(i, v.lrs.lr[i]);
+    write_ich_hcr_el2(v.lrs.hcr);
+}
+
+GuestRegs* prepare_entry(Vcpu& v)
+{
+    g_vm.vgic.flush(v.id, v.lrs);
+    lrs_load(v);
+    return &v.regs;
+}
+
+// EL2 state for running this VM's vCPUs on this pCPU.
+void enter_vm_context(Pcpu& p)
+{
+    u64 hcr = hcr::VM | hcr::SWIO | hcr::FMO | hcr::IMO | hcr::AMO | hcr::FB | hcr::BSU_IS | hcr::TWI |
+              hcr::TSC | hcr::RW;
+    // Pointer authentication (e.g. -cpu max): let the guest use its keys.
+    if (bits(read_id_aa64isar1_el1(), 11, 4) != 0)
+        hcr |= hcr::API | hcr::APK;
+    write_hcr_el2(hcr);
+    stage2_enable(1);
+    // EL1 may read the physical counter; the EL1 physical timer traps
+    // (the guest is given the virtual timer only).
+    write_cnthctl_el2(bit(0));
+    write_cntvoff_el2(g_vm.cntvoff);
+    write_cptr_el2(0x33ff); // RES1 bits; no FP/SIMD trap
+    write_vpidr_el2(read_midr_el1());
+    write_ich_vmcr_el2(0);
+    write_ich_hcr_el2(1);
+    for (unsigned i = 0; i < gic::num_list_regs(); i++)
+        write_ich_lr(i, 0);
+    isb();
+    p.ran_guest = true;
+}
+
+void vcpu_reset(Vcpu& v, u64 entry, u64 x0)
+{
+    for (u64& r : v.regs.x)
+        r = 0;
+    v.regs.x[0] = x0;
+    v.regs.elr = entry;
+    v.regs.spsr = spsr::EL1h | spsr::kDaifMasked;
+    v.regs.hyp_sp = this_pcpu().stack_top;
+    write_sctlr_el1(kSctlrEl1Reset);
+    write_cntv_ctl_el0(0);
+    write_vmpidr_el2(v.mpidr | bit(31));
+    const u32 hw = g_vm.vgic.reset_vcpu(v.id, v.lrs);
+    // A hardware-backed interrupt (the virtual timer) left active by the
+    // previous life of this vCPU would never fire again.
+    for (u32 i = 0; i < 32; i++)
+        if (hw & (1u << i))
+            gic::clear_active_private(i);
+    gic::clear_active_private(kGuestLayout.vtimer_ppi);
+}
+
+void wait_for_cpu_on(Vcpu& v)
+{
+    for (;;) {
+        u64 entry = 0, ctx = 0;
+        if (g_vm.psci.take_pending_on(v.id, entry, ctx)) {
+            vcpu_reset(v, entry, ctx);
+            return;
+        }
+        cpu_wait_interrupt();
+        handle_physical_irqs();
+    }
+}
+
+[[noreturn]] void park_forever()
+{
+    for (;;) {
+        cpu_wait_interrupt();
+        handle_physical_irqs();
+    }
+}
+
+} // namespace
+
+constinit Vm g_vm;
+constinit Pl011 g_uart{g_uart_sink, g_uart_irq};
+constinit Hooks g_hooks;
+
+vgic::Notifier* vm_notifier() { return &g_hooks; }
+psci::Host* vm_psci_host() { return &g_hooks; }
+
+u32 vcpu_home_pcpu(u32 vcpu) { return kPlacement[static_cast<u32>(g_vm.opts.mode)][vcpu]; }
+
+void vcpu_kick(u32 vcpu)
+{
+    const u32 target = vcpu_home_pcpu(vcpu);
+    Pcpu& p = this_pcpu();
+    if (target == p.id)
+        return; // handled before this pCPU next enters a guest
+    if (p.vcpu)
+        p.vcpu->stats.kicks_sent++;
+    gic::send_sgi(gic::kKickSgi, g_vm.pcpu_mpidr[target]);
+}
+
+void handle_physical_irqs()
+{
+    Pcpu& p = this_pcpu();
+    for (;;) {
+        const u32 id = gic::ack();
+        if (id >= gic::kSpurious)
+            return;
+        gic::eoi(id);
+        p.irqs++;
+        if (id == gic::kKickSgi) {
+            p.kicks_received++;
+            gic::deactivate(id);
+        } else if (id == kGuestLayout.vtimer_ppi && p.vcpu) {
+            // Left active: the guest's EOI deactivates it through the
+            // hardware list register, so it cannot fire again before that.
+            g_vm.vgic.set_private_pending(p.vcpu->id, id, true);
+        } else if (id == g_vm.host_uart_intid) {
+            for (int c; (c = uart_getc()) >= 0;)
+                g_uart.receive(static_cast<char>(c));
+            gic::deactivate(id);
+        } else {
+            gic::deactivate(id);
+            if (id != kGuestLayout.maintenance_ppi && id != kGuestLayout.vtimer_ppi)
+                hyp_log("unexpected physical interrupt %u", id);
+        }
+    }
+}
+
+void vcpu_block_until_interrupt(Vcpu& v)
+{
+    if (g_vm.vgic.has_pending(v.id, v.lrs))
+        return;
+    v.stats.wfi_blocked++;
+    do {
+        cpu_wait_interrupt();
+        handle_physical_irqs();
+    } while (!g_vm.vgic.has_pending(v.id, v.lrs));
+}
+
+void vcpu_power_down(Vcpu& v)
+{
+    // Its interrupts stay pending in the vGIC, as on hardware; the list
+    // registers are dropped with the rest of its state when it restarts.
+    wait_for_cpu_on(v);
+}
+
+[[noreturn]] void system_off(bool reset)
+{
+    hyp_log("guest requested %s", reset ? "SYSTEM_RESET: restarting the machine" : "SYSTEM_OFF");
+    print_exit_stats();
+    if (reset)
+        firmware::system_reset();
+    firmware::system_off();
+}
+
+extern "C" GuestRegs* handle_guest_exit(u64 kind, GuestRegs* regs)
+{
+    Pcpu& p = this_pcpu();
+    Vcpu& v = *p.vcpu;
+    HYP_ASSERT(regs == &v.regs);
+    v.stats.exits++;
+    lrs_save(v);
+    g_vm.vgic.fold(v.id, v.lrs);
+    switch (kind) {
+    case EXIT_SYNC: handle_sync_exit(v, read_esr_el2()); break;
+    case EXIT_IRQ:
+        v.stats.irq++;
+        handle_physical_irqs();
+        break;
+    default:
+        // An SError or FIQ caused by the guest is reported and the guest
+        // goes on; the hypervisor does not stop for it.
+        hyp_log("vCPU%u: %s from guest at PC 0x%llx, ESR 0x%llx", v.id, kind == EXIT_FIQ ? "FIQ" : "SError",
+                static_cast<unsigned long long>(v.regs.elr), static_cast<unsigned long long>(read_esr_el2()));
+        break;
+    }
+    return prepare_entry(v);
+}
+
+void run_vcpus(u32 pcpu)
+{
+    Pcpu& p = this_pcpu();
+    Vcpu* mine = nullptr;
+    for (u32 i = 0; i < g_vm.nvcpus; i++)
+        if (vcpu_home_pcpu(i) == pcpu) {
+            mine = &g_vm.vcpus[i];
+            break;
+        }
+    if (!mine)
+        park_forever();
+    enter_vm_context(p);
+    Vcpu& v = *mine;
+    v.lrs.num = gic::num_list_regs();
+    p.vcpu = &v;
+    if (g_vm.psci.state(v.id) == psci::PowerState::On)
+        vcpu_reset(v, g_vm.ram_ipa + kGuestLayout.kernel_offset, g_vm.ram_ipa + kGuestLayout.dtb_offset);
+    else
+        wait_for_cpu_on(v);
+    guest_enter(prepare_entry(v));
+}

@@ -1,0 +1,175 @@
+// See options.h. Parsing works on (pointer, length) tokens in place: bootargs
+// points into the DTB and must not be modified.
+#include "core/options.h"
+
+#include "core/format.h"
+
+namespace {
+
+constexpr bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+struct Token {
+    const char* s;
+    usize n;
+
+    bool equals(const char* lit) const
+    {
+        usize i = 0;
+        for (; i < n; i++) {
+            if (lit[i] != s[i])
+                return false;
+        }
+        return lit[i] == '\0';
+    }
+};
+
+// Decimal or 0x-prefixed hex, the whole token, no overflow.
+bool parse_u64(Token t, u64& out)
+{
+    unsigned base = 10;
+    if (t.n > 2 && t.s[0] == '0' && (t.s[1] == 'x' || t.s[1] == 'X')) {
+        base = 16;
+        t.s += 2;
+        t.n -= 2;
+    }
+    if (t.n == 0)
+        return false;
+    u64 v = 0;
+    for (usize i = 0; i < t.n; i++) {
+        const char c = t.s[i];
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = static_cast<unsigned>(c - '0');
+        else if (base == 16 && c >= 'a' && c <= 'f')
+            d = static_cast<unsigned>(c - 'a' + 10);
+        else if (base == 16 && c >= 'A' && c <= 'F')
+            d = static_cast<unsigned>(c - 'A' + 10);
+        else
+            return false;
+        if (v > (~u64{0} - d) / base)
+            return false;
+        v = v * base + d;
+    }
+    out = v;
+    return true;
+}
+
+class Parser {
+public:
+    Parser(Options& out, char* err, usize err_len) : out_(out), err_(err), err_len_(err_len) {}
+
+    // One "key=value" token.
+    bool option(Token tok)
+    {
+        usize eq = 0;
+        while (eq < tok.n && tok.s[eq] != '=')
+            eq++;
+        const Token key{tok.s, eq};
+        const Token val{tok.s + eq + (eq < tok.n), eq < tok.n ? tok.n - eq - 1 : 0};
+        const bool has_value = eq < tok.n;
+
+        if (key.equals("mode")) {
+            if (has_value && val.equals("multi"))
+                out_.mode = Mode::Multi;
+            else if (has_value && val.equals("single"))
+                out_.mode = Mode::Single;
+            else
+                return fail(tok, "expected mode=multi or mode=single");
+            return true;
+        }
+        if (key.equals("initrd_size")) {
+            if (!has_value || !parse_u64(val, out_.initrd_size))
+                return fail(tok, "expected initrd_size=<bytes> (decimal or 0x hex)");
+            return true;
+        }
+        if (key.equals("timeslice_ms")) {
+            u64 v = 0;
+            if (!has_value || !parse_u64(val, v) || v < 1 || v > 1000)
+                return fail(tok, "expected timeslice_ms=1..1000");
+            out_.timeslice_ms = static_cast<u32>(v);
+            return true;
+        }
+        if (key.equals("gdb")) {
+            if (has_value && val.equals("0"))
+                out_.gdb = false;
+            else if (has_value && val.equals("1"))
+                out_.gdb = true;
+            else
+                return fail(tok, "expected gdb=0 or gdb=1");
+            return true;
+        }
+        return fail(tok, "unknown option; expected mode=, initrd_size=, timeslice_ms=, gdb= or --");
+    }
+
+    // The guest's part, with surrounding blanks trimmed.
+    bool guest_cmdline(const char* s)
+    {
+        while (is_blank(*s))
+            s++;
+        usize n = 0;
+        while (s[n])
+            n++;
+        while (n && is_blank(s[n - 1]))
+            n--;
+        if (n >= Options::kGuestCmdlineMax) {
+            if (err_len_)
+                fmt_snprintf(err_, err_len_, "guest command line too long: %zu bytes, max %zu", n,
+                             Options::kGuestCmdlineMax - 1);
+            return false;
+        }
+        for (usize i = 0; i < n; i++)
+            out_.guest_cmdline[i] = s[i];
+        out_.guest_cmdline[n] = '\0';
+        return true;
+    }
+
+private:
+    bool fail(Token tok, const char* expected)
+    {
+        if (err_len_)
+            fmt_snprintf(err_, err_len_, "bad option '%.*s': %s", static_cast<int>(tok.n), tok.s,
+                         expected);
+        return false;
+    }
+
+    Options& out_;
+    char* err_;
+    usize err_len_;
+};
+
+} // namespace
+
+const char* mode_name(Mode m)
+{
+    switch (m) {
+    case Mode::Multi: return "multi";
+    case Mode::Single: return "single";
+    }
+    return "?";
+}
+
+bool parse_options(const char* bootargs, Options& out, char* err, usize err_len)
+{
+    out = Options{};
+    if (err_len)
+        err[0] = '\0';
+    if (!bootargs)
+        return true;
+
+    Parser parser(out, err, err_len);
+    const char* p = bootargs;
+    for (;;) {
+        while (is_blank(*p))
+            p++;
+        if (!*p)
+            return true;
+        const char* start = p;
+        while (*p && !is_blank(*p))
+            p++;
+        const Token t{start, static_cast<usize>(p - start)};
+        if (t.equals("--"))
+            return parser.guest_cmdline(p);
+        if (!parser.option(t))
+            return false;
+    }
+}

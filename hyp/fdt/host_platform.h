@@ -1,0 +1,21 @@
+// What the hypervisor needs to know about the board, read from the DTB QEMU
+// hands over at boot. Strings point into that DTB, which must stay intact.
+#pragma once
+#include "config.h"
+#include "types.h"
+
+struct HostPlatform {
+    u64 ram_base, ram_size;           // first memory node, first reg entry
+    u32 ncpus;                        // cpu nodes under /cpus (<= kMaxPcpus)
+    u64 cpu_mpidr[kMaxPcpus];         // their reg values, in DTB order
+    u64 gicd_base, gicd_size;         // "arm,gic-v3" reg[0]
+    u64 gicr_base, gicr_size;         // "arm,gic-v3" reg[1] (first region)
+    u64 uart_base, uart_size;         // first enabled "arm,pl011"
+    u32 uart_intid;                   // GIC INTID: SPI n -> 32+n, PPI n -> 16+n
+    const char* psci_method;          // "smc" or "hvc"
+    const char* bootargs;             // /chosen/bootargs, "" if absent
+};
+
+// Fills `out` from `fdt`. On failure returns false and sets *err to a static
+// message naming what is missing or malformed.
+bool parse_host_platform(const void* fdt, HostPlatform& out, const char** err);

@@ -1,0 +1,167 @@
+// Lock order: s_.dist_lock before any s_.vcpu[n].lock; at most one vCPU
+// lock at a time. Kicks are issued after every lock is released.
+#include "vgic/vgic.h"
+
+#include "vgic/routing.h"
+
+namespace vgic {
+
+void Vgic::init(u32 nvcpus, u32 nr_spis, const u64* vcpu_mpidr, Notifier* notifier)
+{
+    LockGuard g(s_.dist_lock);
+    s_.nvcpus = nvcpus < kMaxVcpus ? nvcpus : kMaxVcpus;
+    s_.nr_spis = nr_spis < kMaxSpis ? nr_spis : kMaxSpis;
+    for (u32 v = 0; v < kMaxVcpus; v++)
+        s_.mpidr[v] = v < s_.nvcpus ? vcpu_mpidr[v] : 0;
+    s_.notifier = notifier;
+    __atomic_store_n(&s_.ctlr, 0u, __ATOMIC_RELAXED);
+    s_.reset_spis();
+    for (u32 v = 0; v < kMaxVcpus; v++) {
+        LockGuard vg(s_.vcpu[v].lock);
+        s_.reset_private(v);
+    }
+}
+
+void Vgic::reset()
+{
+    LockGuard g(s_.dist_lock);
+    __atomic_store_n(&s_.ctlr, 0u, __ATOMIC_RELAXED);
+    s_.reset_spis();
+    for (u32 v = 0; v < kMaxVcpus; v++) {
+        LockGuard vg(s_.vcpu[v].lock);
+        s_.reset_private(v);
+    }
+}
+
+void Vgic::set_spi_level(u32 intid, bool level)
+{
+    if (!s_.is_spi(intid))
+        return;
+    u32 kicks;
+    {
+        LockGuard g(s_.dist_lock);
+        IrqState& i = s_.spi[intid - kNumPrivate];
+        if (i.edge && level && !i.line)
+            i.latch = true;
+        i.line = level;
+        // A falling line needs no kick: the owner withdraws it at its next flush.
+        kicks = level ? s_.spi_kick(i, s_.ctlr_now()) : 0;
+    }
+    s_.kick(kicks);
+}
+
+void Vgic::pulse_spi(u32 intid)
+{
+    if (!s_.is_spi(intid))
+        return;
+    u32 kicks;
+    {
+        LockGuard g(s_.dist_lock);
+        IrqState& i = s_.spi[intid - kNumPrivate];
+        i.latch = true;
+        kicks = s_.spi_kick(i, s_.ctlr_now());
+    }
+    s_.kick(kicks);
+}
+
+void Vgic::set_private_pending(u32 vcpu, u32 intid, bool hw)
+{
+    if (vcpu >= s_.nvcpus || intid >= kNumPrivate)
+        return;
+    bool kick;
+    {
+        VcpuState& vs = s_.vcpu[vcpu];
+        LockGuard g(vs.lock);
+        IrqState& i = vs.priv[intid];
+        i.hw = hw;
+        i.latch = true;
+        kick = s_.wants_service(i, s_.ctlr_now());
+    }
+    if (kick)
+        s_.kick(static_cast<u32>(bit(vcpu)));
+}
+
+u32 Vgic::send_sgi(u32 sender, u64 icc_sgi1r)
+{
+    if (sender >= s_.nvcpus)
+        return 0;
+    const u32 intid = decode_sgi1r(icc_sgi1r).intid;
+    const u32 targets = sgi1r_targets(icc_sgi1r, sender, s_.mpidr, s_.nvcpus);
+    u32 kicks = 0;
+    u64 sent = 0;
+    for (u32 t = 0; t < s_.nvcpus; t++) {
+        if (!(targets & bit(t)))
+            continue;
+        VcpuState& vs = s_.vcpu[t];
+        {
+            LockGuard g(vs.lock);
+            IrqState& i = vs.priv[intid];
+            i.latch = true;
+            if (s_.wants_service(i, s_.ctlr_now()))
+                kicks |= static_cast<u32>(bit(t));
+        }
+        __atomic_fetch_add(&vs.sgi_received, 1, __ATOMIC_RELAXED);
+        sent++;
+    }
+    __atomic_fetch_add(&s_.vcpu[sender].sgi_sent, sent, __ATOMIC_RELAXED);
+    s_.kick(kicks);
+    return targets;
+}
+
+void Vgic::fold(u32 vcpu, const LrFile& lrf)
+{
+    if (vcpu >= s_.nvcpus)
+        return;
+    LockGuard g(s_.dist_lock);
+    LockGuard vg(s_.vcpu[vcpu].lock);
+    lr_fold(s_, vcpu, lrf);
+}
+
+void Vgic::flush(u32 vcpu, LrFile& lrf)
+{
+    if (vcpu >= s_.nvcpus)
+        return;
+    u32 kicks;
+    {
+        LockGuard g(s_.dist_lock);
+        LockGuard vg(s_.vcpu[vcpu].lock);
+        kicks = lr_flush(s_, vcpu, lrf);
+    }
+    s_.kick(kicks);
+}
+
+bool Vgic::has_pending(u32 vcpu, const LrFile& lrf) const
+{
+    if (vcpu >= s_.nvcpus)
+        return false;
+    LockGuard g(s_.dist_lock);
+    LockGuard vg(s_.vcpu[vcpu].lock);
+    return lr_has_pending(s_, vcpu, lrf);
+}
+
+u32 Vgic::reset_vcpu(u32 vcpu, LrFile& lrf)
+{
+    if (vcpu >= s_.nvcpus)
+        return 0;
+    u32 kicks = 0;
+    u32 hw;
+    {
+        LockGuard g(s_.dist_lock);
+        LockGuard vg(s_.vcpu[vcpu].lock);
+        hw = lr_reset(s_, vcpu, lrf, kicks);
+    }
+    s_.kick(kicks);
+    return hw;
+}
+
+u64 Vgic::sgi_sent(u32 vcpu) const
+{
+    return vcpu < kMaxVcpus ? __atomic_load_n(&s_.vcpu[vcpu].sgi_sent, __ATOMIC_RELAXED) : 0;
+}
+
+u64 Vgic::sgi_received(u32 vcpu) const
+{
+    return vcpu < kMaxVcpus ? __atomic_load_n(&s_.vcpu[vcpu].sgi_received, __ATOMIC_RELAXED) : 0;
+}
+
+} // namespace vgic

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Runs every test of the project and prints one closing line
+`N passed, N failed`: the host unit tests (GoogleTest under CTest), then the
+QEMU system tests in each scheduling mode."""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_unit(build):
+    print("== host unit tests (ctest)", flush=True)
+    p = subprocess.run(["ctest", "--output-on-failure", "-j2"], cwd=os.path.join(build, "unit"),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    sys.stdout.write(p.stdout[-4000:] if p.returncode == 0 else p.stdout)
+    m = re.search(r"(\d+)% tests passed, (\d+) tests failed out of (\d+)", p.stdout)
+    if not m:
+        return 0, 1
+    failed, total = int(m.group(2)), int(m.group(3))
+    return total - failed, failed
+
+
+def run_system(cmd):
+    print("== " + " ".join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in cmd), flush=True)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    passed = failed = 0
+    for line in p.stdout:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        if line.startswith("ok - "):
+            passed += 1
+        elif line.startswith("not ok - "):
+            failed += 1
+    rc = p.wait()
+    if rc != 0 and failed == 0:
+        failed = 1
+    return passed, failed
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    args = ap.parse_args()
+    build = os.path.abspath(args.build)
+    start = time.monotonic()
+    passed, failed = run_unit(build)
+    busy = os.environ.get("BUSY_SECONDS", "60")
+    for mode in ["multi"]:
+        p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", "test_boot.py"),
+                           "--mode", mode, "--build", build, "--busy-seconds", busy])
+        passed += p
+        failed += f
+    print("== all tests took %.0f s" % (time.monotonic() - start))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
