@@ -1,11 +1,15 @@
-// Where an emulated serial device sends the guest's output: the physical
-// console. Implementations take their own lock, so they must never call back
-// into a device.
+// The physical console behind an emulated serial device: where the guest's
+// output goes, and the flow control for its input. Implementations take their
+// own lock, so they must never call back into a device.
 #pragma once
 
 class CharSink {
 public:
     virtual void put(char c) = 0;
+    // The device's receive FIFO has room again. A backend that stopped
+    // reading its input because the FIFO was full resumes here, so typed
+    // characters wait in the physical UART instead of being dropped.
+    virtual void rx_space() {}
 
 protected:
     ~CharSink() = default;

@@ -60,6 +60,7 @@ u32 Pl011::read_reg(Reg r)
         const u8 c = rx_[rx_head_];
         rx_head_ = (rx_head_ + 1) % kRxFifoDepth;
         rx_count_--;
+        tx_.rx_space();
         return c;
     }
     case Reg::Fr:
@@ -174,6 +175,12 @@ void Pl011::receive(char c)
     rx_count_++;
     __atomic_store_n(&rx_bytes_, rx_bytes_ + 1, __ATOMIC_RELAXED);
     update_irq();
+}
+
+u32 Pl011::rx_room() const
+{
+    LockGuard g(lock_);
+    return kRxFifoDepth - rx_count_;
 }
 
 void Pl011::reset()

@@ -25,6 +25,9 @@ public:
 
     // A byte from the physical UART; dropped (and counted) if the FIFO is full.
     void receive(char c);
+    // Free places in the receive FIFO: callers that can hold input back
+    // (the physical UART can) take no more than this.
+    u32 rx_room() const;
     // Registers and FIFO to their reset state; statistics are kept.
     void reset();
     Stats stats() const;
@@ -36,7 +39,7 @@ private:
     u32 flags() const;
     void update_irq();
 
-    Spinlock lock_;
+    mutable Spinlock lock_;
     CharSink& tx_;
     IrqLine& irq_;
 

@@ -121,10 +121,12 @@ int eviction_victim(VgicState& s, u32 v, unsigned n, u8 prio)
 
 } // namespace
 
-void lr_fold(VgicState& s, u32 v, const LrFile& lrf)
+u32 lr_fold(VgicState& s, u32 v, const LrFile& lrf)
 {
     VcpuState& vs = s.vcpu[v];
     const unsigned n = lr_count(lrf);
+    const u32 ctl = s.ctlr_now();
+    u32 kicks = 0;
     for (unsigned k = 0; k < n; k++) {
         LrSlot& slot = vs.slots[k];
         if (slot.intid == kNoIntid)
@@ -143,9 +145,17 @@ void lr_fold(VgicState& s, u32 v, const LrFile& lrf)
             i.active = false;
         }
         slot.written = now;
-        if (!i.lr_pending && !i.active)
+        if (!i.lr_pending && !i.active) {
+            const u32 intid = slot.intid;
             release(vs, k, i);
+            // An edge that arrived while it was active here was kicked to
+            // us (where it was resident); if it now routes elsewhere, pass
+            // it on. Our own flush picks it up otherwise.
+            if (intid >= kNumPrivate)
+                kicks |= s.spi_kick(i, ctl) & ~static_cast<u32>(bit(v));
+        }
     }
+    return kicks;
 }
 
 u32 lr_flush(VgicState& s, u32 v, LrFile& lrf)

@@ -18,7 +18,9 @@ struct LrFile {
 
 // Apply what the guest did to the LRs since the last flush (acknowledge,
 // deactivate) to the model, and release LRs whose interrupt is finished.
-void lr_fold(VgicState& s, u32 v, const LrFile& lrf);
+// Returns vCPUs to kick: a released SPI may have a new edge waiting for
+// the vCPU it was re-routed to.
+u32 lr_fold(VgicState& s, u32 v, const LrFile& lrf);
 
 // Rewrite every LR from the model: merge new events into resident
 // interrupts, withdraw ones no longer deliverable here, place the best

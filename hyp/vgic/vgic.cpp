@@ -41,11 +41,13 @@ void Vgic::set_spi_level(u32 intid, bool level)
     {
         LockGuard g(s_.dist_lock);
         IrqState& i = s_.spi[intid - kNumPrivate];
-        if (i.edge && level && !i.line)
+        const bool rising = level && !i.line;
+        if (i.edge && rising)
             i.latch = true;
         i.line = level;
-        // A falling line needs no kick: the owner withdraws it at its next flush.
-        kicks = level ? s_.spi_kick(i, s_.ctlr_now()) : 0;
+        // Only a rising line is news: models re-assert unchanged levels
+        // often, and a falling one is withdrawn at the owner's next flush.
+        kicks = rising ? s_.spi_kick(i, s_.ctlr_now()) : 0;
     }
     s_.kick(kicks);
 }
@@ -112,9 +114,13 @@ void Vgic::fold(u32 vcpu, const LrFile& lrf)
 {
     if (vcpu >= s_.nvcpus)
         return;
-    LockGuard g(s_.dist_lock);
-    LockGuard vg(s_.vcpu[vcpu].lock);
-    lr_fold(s_, vcpu, lrf);
+    u32 kicks;
+    {
+        LockGuard g(s_.dist_lock);
+        LockGuard vg(s_.vcpu[vcpu].lock);
+        kicks = lr_fold(s_, vcpu, lrf);
+    }
+    s_.kick(kicks);
 }
 
 void Vgic::flush(u32 vcpu, LrFile& lrf)

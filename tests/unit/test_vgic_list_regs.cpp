@@ -273,6 +273,9 @@ TEST_F(LrTest, LevelSpiRependsWhileLineHighAndNotAfterItDrops)
     EXPECT_EQ(state(lr), kStatePending);
     EXPECT_TRUE(lr & kLrEoi); // deactivation exits so the line is re-sampled
     EXPECT_FALSE(lr & kLrHw);
+    kicks.mask = 0;
+    vg->set_spi_level(50, true); // unchanged level: no new kick
+    EXPECT_EQ(kicks.mask, 0u);
 
     EXPECT_EQ(run(0), (std::vector<u32>{50})); // handler did not clear the device
     EXPECT_EQ(lrs(0), (std::map<u32, u8>{{50, 1}}));
@@ -407,6 +410,26 @@ TEST_F(LrTest, AnSpiIsNeverResidentOnTwoVcpus)
     EXPECT_TRUE(lrs(2).empty());
     vg->flush(1, lrf[1]);
     EXPECT_EQ(lrs(1), (std::map<u32, u8>{{80, 3}}));
+}
+
+TEST_F(LrTest, EdgeMetActiveOnOldVcpuIsPassedOnWhenItCompletes)
+{
+    vg->pulse_spi(81);
+    vg->flush(0, lrf[0]);
+    ack(0, 81);
+    // While the guest on vCPU 0 still handles it: re-route, new edge. The
+    // kick goes to vCPU 0, where the SPI is resident.
+    gicd(off(Gicd::Irouter) + 8 * 81, 0x3, 8);
+    kicks.mask = 0;
+    vg->pulse_spi(81);
+    EXPECT_EQ(kicks.mask, 1u);
+    // vCPU 0 finishes the old activation and must pass the new edge on.
+    kicks.mask = 0;
+    deactivate(0, 81);
+    vg->fold(0, lrf[0]);
+    EXPECT_EQ(kicks.mask, 1u << 3);
+    vg->flush(3, lrf[3]);
+    EXPECT_EQ(lrs(3), (std::map<u32, u8>{{81, 1}}));
 }
 
 TEST_F(LrTest, ResetVcpuReturnsResidentSpiToItsTarget)

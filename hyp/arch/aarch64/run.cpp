@@ -17,6 +17,7 @@
 #include "trap.h"
 #include "uart.h"
 #include "vm.h"
+#include "vgic/regs.h"
 
 extern "C" [[noreturn]] void guest_enter(GuestRegs* regs);
 
@@ -32,10 +33,40 @@ constexpr u32 kPlacement[2][kMaxVcpus] = {
 // SCTLR_EL1 at reset: MMU and caches off, RES1 bits set.
 constexpr u64 kSctlrEl1Reset = 0x30d0'0800;
 
+// Set while typed input waits in the physical UART because the guest's
+// FIFO is full; the physical RX interrupt is masked meanwhile.
+bool g_rx_throttled;
+
 class UartSink final : public CharSink {
 public:
     void put(char c) override { console_guest_putc(c); }
+    void rx_space() override
+    {
+        if (__atomic_exchange_n(&g_rx_throttled, false, __ATOMIC_ACQ_REL))
+            uart_enable_rx_irq();
+    }
 };
+
+// Move typed bytes from the physical UART into the guest's FIFO, no more
+// than it has room for (QEMU holds the rest back, like a real line would
+// with flow control).
+void drain_physical_uart()
+{
+    for (;;) {
+        u32 room = g_uart.rx_room();
+        for (int c; room > 0 && (c = uart_getc()) >= 0; room--)
+            g_uart.receive(static_cast<char>(c));
+        if (!uart_rx_ready())
+            return;
+        __atomic_store_n(&g_rx_throttled, true, __ATOMIC_RELEASE);
+        uart_disable_rx_irq();
+        if (g_uart.rx_room() == 0)
+            return; // the guest's next DR read calls rx_space()
+        // The guest made room between our two looks: take it back.
+        if (__atomic_exchange_n(&g_rx_throttled, false, __ATOMIC_ACQ_REL))
+            uart_enable_rx_irq();
+    }
+}
 
 class UartIrq final : public IrqLine {
 public:
@@ -64,6 +95,18 @@ void lrs_load(const Vcpu& v)
     for (unsigned i = 0; i < v.lrs.num; i++)
         write_ich_lr(i, v.lrs.lr[i]);
     write_ich_hcr_el2(v.lrs.hcr);
+}
+
+// After fold() the model holds everything the LRs told it; clear the
+// hardware's reasons to raise the (level) maintenance interrupt so it does
+// not fire again and again while the hypervisor runs or waits: finished LRs
+// with the EOI bit set, and underflow. flush() reprograms both before entry.
+void quiesce_maintenance(const Vcpu& v)
+{
+    for (unsigned i = 0; i < v.lrs.num; i++)
+        if (vgic::lr_state(v.lrs.lr[i]) == 0 && v.lrs.lr[i] != 0)
+            write_ich_lr(i, 0);
+    write_ich_hcr_el2(v.lrs.hcr & ~vgic::kHcrUie);
 }
 
 GuestRegs* prepare_entry(Vcpu& v)
@@ -177,8 +220,7 @@ void handle_physical_irqs()
             // hardware list register, so it cannot fire again before that.
             g_vm.vgic.set_private_pending(p.vcpu->id, id, true);
         } else if (id == g_vm.host_uart_intid) {
-            for (int c; (c = uart_getc()) >= 0;)
-                g_uart.receive(static_cast<char>(c));
+            drain_physical_uart();
             gic::deactivate(id);
         } else {
             gic::deactivate(id);
@@ -223,6 +265,7 @@ extern "C" GuestRegs* handle_guest_exit(u64 kind, GuestRegs* regs)
     v.stats.exits++;
     lrs_save(v);
     g_vm.vgic.fold(v.id, v.lrs);
+    quiesce_maintenance(v);
     switch (kind) {
     case EXIT_SYNC: handle_sync_exit(v, read_esr_el2()); break;
     case EXIT_IRQ:

@@ -10,7 +10,6 @@ enum class Reg : u64 {
     Dr = 0x000,    // UARTDR
     Fr = 0x018,    // UARTFR
     Imsc = 0x038,  // UARTIMSC
-    Icr = 0x044,   // UARTICR
 };
 constexpr u32 kFrRxfe = bit(4);
 constexpr u32 kFrTxff = bit(5);
@@ -31,6 +30,10 @@ void uart_putc(char c)
     mmio_write32(reg(Reg::Dr), static_cast<u8>(c));
 }
 
+bool uart_rx_ready() { return !(mmio_read32(reg(Reg::Fr)) & kFrRxfe); }
+
+void uart_disable_rx_irq() { mmio_write32(reg(Reg::Imsc), 0); }
+
 int uart_getc()
 {
     if (mmio_read32(reg(Reg::Fr)) & kFrRxfe)
@@ -38,8 +41,7 @@ int uart_getc()
     return static_cast<int>(mmio_read32(reg(Reg::Dr)) & 0xff);
 }
 
-void uart_enable_rx_irq()
-{
-    mmio_write32(reg(Reg::Icr), kIntRx | kIntRt);
-    mmio_write32(reg(Reg::Imsc), kIntRx | kIntRt);
-}
+// Only the mask changes: clearing the raw status (UARTICR) would lose a
+// byte that waits while input is throttled, since no new byte can arrive to
+// raise the interrupt again.
+void uart_enable_rx_irq() { mmio_write32(reg(Reg::Imsc), kIntRx | kIntRt); }
