@@ -50,3 +50,6 @@ inline constexpr GuestLayout kGuestLayout{
 // (first MiB), the hypervisor image, stacks, page tables and pools. Guest RAM
 // is the rest of host RAM.
 constexpr u64 kHypReserved = 64 * MiB;
+
+// The EL2 physical timer (CNTHP) interrupt: the single-pCPU scheduler's tick.
+constexpr u32 kHypTimerPpi = 26;

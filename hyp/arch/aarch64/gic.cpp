@@ -24,6 +24,7 @@ enum class Gicr : u64 {
     Igroupr0 = 0x10080,   // GICR_IGROUPR0 (SGI frame)
     Isenabler0 = 0x10100, // GICR_ISENABLER0
     Icenabler0 = 0x10180, // GICR_ICENABLER0
+    Isactiver0 = 0x10300, // GICR_ISACTIVER0
     Icactiver0 = 0x10380, // GICR_ICACTIVER0
     Ipriorityr = 0x10400, // GICR_IPRIORITYR<n>
 };
@@ -113,6 +114,8 @@ void route_spi(u32 intid, u64 mpidr, u8 priority)
 }
 
 void clear_active_private(u32 intid) { mmio_write32(gicr(Gicr::Icactiver0), 1u << intid); }
+void set_active_private(u32 intid) { mmio_write32(gicr(Gicr::Isactiver0), 1u << intid); }
+bool private_active(u32 intid) { return (mmio_read32(gicr(Gicr::Isactiver0)) >> intid) & 1; }
 
 void send_sgi(u32 intid, u64 target_mpidr)
 {

@@ -51,6 +51,7 @@ void init_cpu_interrupts()
     gic::enable_private(gic::kKickSgi, kIrqPriority);
     gic::enable_private(kGuestLayout.maintenance_ppi, kIrqPriority);
     gic::enable_private(kGuestLayout.vtimer_ppi, kIrqPriority);
+    gic::enable_private(kHypTimerPpi, kIrqPriority);
 }
 
 void check_guest_payload()

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "mmu.h"
 #include "pcpu.h"
+#include "sched.h"
 #include "sysreg.h"
 #include "trap.h"
 #include "uart.h"
@@ -30,9 +31,6 @@ constexpr u32 kPlacement[2][kMaxVcpus] = {
     {0, 0, 0, 0},
 };
 
-// SCTLR_EL1 at reset: MMU and caches off, RES1 bits set.
-constexpr u64 kSctlrEl1Reset = 0x30d0'0800;
-
 // Set while typed input waits in the physical UART because the guest's
 // FIFO is full; the physical RX interrupt is masked meanwhile.
 bool g_rx_throttled;
@@ -47,6 +45,28 @@ public:
     }
 };
 
+// Console debug keys: Ctrl-] then a letter talks to the hypervisor instead
+// of the guest (Ctrl-] twice sends one Ctrl-] to the guest).
+constexpr char kDebugEscape = 0x1d;
+bool g_escape_seen;
+
+// Returns true when the byte was for the hypervisor.
+bool debug_key(char c)
+{
+    if (!g_escape_seen) {
+        g_escape_seen = c == kDebugEscape;
+        return g_escape_seen;
+    }
+    g_escape_seen = false;
+    switch (c) {
+    case kDebugEscape: return false;
+    case 's': print_exit_stats(); return true;
+    default:
+        hyp_log("debug keys: Ctrl-] s = exit statistics, Ctrl-] Ctrl-] = send Ctrl-] to the guest");
+        return true;
+    }
+}
+
 // Move typed bytes from the physical UART into the guest's FIFO, no more
 // than it has room for (QEMU holds the rest back, like a real line would
 // with flow control).
@@ -54,8 +74,12 @@ void drain_physical_uart()
 {
     for (;;) {
         u32 room = g_uart.rx_room();
-        for (int c; room > 0 && (c = uart_getc()) >= 0; room--)
+        for (int c; room > 0 && (c = uart_getc()) >= 0;) {
+            if (debug_key(static_cast<char>(c)))
+                continue;
             g_uart.receive(static_cast<char>(c));
+            room--;
+        }
         if (!uart_rx_ready())
             return;
         __atomic_store_n(&g_rx_throttled, true, __ATOMIC_RELEASE);
@@ -124,6 +148,10 @@ void enter_vm_context(Pcpu& p)
     // Pointer authentication (e.g. -cpu max): let the guest use its keys.
     if (bits(read_id_aa64isar1_el1(), 11, 4) != 0)
         hcr |= hcr::API | hcr::APK;
+    // Sharing a pCPU, a vCPU spinning in WFE on a lock held by a descheduled
+    // vCPU should give way; alone on its pCPU there is nobody to give way to.
+    if (p.nrun > 1)
+        hcr |= hcr::TWE;
     write_hcr_el2(hcr);
     stage2_enable(1);
     // EL1 may read the physical counter; the EL1 physical timer traps
@@ -137,40 +165,6 @@ void enter_vm_context(Pcpu& p)
     for (unsigned i = 0; i < gic::num_list_regs(); i++)
         write_ich_lr(i, 0);
     isb();
-    p.ran_guest = true;
-}
-
-void vcpu_reset(Vcpu& v, u64 entry, u64 x0)
-{
-    for (u64& r : v.regs.x)
-        r = 0;
-    v.regs.x[0] = x0;
-    v.regs.elr = entry;
-    v.regs.spsr = spsr::EL1h | spsr::kDaifMasked;
-    v.regs.hyp_sp = this_pcpu().stack_top;
-    write_sctlr_el1(kSctlrEl1Reset);
-    write_cntv_ctl_el0(0);
-    write_vmpidr_el2(v.mpidr | bit(31));
-    const u32 hw = g_vm.vgic.reset_vcpu(v.id, v.lrs);
-    // A hardware-backed interrupt (the virtual timer) left active by the
-    // previous life of this vCPU would never fire again.
-    for (u32 i = 0; i < 32; i++)
-        if (hw & (1u << i))
-            gic::clear_active_private(i);
-    gic::clear_active_private(kGuestLayout.vtimer_ppi);
-}
-
-void wait_for_cpu_on(Vcpu& v)
-{
-    for (;;) {
-        u64 entry = 0, ctx = 0;
-        if (g_vm.psci.take_pending_on(v.id, entry, ctx)) {
-            vcpu_reset(v, entry, ctx);
-            return;
-        }
-        cpu_wait_interrupt();
-        handle_physical_irqs();
-    }
 }
 
 [[noreturn]] void park_forever()
@@ -213,12 +207,17 @@ void handle_physical_irqs()
         gic::eoi(id);
         p.irqs++;
         if (id == gic::kKickSgi) {
-            p.kicks_received++;
+            if (p.nrun) // not the boot-time release of a parked pCPU
+                p.kicks_received++;
             gic::deactivate(id);
         } else if (id == kGuestLayout.vtimer_ppi && p.vcpu) {
             // Left active: the guest's EOI deactivates it through the
             // hardware list register, so it cannot fire again before that.
             g_vm.vgic.set_private_pending(p.vcpu->id, id, true);
+        } else if (id == kHypTimerPpi) {
+            // The scheduler's deadline passed; it re-arms before any entry.
+            write_cnthp_ctl_el2(0);
+            gic::deactivate(id);
         } else if (id == g_vm.host_uart_intid) {
             drain_physical_uart();
             gic::deactivate(id);
@@ -228,24 +227,6 @@ void handle_physical_irqs()
                 hyp_log("unexpected physical interrupt %u", id);
         }
     }
-}
-
-void vcpu_block_until_interrupt(Vcpu& v)
-{
-    if (g_vm.vgic.has_pending(v.id, v.lrs))
-        return;
-    v.stats.wfi_blocked++;
-    do {
-        cpu_wait_interrupt();
-        handle_physical_irqs();
-    } while (!g_vm.vgic.has_pending(v.id, v.lrs));
-}
-
-void vcpu_power_down(Vcpu& v)
-{
-    // Its interrupts stay pending in the vGIC, as on hardware; the list
-    // registers are dropped with the rest of its state when it restarts.
-    wait_for_cpu_on(v);
 }
 
 [[noreturn]] void system_off(bool reset)
@@ -279,27 +260,26 @@ extern "C" GuestRegs* handle_guest_exit(u64 kind, GuestRegs* regs)
                 static_cast<unsigned long long>(v.regs.elr), static_cast<unsigned long long>(read_esr_el2()));
         break;
     }
-    return prepare_entry(v);
+    return prepare_entry(schedule(p));
 }
 
 void run_vcpus(u32 pcpu)
 {
     Pcpu& p = this_pcpu();
-    Vcpu* mine = nullptr;
-    for (u32 i = 0; i < g_vm.nvcpus; i++)
-        if (vcpu_home_pcpu(i) == pcpu) {
-            mine = &g_vm.vcpus[i];
-            break;
-        }
-    if (!mine)
-        park_forever();
+    sched_init(p);
+    if (p.nrun == 0)
+        park_forever(); // single-pCPU mode: pCPUs 1-3 never run guest code
     enter_vm_context(p);
-    Vcpu& v = *mine;
-    v.lrs.num = gic::num_list_regs();
-    p.vcpu = &v;
-    if (g_vm.psci.state(v.id) == psci::PowerState::On)
-        vcpu_reset(v, g_vm.ram_ipa + kGuestLayout.kernel_offset, g_vm.ram_ipa + kGuestLayout.dtb_offset);
-    else
-        wait_for_cpu_on(v);
-    guest_enter(prepare_entry(v));
+    for (u32 i = 0; i < p.nrun; i++) {
+        Vcpu& v = *p.runq[i];
+        v.lrs.num = gic::num_list_regs();
+        // The boot vCPU starts at the kernel with x0 = its device tree; the
+        // others wait, powered off, for the guest's PSCI CPU_ON.
+        if (g_vm.psci.state(v.id) == psci::PowerState::On)
+            vcpu_reset(p, v, g_vm.ram_ipa + kGuestLayout.kernel_offset, g_vm.ram_ipa + kGuestLayout.dtb_offset);
+        else
+            v.state = RunState::Off;
+    }
+    (void)pcpu;
+    guest_enter(prepare_entry(schedule(p)));
 }

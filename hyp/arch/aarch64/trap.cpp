@@ -4,11 +4,10 @@
 #include "hw_regs.h"
 #include "log.h"
 #include "pcpu.h"
+#include "sched.h"
 #include "sysreg.h"
 #include "vm.h"
 
-void vcpu_block_until_interrupt(Vcpu& v);  // run.cpp
-void vcpu_power_down(Vcpu& v);             // run.cpp
 [[noreturn]] void system_off(bool reset);  // run.cpp
 
 namespace {
@@ -62,10 +61,12 @@ void handle_unknown(Vcpu& v, u64 esr)
 void handle_wfx(Vcpu& v, u64 esr)
 {
     skip_instruction(v);
-    if (esr & 1) // WFE: not trapped (HCR_EL2.TWE=0); nothing to wait for
+    if (esr & 1) { // WFE: trapped only when vCPUs share the pCPU
+        sched_yield(this_pcpu());
         return;
+    }
     v.stats.wfi++;
-    vcpu_block_until_interrupt(v);
+    sched_block(v);
 }
 
 void handle_psci(Vcpu& v)
@@ -75,8 +76,8 @@ void handle_psci(Vcpu& v)
     v.regs.x[0] = r.x0;
     switch (r.action) {
     case psci::Action::None: break;
-    case psci::Action::Standby: vcpu_block_until_interrupt(v); break;
-    case psci::Action::PowerDown: vcpu_power_down(v); break;
+    case psci::Action::Standby: sched_block(v); break;
+    case psci::Action::PowerDown: sched_power_off(v); break;
     case psci::Action::SystemOff: system_off(false);
     case psci::Action::SystemReset: system_off(true);
     }
@@ -132,6 +133,9 @@ void handle_sysreg(Vcpu& v, u64 esr)
             break;
         g_vm.vgic.send_sgi(v.id, guest_reg(v, s.rt));
         skip_instruction(v);
+        // Sharing a pCPU, the sender usually waits for the target's answer:
+        // let the target run now rather than at the end of the time slice.
+        sched_yield(this_pcpu());
         return;
     case kIccAsgi1r:
     case kIccSgi0r:

@@ -17,6 +17,8 @@ void init_cpu(u64 gicr_base, u64 gicr_size, u64 mpidr);  // this pCPU's redistri
 void enable_private(u32 intid, u8 priority);
 void route_spi(u32 intid, u64 mpidr, u8 priority);  // level, to one pCPU, enabled
 void clear_active_private(u32 intid);               // GICR_ICACTIVER0
+void set_active_private(u32 intid);                 // GICR_ISACTIVER0
+bool private_active(u32 intid);
 void send_sgi(u32 intid, u64 target_mpidr);
 
 inline u32 ack();

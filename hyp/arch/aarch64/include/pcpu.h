@@ -15,6 +15,16 @@ struct Pcpu {
     bool ran_guest;      // ever entered a guest (statistics: which pCPUs ran guest code)
     u64 irqs;            // physical interrupts taken
     u64 kicks_received;  // physical kick SGIs taken
+    // Scheduler: the vCPUs placed on this pCPU, round-robin.
+    Vcpu* runq[kMaxVcpus];
+    u32 nrun;
+    u32 rr;               // index in runq of the vCPU picked last
+    u64 slice_end;        // counter value at which the current slice ends
+    bool yield;           // current vCPU asked to give way (WFE, sent an SGI)
+    Vcpu* accounted;      // vCPU whose run time is being counted
+    u64 acct_start;
+    u64 idle_ticks;
+    u64 boot_ticks;       // counter when it started running vCPUs
 };
 
 extern Pcpu g_pcpus[kMaxPcpus];

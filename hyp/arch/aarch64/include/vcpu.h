@@ -4,6 +4,7 @@
 // Ownership: a vCPU's fields are touched only by the pCPU it is placed on
 // (kVcpuPlacement), except `stats` counters read for the shutdown table.
 #pragma once
+#include "context.h"
 #include "frame.h"
 #include "mmio.h"
 #include "types.h"
@@ -20,7 +21,14 @@ struct VcpuStats {
     u64 mmio_unhandled{};  // injected as external aborts
     u64 undef{};      // injected undefined-instruction exceptions
     u64 kicks_sent{};
+    u64 scheduled{};  // switched onto a pCPU
+    u64 preempted{};  // switched off while still runnable (time slice, yield)
+    u64 run_ticks{};  // counter ticks spent running guest code or its exits
 };
+
+// Scheduling state. Blocked: waits for an interrupt (WFI, CPU_SUSPEND).
+// Off: powered down through PSCI, waits for CPU_ON.
+enum class RunState : u8 { Off, Runnable, Blocked };
 
 struct Vcpu {
     GuestRegs regs{};
@@ -29,4 +37,8 @@ struct Vcpu {
     u64 mpidr{};          // affinity the guest sees (VMPIDR_EL2)
     vgic::LrFile lrs{};
     VcpuStats stats{};
+    RunState state{};
+    El1Context el1{};       // saved only while another vCPU has the pCPU
+    FpContext fp{};
+    TimerGicContext tg{};
 };

@@ -1,0 +1,43 @@
+// The parts of a vCPU that live in hardware while it runs and must be saved
+// when another vCPU takes its pCPU (single-pCPU mode). In multi-pCPU mode a
+// vCPU never leaves its pCPU, so none of this is switched.
+#pragma once
+#include "types.h"
+
+// X-macro list of the EL1 system registers a vCPU owns.
+#define VCPU_EL1_REGS(X)                                                                 \
+    X(sctlr_el1) X(cpacr_el1) X(ttbr0_el1) X(ttbr1_el1) X(tcr_el1) X(mair_el1)           \
+    X(amair_el1) X(vbar_el1) X(contextidr_el1) X(esr_el1) X(far_el1) X(afsr0_el1)        \
+    X(afsr1_el1) X(par_el1) X(cntkctl_el1) X(mdscr_el1) X(sp_el0) X(sp_el1) X(elr_el1)   \
+    X(spsr_el1) X(tpidr_el0) X(tpidrro_el0) X(tpidr_el1) X(csselr_el1)
+
+struct El1Context {
+#define X(r) u64 r{};
+    VCPU_EL1_REGS(X)
+#undef X
+};
+
+struct FpContext {
+    u64 q[64]{};  // q0..q31, 128 bits each
+    u64 fpsr{};
+    u64 fpcr{};
+};
+static_assert(__builtin_offsetof(FpContext, fpsr) == 512, "fpsimd.S layout");
+static_assert(__builtin_offsetof(FpContext, fpcr) == 520, "fpsimd.S layout");
+
+// The virtual timer and the virtual CPU interface state beyond the LRs.
+struct TimerGicContext {
+    u64 cntv_ctl{};
+    u64 cntv_cval{};
+    bool vtimer_phys_active{};  // physical PPI 27 active for this vCPU (HW LR in flight)
+    u64 vmcr{};
+    u64 ap0r0{};
+    u64 ap1r0{};
+};
+
+extern "C" void fpsimd_save(FpContext* c);
+extern "C" void fpsimd_restore(const FpContext* c);
+
+struct Vcpu;
+void context_save(Vcpu& v);        // hardware -> v (v is loaded on this pCPU)
+void context_load(const Vcpu& v);  // v -> hardware

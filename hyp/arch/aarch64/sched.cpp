@@ -1,0 +1,202 @@
+#include "sched.h"
+
+#include <cpu.h>
+
+#include "config.h"
+#include "context.h"
+#include "gic.h"
+#include "hw_regs.h"
+#include "log.h"
+#include "pcpu.h"
+#include "sysreg.h"
+#include "vm.h"
+
+namespace {
+
+// SCTLR_EL1 at reset: MMU and caches off, RES1 bits set.
+constexpr u64 kSctlrEl1Reset = 0x30d0'0800;
+constexpr u64 kNever = ~u64{0};
+
+constexpr u64 kCntvEnable = bit(0);
+constexpr u64 kCntvImask = bit(1);
+
+u64 now() { return read_cntpct_el0(); }
+
+u64 slice_ticks() { return read_cntfrq_el0() * g_vm.opts.timeslice_ms / 1000; }
+
+// Physical counter value at which a descheduled vCPU's virtual timer fires,
+// or kNever. Only meaningful for a vCPU that is not loaded.
+u64 timer_deadline(const Vcpu& v)
+{
+    const u64 ctl = v.tg.cntv_ctl;
+    if (!(ctl & kCntvEnable) || (ctl & kCntvImask) || v.tg.vtimer_phys_active)
+        return kNever;
+    return v.tg.cntv_cval + g_vm.cntvoff;
+}
+
+void account(Pcpu& p, Vcpu* v, u64 t)
+{
+    if (p.accounted == v)
+        return;
+    if (p.accounted)
+        p.accounted->stats.run_ticks += t - p.acct_start;
+    else
+        p.idle_ticks += t - p.acct_start;
+    p.accounted = v;
+    p.acct_start = t;
+}
+
+void switch_to(Pcpu& p, Vcpu& next)
+{
+    if (p.vcpu)
+        context_save(*p.vcpu);
+    p.vcpu = &next;
+    context_load(next);
+    next.regs.hyp_sp = p.stack_top;
+    next.pcpu = p.id;
+    next.stats.scheduled++;
+    p.ran_guest = true;
+}
+
+// Wake-ups that do not come with an exit of the vCPU itself: CPU_ON, timer
+// expiry of descheduled vCPUs, interrupts made pending by others.
+void update_states(Pcpu& p, u64 t)
+{
+    for (u32 i = 0; i < p.nrun; i++) {
+        Vcpu& v = *p.runq[i];
+        if (v.state == RunState::Off) {
+            u64 entry = 0, ctx = 0;
+            if (g_vm.psci.take_pending_on(v.id, entry, ctx))
+                vcpu_reset(p, v, entry, ctx);
+            continue;
+        }
+        if (&v != p.vcpu && timer_deadline(v) <= t) {
+            // The expiry is delivered as the hardware-backed interrupt it
+            // would have been: the physical PPI is made active when the vCPU
+            // is loaded, and the guest's EOI deactivates it.
+            v.tg.vtimer_phys_active = true;
+            g_vm.vgic.set_private_pending(v.id, kGuestLayout.vtimer_ppi, true);
+        }
+        if (v.state == RunState::Blocked && g_vm.vgic.has_pending(v.id, v.lrs))
+            v.state = RunState::Runnable;
+    }
+}
+
+Vcpu* pick_next(Pcpu& p)
+{
+    for (u32 k = 1; k <= p.nrun; k++) {
+        const u32 i = (p.rr + k) % p.nrun;
+        if (p.runq[i]->state == RunState::Runnable) {
+            p.rr = i;
+            return p.runq[i];
+        }
+    }
+    return nullptr;
+}
+
+// CNTHP fires at the end of the slice (when others share the pCPU) or at
+// the earliest timer deadline of a descheduled vCPU, whichever is first.
+void arm_hyp_timer(Pcpu& p, bool running)
+{
+    u64 deadline = running && p.nrun > 1 ? p.slice_end : kNever;
+    for (u32 i = 0; i < p.nrun; i++) {
+        const Vcpu& v = *p.runq[i];
+        if (&v != p.vcpu && v.state != RunState::Off) {
+            const u64 d = timer_deadline(v);
+            if (d < deadline)
+                deadline = d;
+        }
+    }
+    if (deadline == kNever) {
+        write_cnthp_ctl_el2(0);
+        return;
+    }
+    write_cnthp_cval_el2(deadline);
+    write_cnthp_ctl_el2(kCntvEnable);
+}
+
+} // namespace
+
+void sched_init(Pcpu& p)
+{
+    p.nrun = 0;
+    for (u32 i = 0; i < g_vm.nvcpus; i++)
+        if (vcpu_home_pcpu(i) == p.id)
+            p.runq[p.nrun++] = &g_vm.vcpus[i];
+    p.rr = p.nrun ? p.nrun - 1 : 0;
+    p.boot_ticks = p.acct_start = now();
+}
+
+void vcpu_reset(Pcpu& p, Vcpu& v, u64 entry, u64 x0)
+{
+    for (u64& r : v.regs.x)
+        r = 0;
+    v.regs.x[0] = x0;
+    v.regs.elr = entry;
+    v.regs.spsr = spsr::EL1h | spsr::kDaifMasked;
+    v.el1 = El1Context{};
+    v.el1.sctlr_el1 = kSctlrEl1Reset;
+    v.fp = FpContext{};
+    v.tg = TimerGicContext{};
+    g_vm.vgic.reset_vcpu(v.id, v.lrs); // a HW interrupt it had in flight dies with tg above
+    if (p.vcpu == &v)
+        context_load(v);
+    v.state = RunState::Runnable;
+}
+
+void sched_block(Vcpu& v)
+{
+    if (!g_vm.vgic.has_pending(v.id, v.lrs)) {
+        v.state = RunState::Blocked;
+        v.stats.wfi_blocked++;
+    }
+}
+
+void sched_power_off(Vcpu& v) { v.state = RunState::Off; }
+
+void sched_yield(Pcpu& p)
+{
+    if (p.nrun > 1)
+        p.yield = true;
+}
+
+Vcpu& schedule(Pcpu& p)
+{
+    for (;;) {
+        const u64 t = now();
+        update_states(p, t);
+        Vcpu* cur = p.vcpu;
+        const bool cur_runnable = cur && cur->state == RunState::Runnable;
+        const bool give_way = p.nrun > 1 && (p.yield || t >= p.slice_end);
+        p.yield = false;
+        Vcpu* next = cur_runnable && !give_way ? cur : pick_next(p);
+        if (next) {
+            if (next != cur) {
+                if (cur_runnable)
+                    cur->stats.preempted++;
+                switch_to(p, *next);
+            }
+            if (next != cur || give_way)
+                p.slice_end = t + slice_ticks();
+            arm_hyp_timer(p, true);
+            account(p, next, t);
+            return *next;
+        }
+        // Nothing runnable here: sleep until an interrupt (a kick, the
+        // loaded vCPU's timer, CNTHP for a descheduled one, the UART).
+        account(p, nullptr, t);
+        arm_hyp_timer(p, false);
+        cpu_wait_interrupt();
+        handle_physical_irqs();
+    }
+}
+
+u64 sched_share_permille(const Vcpu& v)
+{
+    const Pcpu& p = g_pcpus[v.pcpu];
+    u64 ticks = v.stats.run_ticks;
+    if (p.accounted == &v)
+        ticks += now() - p.acct_start;
+    const u64 total = now() - p.boot_ticks;
+    return total ? ticks * 1000 / total : 0;
+}
