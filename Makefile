@@ -94,3 +94,4 @@ clean:
 	rm -rf $(BUILD)/obj $(HYP) $(BUILD)/unit
 
 -include $(HYP_OBJ:.o=.d)
+-include mk/*.mk

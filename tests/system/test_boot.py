@@ -47,6 +47,23 @@ def last_line(out):
     return lines[-1].strip() if lines else ""
 
 
+def cpu_busy_ticks(stat):
+    """Per-CPU busy ticks (user+nice+system+irq+softirq) from /proc/stat."""
+    busy = {}
+    for l in stat.splitlines():
+        m = re.match(r"cpu(\d+)\s+(.*)", l)
+        if m:
+            f = [int(x) for x in m.group(2).split()]
+            busy[int(m.group(1))] = f[0] + f[1] + f[2] + f[5] + f[6]
+    return busy
+
+
+def stats_row(output, label):
+    """Values of one row of the hypervisor's last exit table."""
+    rows = re.findall(r"\]   %s +([\d .%%]+?)[ \r]*\n" % re.escape(label), output)
+    return rows[-1].split() if rows else []
+
+
 def ipi_counts_per_cpu(interrupts):
     """Sum the IPI rows of /proc/interrupts per CPU column."""
     lines = [l for l in interrupts.splitlines() if l.strip()]
@@ -110,20 +127,43 @@ def main():
                           timeout=120)
         t.check("CPU 2 comes back (PSCI CPU_ON)", rc == 0 and last_line(out) == "4", repr(out))
 
-        # Four busy loops, one per CPU: the guest must stay responsive, with
-        # no RCU stall or soft lockup.
+        # Single mode only: a descheduled vCPU's timer deadline is kept, so
+        # a 2 s sleep takes 2 s (within 10%).
+        if args.mode == "single":
+            rc, out = con.run("time sleep 2", timeout=60)
+            m = re.search(r"real\s+(\d+)m\s*([\d.]+)s", out)
+            real = int(m.group(1)) * 60 + float(m.group(2)) if m else -1
+            t.check("time sleep 2 reports 2 s within 10%% (%.2f s)" % real, 1.8 <= real <= 2.2, repr(out))
+
+        # Four busy loops pinned to CPUs 0-3: the guest stays responsive with
+        # no RCU stall or soft lockup, and each CPU gets its share (within 20%
+        # of each other, from /proc/stat).
         n = args.busy_seconds
+        rc, before = con.run("cat /proc/stat", timeout=60)
         rc, out = con.run("for c in 0 1 2 3; do taskset -c $c sh -c 'end=$(( $(date +%%s) + %d )); "
                           "while [ $(date +%%s) -lt $end ]; do :; done' & done; wait; echo busy-done" % n,
                           timeout=n * 4 + 120)
+        rc, after = con.run("cat /proc/stat", timeout=60)
         t.check("four busy loops for %d s finish" % n, "busy-done" in out, repr(out[-200:]))
+        b0, b1 = cpu_busy_ticks(before), cpu_busy_ticks(after)
+        shares = [b1.get(c, 0) - b0.get(c, 0) for c in range(4)]
+        fair = min(shares) > 0 and max(shares) <= 1.2 * min(shares)
+        t.check("busy loops get shares within 20%% of each other (ticks %s)" % shares, fair, str(shares))
         rc, out = con.run("echo responsive", timeout=60)
         t.check("shell responsive after the busy loops", out.strip() == "responsive", repr(out))
 
         con.send("poweroff -f")
         code = con.wait_exit(timeout=120)
         t.check("poweroff -f makes QEMU exit 0", code == 0, "exit code %s" % code)
-        t.check("exit statistics printed at shutdown", "exit statistics" in con.output)
+        t.check("exit statistics printed at shutdown", "exit statistics (%s mode)" % args.mode in con.output)
+        ran = stats_row(con.output, "ran guest code (1=yes)")
+        placed = stats_row(con.output, "ran on pCPU")
+        if args.mode == "single":
+            t.check("only pCPU 0 ran guest code", ran == ["1", "0", "0", "0"], str(ran))
+            t.check("every vCPU ran on pCPU 0", placed == ["0", "0", "0", "0"], str(placed))
+        else:
+            t.check("all four pCPUs ran guest code", ran == ["1", "1", "1", "1"], str(ran))
+            t.check("vCPU n ran on pCPU n", placed == ["0", "1", "2", "3"], str(placed))
         bad = BAD.search(con.output)
         t.check("no RCU stall, soft lockup, hung task or panic in the log", bad is None,
                 bad.group(0) if bad else "")
