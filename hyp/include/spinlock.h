@@ -17,6 +17,13 @@ public:
     void lock() { ticket_acquire(word_); }
     void unlock() { ticket_release(word_); }
     bool is_locked() const { return ticket_is_locked(word_); }
+    // Holder plus waiters: tickets taken and not yet released.
+    u32 queued() const
+    {
+        const u16 owner = __atomic_load_n(&word_.owner, __ATOMIC_RELAXED);
+        const u16 next = __atomic_load_n(&word_.next, __ATOMIC_RELAXED);
+        return static_cast<u16>(next - owner);
+    }
 
 private:
     TicketWord word_{};

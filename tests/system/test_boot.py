@@ -152,6 +152,15 @@ def main():
         rc, out = con.run("echo responsive", timeout=60)
         t.check("shell responsive after the busy loops", out.strip() == "responsive", repr(out))
 
+        # PSCI SYSTEM_RESET restarts the machine, and the guest boots again
+        # from scratch (multi mode only: one reboot is enough to show it).
+        if args.mode == "multi":
+            con.send("reboot -f")
+            con.expect(r"SYSTEM_RESET", timeout=60)
+            m = con.expect(r"GUEST-BOOT-OK cpus=(\d+)", timeout=args.boot_timeout)
+            t.check("reboot -f (PSCI SYSTEM_RESET) boots the guest again with 4 CPUs", m.group(1) == "4")
+            con.expect(r"# ", timeout=30)
+
         con.send("poweroff -f")
         code = con.wait_exit(timeout=120)
         t.check("poweroff -f makes QEMU exit 0", code == 0, "exit code %s" % code)

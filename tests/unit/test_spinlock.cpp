@@ -43,15 +43,16 @@ TEST(Spinlock, TicketsAreServedInOrder)
     Spinlock lock;
     std::vector<int> order;
     lock.lock();
-    // Threads queue one at a time (each waits until the previous has its
-    // ticket), so FIFO means they run in start order once released.
+    // Threads queue one at a time (the next starts only once the previous
+    // holds its ticket), so FIFO means they run in start order once released.
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; t++) {
         threads.emplace_back([&, t] {
             LockGuard g(lock);
             order.push_back(t);
         });
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        while (lock.queued() != static_cast<u32>(t + 2))
+            std::this_thread::yield();
     }
     lock.unlock();
     for (auto& t : threads)
