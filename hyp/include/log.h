@@ -1,5 +1,6 @@
 // Logging and panic. On the target these print on the physical UART with a
-// "[pN]" prefix (hyp/core/log.cpp); host unit tests supply their own.
+// "[pN]" prefix (hyp/arch/aarch64/log.cpp, panic.cpp); host unit tests
+// supply their own (tests/unit/support.cpp).
 #pragma once
 #include <stdarg.h>
 

@@ -21,6 +21,8 @@ u32 VgicState::spi_kick(const IrqState& spi_irq, u32 ctl) const
 
 void VgicState::kick(u32 vcpu_mask) const
 {
+    if (vcpu_mask)
+        __atomic_fetch_or(&dirty, vcpu_mask, __ATOMIC_ACQ_REL);
     if (notifier == nullptr)
         return;
     for (u32 v = 0; v < nvcpus; v++)

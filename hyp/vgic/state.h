@@ -40,6 +40,10 @@ struct VgicState {
     u32 nr_spis = 0;
     u64 mpidr[kMaxVcpus]{};
     Notifier* notifier = nullptr;
+    // vCPUs that may have something new to deliver since their last flush:
+    // set (atomically) by every kick, cleared by the owner's flush. Lets
+    // fold/flush skip the locks on the common exit with nothing to do.
+    mutable u32 dirty = 0;
     IrqState spi[kMaxSpis]{};
     VcpuState vcpu[kMaxVcpus]{};
 

@@ -2,6 +2,7 @@
 // lock at a time. Kicks are issued after every lock is released.
 #include "vgic/vgic.h"
 
+#include "vgic/regs.h"
 #include "vgic/routing.h"
 
 namespace vgic {
@@ -110,9 +111,27 @@ u32 Vgic::send_sgi(u32 sender, u64 icc_sgi1r)
     return targets;
 }
 
+namespace {
+// The owner's LR bookkeeping is written only on the owner's pCPU, so the
+// owner may read it without the lock.
+bool no_lr_in_use(const VcpuState& vs)
+{
+    for (const LrSlot& slot : vs.slots)
+        if (slot.intid != kNoIntid)
+            return false;
+    return true;
+}
+} // namespace
+
+bool Vgic::quiet(u32 vcpu, const LrFile& lrf) const
+{
+    return no_lr_in_use(s_.vcpu[vcpu]) && !(lrf.hcr & kHcrUie) &&
+           !(__atomic_load_n(&s_.dirty, __ATOMIC_ACQUIRE) & bit(vcpu));
+}
+
 void Vgic::fold(u32 vcpu, const LrFile& lrf)
 {
-    if (vcpu >= s_.nvcpus)
+    if (vcpu >= s_.nvcpus || no_lr_in_use(s_.vcpu[vcpu]))
         return;
     u32 kicks;
     {
@@ -120,6 +139,10 @@ void Vgic::fold(u32 vcpu, const LrFile& lrf)
         LockGuard vg(s_.vcpu[vcpu].lock);
         kicks = lr_fold(s_, vcpu, lrf);
     }
+    // What the guest completed may be pending again (a level line still
+    // high, a HW interrupt that waited for its deactivation): the next flush
+    // must look, not take the fast path.
+    __atomic_fetch_or(&s_.dirty, static_cast<u32>(bit(vcpu)), __ATOMIC_ACQ_REL);
     s_.kick(kicks);
 }
 
@@ -127,6 +150,16 @@ void Vgic::flush(u32 vcpu, LrFile& lrf)
 {
     if (vcpu >= s_.nvcpus)
         return;
+    // Nothing resident, nothing left over, nothing new: the last full flush
+    // found no candidate and no event has made one since.
+    if (quiet(vcpu, lrf)) {
+        for (unsigned k = 0; k < lrf.num && k < kMaxLrs; k++)
+            lrf.lr[k] = 0;
+        lrf.hcr = (lrf.hcr & ~kHcrUie) | kHcrEn;
+        return;
+    }
+    // Cleared before the scan: an event racing with it sets the bit again.
+    __atomic_fetch_and(&s_.dirty, ~static_cast<u32>(bit(vcpu)), __ATOMIC_ACQ_REL);
     u32 kicks;
     {
         LockGuard g(s_.dist_lock);
@@ -138,7 +171,7 @@ void Vgic::flush(u32 vcpu, LrFile& lrf)
 
 bool Vgic::has_pending(u32 vcpu, const LrFile& lrf) const
 {
-    if (vcpu >= s_.nvcpus)
+    if (vcpu >= s_.nvcpus || quiet(vcpu, lrf))
         return false;
     LockGuard g(s_.dist_lock);
     LockGuard vg(s_.vcpu[vcpu].lock);

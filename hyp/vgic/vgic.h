@@ -51,6 +51,8 @@ public:
     // Something the guest could take now: resident pending LR or an
     // unplaced deliverable interrupt. Ignores the guest's priority mask.
     bool has_pending(u32 vcpu, const LrFile& lrf) const;
+    // No LR in use, no overflow and no event since the last flush.
+    bool quiet(u32 vcpu, const LrFile& lrf) const;
     // CPU_ON: empty its LRs and reset its private interrupts and WAKER.
     // Returns the private INTIDs whose physical interrupt may still be
     // active (HW-resident or HW-latched): the caller deactivates them.

@@ -134,6 +134,12 @@ void send_sgi(u32 intid, u64 target_mpidr)
 void eoi(u32 intid) { write_icc_eoir1_el1(intid); }
 void deactivate(u32 intid) { write_icc_dir_el1(intid); }
 
-u32 num_list_regs() { return static_cast<u32>(read_ich_vtr_el2() & 0x1f) + 1; }
+// Capped at what read_ich_lr()/write_ich_lr() reach: more LRs would be
+// handed out by the vGIC but never written to hardware.
+u32 num_list_regs()
+{
+    const u32 n = static_cast<u32>(read_ich_vtr_el2() & 0x1f) + 1;
+    return n < kMaxHwListRegs ? n : kMaxHwListRegs;
+}
 
 } // namespace gic

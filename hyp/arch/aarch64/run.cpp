@@ -158,7 +158,10 @@ void enter_vm_context(Pcpu& p)
     // (the guest is given the virtual timer only).
     write_cnthctl_el2(bit(0));
     write_cntvoff_el2(g_vm.cntvoff);
-    write_cptr_el2(0x33ff); // RES1 bits; no FP/SIMD trap
+    // RES1 bits only: no FP/SIMD (TFP) or SVE (TZ) trap. The guest sees the
+    // CPU's features; SVE predicate state is not switched between vCPUs
+    // (docs/modes.md: known limitation with CPU=max in single mode).
+    write_cptr_el2(0x32ff);
     write_vpidr_el2(read_midr_el1());
     write_ich_vmcr_el2(0);
     write_ich_hcr_el2(1);

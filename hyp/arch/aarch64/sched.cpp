@@ -138,7 +138,9 @@ void vcpu_reset(Pcpu& p, Vcpu& v, u64 entry, u64 x0)
     v.el1.sctlr_el1 = kSctlrEl1Reset;
     v.fp = FpContext{};
     v.tg = TimerGicContext{};
-    g_vm.vgic.reset_vcpu(v.id, v.lrs); // a HW interrupt it had in flight dies with tg above
+    // The physical activation of a HW interrupt it had in flight (PPI 27) is
+    // dropped through tg above: context_load() clears it if v is loaded.
+    g_vm.vgic.reset_vcpu(v.id, v.lrs);
     if (p.vcpu == &v)
         context_load(v);
     v.state = RunState::Runnable;

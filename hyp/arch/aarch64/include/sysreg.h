@@ -100,6 +100,7 @@ SYSREG_RW(ich_lr3_el2)
 
 // List registers are numbered in the instruction encoding, so indexed access
 // needs a switch. QEMU implements 4 (ICH_VTR_EL2.ListRegs = 3).
+constexpr unsigned kMaxHwListRegs = 4;
 inline u64 read_ich_lr(unsigned n)
 {
     switch (n) {

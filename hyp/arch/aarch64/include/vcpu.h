@@ -2,7 +2,7 @@
 // registers as last seen, and its exit statistics.
 //
 // Ownership: a vCPU's fields are touched only by the pCPU it is placed on
-// (kVcpuPlacement), except `stats` counters read for the shutdown table.
+// (kPlacement in run.cpp), except `stats` counters read for the shutdown table.
 #pragma once
 #include "context.h"
 #include "frame.h"
