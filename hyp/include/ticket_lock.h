@@ -2,15 +2,7 @@
 // hyp/arch/aarch64/include/ticket_lock.h instead (LDAXR/STXR + WFE).
 #pragma once
 #include <cpu.h>
-#include "types.h"
-
-// owner in the low half, next ticket in the high half: the same layout as
-// the AArch64 implementation so a debugger sees the same thing on both.
-struct TicketWord {
-    u16 owner;
-    u16 next;
-};
-static_assert(sizeof(TicketWord) == 4);
+#include "ticket_word.h"
 
 inline void ticket_acquire(TicketWord& w)
 {

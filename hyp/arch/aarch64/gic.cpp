@@ -4,35 +4,19 @@
 #include "log.h"
 #include "mmio_io.h"
 #include "sysreg.h"
+#include "vgic/regs.h"
 
 namespace {
-// Physical register offsets used by the driver (GICv3 architecture spec,
-// chapter 12). The virtual GIC's model has its own, complete list.
-enum class Gicd : u64 {
-    Ctlr = 0x0000,        // GICD_CTLR
-    Igroupr = 0x0080,     // GICD_IGROUPR<n>
-    Isenabler = 0x0100,   // GICD_ISENABLER<n>
-    Icenabler = 0x0180,   // GICD_ICENABLER<n>
-    Ipriorityr = 0x0400,  // GICD_IPRIORITYR<n>
-    Icfgr = 0x0c00,       // GICD_ICFGR<n>
-    Irouter = 0x6000,     // GICD_IROUTER<n>
-    Typer = 0x0004,       // GICD_TYPER
-};
-enum class Gicr : u64 {
-    Typer = 0x0008,       // GICR_TYPER (RD frame)
-    Waker = 0x0014,       // GICR_WAKER
-    Igroupr0 = 0x10080,   // GICR_IGROUPR0 (SGI frame)
-    Isenabler0 = 0x10100, // GICR_ISENABLER0
-    Icenabler0 = 0x10180, // GICR_ICENABLER0
-    Isactiver0 = 0x10300, // GICR_ISACTIVER0
-    Icactiver0 = 0x10380, // GICR_ICACTIVER0
-    Ipriorityr = 0x10400, // GICR_IPRIORITYR<n>
-};
+// The physical GIC has the register layout the virtual one models, so the
+// driver uses the same named offsets (vgic/regs.h).
+using vgic::Gicd;
+using vgic::Gicr;
+using vgic::GicrSgi;
 constexpr u64 kRedistStride = 0x20000;
-constexpr u32 kCtlrEnableGrp1 = bit(1);
-constexpr u32 kCtlrAre = bit(4);
-constexpr u32 kWakerProcessorSleep = bit(1);
-constexpr u32 kWakerChildrenAsleep = bit(2);
+using vgic::kCtlrAre;
+using vgic::kCtlrEnableGrp1;
+using vgic::kWakerChildrenAsleep;
+using vgic::kWakerProcessorSleep;
 constexpr u64 kTyperLast = bit(4);
 
 u64 g_gicd;
@@ -45,6 +29,7 @@ u64 my_gicr()
     return g_gicr_this[read_mpidr_el1() & 0xff];
 }
 u64 gicr(Gicr r) { return my_gicr() + static_cast<u64>(r); }
+u64 gicr(GicrSgi r) { return my_gicr() + vgic::kGicrSgiFrame + static_cast<u64>(r); }
 
 u64 affinity_of(u64 mpidr) { return (mpidr & 0xffffff) | ((mpidr >> 32) & 0xff) << 24; }
 } // namespace
@@ -85,9 +70,9 @@ void init_cpu(u64 gicr_base, u64 gicr_size, u64 mpidr)
     mmio_write32(gicr(Gicr::Waker), mmio_read32(gicr(Gicr::Waker)) & ~kWakerProcessorSleep);
     while (mmio_read32(gicr(Gicr::Waker)) & kWakerChildrenAsleep)
         cpu_relax();
-    mmio_write32(gicr(Gicr::Icenabler0), ~0u);
-    mmio_write32(gicr(Gicr::Igroupr0), ~0u);
-    mmio_write32(gicr(Gicr::Icactiver0), ~0u);
+    mmio_write32(gicr(GicrSgi::Icenabler0), ~0u);
+    mmio_write32(gicr(GicrSgi::Igroupr0), ~0u);
+    mmio_write32(gicr(GicrSgi::Icactiver0), ~0u);
 
     write_icc_sre_el2(read_icc_sre_el2() | 0x9); // SRE | Enable (EL1 may use the system registers)
     isb();
@@ -100,8 +85,8 @@ void init_cpu(u64 gicr_base, u64 gicr_size, u64 mpidr)
 
 void enable_private(u32 intid, u8 priority)
 {
-    mmio_write8(gicr(Gicr::Ipriorityr) + intid, priority);
-    mmio_write32(gicr(Gicr::Isenabler0), 1u << intid);
+    mmio_write8(gicr(GicrSgi::Ipriorityr) + intid, priority);
+    mmio_write32(gicr(GicrSgi::Isenabler0), 1u << intid);
 }
 
 void route_spi(u32 intid, u64 mpidr, u8 priority)
@@ -113,9 +98,9 @@ void route_spi(u32 intid, u64 mpidr, u8 priority)
     mmio_write32(gicd(Gicd::Isenabler) + 4 * (intid / 32), 1u << (intid % 32));
 }
 
-void clear_active_private(u32 intid) { mmio_write32(gicr(Gicr::Icactiver0), 1u << intid); }
-void set_active_private(u32 intid) { mmio_write32(gicr(Gicr::Isactiver0), 1u << intid); }
-bool private_active(u32 intid) { return (mmio_read32(gicr(Gicr::Isactiver0)) >> intid) & 1; }
+void clear_active_private(u32 intid) { mmio_write32(gicr(GicrSgi::Icactiver0), 1u << intid); }
+void set_active_private(u32 intid) { mmio_write32(gicr(GicrSgi::Isactiver0), 1u << intid); }
+bool private_active(u32 intid) { return (mmio_read32(gicr(GicrSgi::Isactiver0)) >> intid) & 1; }
 
 void send_sgi(u32 intid, u64 target_mpidr)
 {

@@ -10,6 +10,26 @@
 // interrupts at EL2): they build a HypFrame on the stack and panic.
 #include "frame.h"
 
+// x0/x1 are saved by the vector entry itself (it needs a register for the
+// exit kind); this saves the rest into the frame at SP.
+.macro save_x2_x30
+    stp     x2, x3, [sp, #FRAME_X(2)]
+    stp     x4, x5, [sp, #FRAME_X(4)]
+    stp     x6, x7, [sp, #FRAME_X(6)]
+    stp     x8, x9, [sp, #FRAME_X(8)]
+    stp     x10, x11, [sp, #FRAME_X(10)]
+    stp     x12, x13, [sp, #FRAME_X(12)]
+    stp     x14, x15, [sp, #FRAME_X(14)]
+    stp     x16, x17, [sp, #FRAME_X(16)]
+    stp     x18, x19, [sp, #FRAME_X(18)]
+    stp     x20, x21, [sp, #FRAME_X(20)]
+    stp     x22, x23, [sp, #FRAME_X(22)]
+    stp     x24, x25, [sp, #FRAME_X(24)]
+    stp     x26, x27, [sp, #FRAME_X(26)]
+    stp     x28, x29, [sp, #FRAME_X(28)]
+    str     x30, [sp, #FRAME_X(30)]
+.endm
+
 .macro guest_exit kind
     .balign 0x80
     stp     x0, x1, [sp, #FRAME_X(0)]
@@ -48,21 +68,7 @@ hyp_vectors:
 
     .text
 guest_exit_common:
-    stp     x2, x3, [sp, #FRAME_X(2)]
-    stp     x4, x5, [sp, #FRAME_X(4)]
-    stp     x6, x7, [sp, #FRAME_X(6)]
-    stp     x8, x9, [sp, #FRAME_X(8)]
-    stp     x10, x11, [sp, #FRAME_X(10)]
-    stp     x12, x13, [sp, #FRAME_X(12)]
-    stp     x14, x15, [sp, #FRAME_X(14)]
-    stp     x16, x17, [sp, #FRAME_X(16)]
-    stp     x18, x19, [sp, #FRAME_X(18)]
-    stp     x20, x21, [sp, #FRAME_X(20)]
-    stp     x22, x23, [sp, #FRAME_X(22)]
-    stp     x24, x25, [sp, #FRAME_X(24)]
-    stp     x26, x27, [sp, #FRAME_X(26)]
-    stp     x28, x29, [sp, #FRAME_X(28)]
-    str     x30, [sp, #FRAME_X(30)]
+    save_x2_x30
     mrs     x2, elr_el2
     mrs     x3, spsr_el2
     stp     x2, x3, [sp, #FRAME_ELR]
@@ -100,21 +106,7 @@ guest_enter:
 
 
 hyp_fault_common:
-    stp     x2, x3, [sp, #FRAME_X(2)]
-    stp     x4, x5, [sp, #FRAME_X(4)]
-    stp     x6, x7, [sp, #FRAME_X(6)]
-    stp     x8, x9, [sp, #FRAME_X(8)]
-    stp     x10, x11, [sp, #FRAME_X(10)]
-    stp     x12, x13, [sp, #FRAME_X(12)]
-    stp     x14, x15, [sp, #FRAME_X(14)]
-    stp     x16, x17, [sp, #FRAME_X(16)]
-    stp     x18, x19, [sp, #FRAME_X(18)]
-    stp     x20, x21, [sp, #FRAME_X(20)]
-    stp     x22, x23, [sp, #FRAME_X(22)]
-    stp     x24, x25, [sp, #FRAME_X(24)]
-    stp     x26, x27, [sp, #FRAME_X(26)]
-    stp     x28, x29, [sp, #FRAME_X(28)]
-    str     x30, [sp, #FRAME_X(30)]
+    save_x2_x30
     mrs     x2, esr_el2
     mrs     x3, elr_el2
     stp     x2, x3, [sp, #HFRAME_ESR]

@@ -2,13 +2,7 @@
 // (the owner's store-release to the monitored word generates the wake-up
 // event), release with a store-release of owner+1.
 #pragma once
-#include "types.h"
-
-struct TicketWord {
-    u16 owner;
-    u16 next;
-};
-static_assert(sizeof(TicketWord) == 4);
+#include "ticket_word.h"
 
 inline void ticket_acquire(TicketWord& w)
 {
