@@ -1,7 +1,7 @@
 # AArch64 type-1 hypervisor: build, run, test.
 #
 #   make            build the hypervisor (build/hyp.elf) and the guest
-#   make run        boot the guest (MODE=multi|single MEM= KERNEL= INITRD= APPEND=)
+#   make run        boot the guest (MODE=multi|single MEM= KERNEL= INITRD= APPEND= DISK=)
 #   make test       host unit tests + QEMU system tests, ends with "N passed, N failed"
 #
 # Everything the build needs is installed on first use: host packages with
@@ -15,6 +15,10 @@ CPU     ?= cortex-a57
 KERNEL  ?= $(BUILD)/guest/Image
 INITRD  ?= $(BUILD)/guest/initramfs.cpio.gz
 APPEND  ?= console=ttyAMA0
+# Host file behind the guest's /dev/vda (virtio-blk); DISK= for none. The
+# default image is created (sparse, 64 MiB) when missing.
+DEFAULT_DISK := $(BUILD)/disk.img
+DISK    ?=
 
 ifneq ($(filter-out multi single,$(MODE)),)
 $(error MODE=$(MODE) is not a mode: use MODE=multi or MODE=single)
@@ -79,9 +83,16 @@ guest: $(GUEST_INITRD)
 $(GUEST_INITRD): guest/build-initramfs.sh guest/init $(ARM64_STAMP)
 	@bash guest/build-initramfs.sh $(BUILD) $@
 
-run: all
+run: all $(filter $(DEFAULT_DISK),$(DISK))
 	@HYP=$(HYP) KERNEL=$(KERNEL) INITRD=$(INITRD) MODE=$(MODE) MEM=$(MEM) CPU=$(CPU) APPEND="$(APPEND)" \
-		scripts/run-qemu.sh
+		DISK="$(DISK)" scripts/run-qemu.sh
+
+$(DEFAULT_DISK):
+	@mkdir -p $(dir $@)
+	@truncate -s 64M $@
+	@echo "  DISK    $@: created an empty 64 MiB raw image for the guest's /dev/vda"
+
+$(GUEST_INITRD): $(wildcard guest/modules.list)
 
 unit: $(HOST_STAMP)
 	@cmake -S tests/unit -B $(BUILD)/unit -DCMAKE_BUILD_TYPE=Debug >/dev/null

@@ -3,6 +3,18 @@
 # Output is deterministic (sorted entries, mtime 0, owner 0:0, no gzip
 # timestamp), so rebuilding from the same inputs gives the same bytes.
 #
+# Two optional additions, both copied in after BusyBox (so they may replace
+# an applet link):
+#   BUILD_DIR/guest/extra/   every file under it lands at the same path in
+#                            the archive root (extra/bin/hbench -> /bin/hbench);
+#                            directories that are symlinks in the archive
+#                            (/sbin, /usr/bin) are kept and written through.
+#   guest/modules.list       kernel modules, one path per line relative to
+#                            lib/modules/<kver>/kernel/ ('#' comments and blank
+#                            lines ignored), copied from BUILD_DIR/guest/modules/
+#                            to /lib/modules/<kver>/kernel/<path> in the archive,
+#                            e.g. drivers/virtio/virtio.ko. No list, no modules.
+#
 # usage: guest/build-initramfs.sh BUILD_DIR OUT.cpio.gz
 set -euo pipefail
 
@@ -75,6 +87,31 @@ while read -r a; do
   n=$((n + 1))
 done <<<"$applets"
 
+# Extra files (guest programs such as build/guest/extra/bin/hbench). tar,
+# not cp: cp would write through an applet symlink into busybox itself.
+EXTRA="$B/guest/extra"
+nextra=0
+if [ -d "$EXTRA" ]; then
+  nextra=$(find "$EXTRA" -mindepth 1 ! -type d | wc -l)
+  (cd "$EXTRA" && tar -cf - --sort=name .) |
+    (cd "$STAGE" && tar -xf - --no-same-owner --no-overwrite-dir --keep-directory-symlink)
+fi
+
+# Kernel modules named in guest/modules.list.
+MODLIST="$HERE/modules.list"
+nmod=0
+if [ -f "$MODLIST" ]; then
+  KVER=$(cat "$B/guest/kver" 2>/dev/null) || die "$B/guest/kver missing; run scripts/fetch-arm64.sh $1 first"
+  MODSRC="$B/guest/modules/kernel"
+  while read -r m _; do
+    case "$m" in ""|"#"*) continue ;; esac
+    case "/$m/" in */../*) die "modules.list: '$m' leaves the module tree" ;; esac
+    [ -f "$MODSRC/$m" ] || die "modules.list: no module $MODSRC/$m"
+    install -D -m 0644 "$MODSRC/$m" "$STAGE/lib/modules/$KVER/kernel/$m"
+    nmod=$((nmod + 1))
+  done <"$MODLIST"
+fi
+
 # The kernel opens /dev/console before /init runs (devtmpfs is not mounted
 # yet). mknod needs root; without it /init reopens the console itself.
 if [ "$(id -u)" -eq 0 ]; then
@@ -93,4 +130,4 @@ trap 'rm -f "$tmp"' EXIT
   cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -9 -n >"$tmp"
 mv -f "$tmp" "$OUT"
 trap - EXIT
-echo "build-initramfs: $OUT ($(stat -c %s "$OUT") bytes, $n applets from $src)"
+echo "build-initramfs: $OUT ($(stat -c %s "$OUT") bytes, $n applets from $src, $nextra extra files, $nmod modules)"

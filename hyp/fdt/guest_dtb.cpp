@@ -303,6 +303,25 @@ int edit_chosen(Ctx& c)
     return delprop_if_present(fdt, chosen, "linux,initrd-end");
 }
 
+// The hypervisor's virtio-mmio block device, described as QEMU's virt board
+// describes its own virtio-mmio slots (whose nodes prune_root deleted).
+int add_virtio(Ctx& c)
+{
+    if (c.cfg.virtio_size == 0)
+        return 0;
+    char name[kNameMax];
+    fmt_snprintf(name, sizeof(name), "virtio_mmio@%llx", static_cast<unsigned long long>(c.cfg.virtio_base));
+    const int node = fdt_add_subnode(c.fdt, 0, name);
+    TRY(node);
+    TRY(fdt_setprop_string(c.fdt, node, "compatible", "virtio,mmio"));
+    const u64 reg[1][2] = {{c.cfg.virtio_base, c.cfg.virtio_size}};
+    TRY(dt_set_reg(c.fdt, node, reg, 1));
+    constexpr u32 kGicSpi = 0, kEdgeRising = 1;
+    const fdt32_t irq[3] = {cpu_to_fdt32(kGicSpi), cpu_to_fdt32(c.cfg.virtio_spi - 32), cpu_to_fdt32(kEdgeRising)};
+    TRY(fdt_setprop(c.fdt, node, "interrupts", irq, sizeof(irq)));
+    return fdt_setprop_empty(c.fdt, node, "dma-coherent");
+}
+
 bool str_eq(const char* a, const char* b)
 {
     while (*a && *a == *b) {
@@ -363,7 +382,7 @@ int drop_mem_reservations(Ctx& c)
 bool config_valid(const GuestDtbConfig& cfg)
 {
     return cfg.nvcpus >= 1 && cfg.nvcpus <= kMaxVcpus && cfg.vcpu_mpidr && cfg.ram_size &&
-           cfg.initrd_end >= cfg.initrd_start;
+           cfg.initrd_end >= cfg.initrd_start && (cfg.virtio_size == 0 || cfg.virtio_spi >= 32);
 }
 
 } // namespace
@@ -382,7 +401,7 @@ int build_guest_dtb(const void* host_fdt, void* out, usize out_size, const Guest
     constexpr Step kSteps[] = {collect_keep, prune_root,  drop_mem_reservations,
                                edit_memory,  edit_cpus,   edit_psci,
                                edit_gic,     edit_uart,   edit_chosen,
-                               fix_aliases};
+                               fix_aliases,  add_virtio};
     for (Step step : kSteps)
         TRY(step(c));
     fdt_set_boot_cpuid_phys(out, static_cast<u32>(cfg.vcpu_mpidr[0]));
@@ -396,7 +415,7 @@ const char* guest_dtb_strerror(int err)
     case -FDT_ERR_NOSPACE: return "guest DTB buffer too small";
     case -FDT_ERR_NOTFOUND:
         return "host DTB lacks a required node (memory, cpus, psci, gic-v3, timer, pl011)";
-    case -FDT_ERR_BADVALUE: return "bad guest DTB config (nvcpus, mpidr, ram or initrd range)";
+    case -FDT_ERR_BADVALUE: return "bad guest DTB config (nvcpus, mpidr, ram, initrd range or virtio SPI)";
     case -FDT_ERR_BADSTRUCTURE: return "host DTB device not a child of the root node";
     default: return fdt_strerror(err);
     }

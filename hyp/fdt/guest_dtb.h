@@ -1,6 +1,7 @@
 // Builds the device tree the guest boots with, by trimming a copy of the
 // host DTB QEMU provided: same devices where the guest sees them natively
-// (timer, GIC, pl011 and its clock), CPUs/memory/PSCI describing the VM.
+// (timer, GIC, pl011 and its clock), CPUs/memory/PSCI describing the VM,
+// and the hypervisor's own virtio-mmio disk when it has one.
 #pragma once
 #include "types.h"
 
@@ -13,6 +14,10 @@ struct GuestDtbConfig {
     u64 uart_base;                // pl011 (size kept from the host DTB)
     u64 initrd_start, initrd_end; // IPA range; 0,0 = no initrd
     const char* bootargs;         // guest kernel command line (nullptr = "")
+    // virtio-mmio block device: a "virtio,mmio" node (edge-triggered SPI,
+    // dma-coherent) when virtio_size != 0. virtio_spi is the INTID (>= 32).
+    u64 virtio_base = 0, virtio_size = 0;
+    u32 virtio_spi = 0;
 };
 
 // Writes the guest DTB into out[0, out_size) and packs it (fdt_totalsize()

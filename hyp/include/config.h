@@ -23,6 +23,9 @@ struct GuestLayout {
     u64 uart_ipa;
     u64 uart_size;
     u32 uart_spi;        // INTID of the guest UART interrupt
+    u64 virtio_ipa;      // virtio-mmio block device (QEMU virt's first virtio-mmio slot)
+    u64 virtio_size;
+    u32 virtio_spi;      // its INTID (SPI 16)
     u32 vtimer_ppi;      // INTID of the EL1 virtual timer
     u32 maintenance_ppi; // INTID of the GIC maintenance interrupt (host)
     u32 nr_spis;         // SPIs the virtual distributor implements
@@ -41,6 +44,9 @@ inline constexpr GuestLayout kGuestLayout{
     .uart_ipa = 0x0900'0000,
     .uart_size = 0x1000,
     .uart_spi = 33,
+    .virtio_ipa = 0x0a00'0000,
+    .virtio_size = 0x200,
+    .virtio_spi = 48,
     .vtimer_ppi = 27,
     .maintenance_ppi = 25,
     .nr_spis = 96,

@@ -331,4 +331,81 @@ TEST_F(GuestDtb, RejectsInvalidHostTree)
     EXPECT_LT(build_guest_dtb(junk.data(), out_.data(), out_.size(), default_config()), 0);
 }
 
+GuestDtbConfig disk_config()
+{
+    GuestDtbConfig cfg = default_config();
+    cfg.virtio_base = 0x0a000000;
+    cfg.virtio_size = 0x200;
+    cfg.virtio_spi = 48;
+    return cfg;
+}
+
+TEST_F(GuestDtb, NoDiskNoVirtioNode)
+{
+    build(default_config());
+    EXPECT_EQ(fdt_node_offset_by_compatible(g(), -1, "virtio,mmio"), -FDT_ERR_NOTFOUND);
+}
+
+TEST_F(GuestDtb, DiskGetsOneVirtioMmioNode)
+{
+    build(disk_config());
+    const int n = node("/virtio_mmio@a000000");
+    ASSERT_GE(n, 0);
+    EXPECT_EQ(fdt_node_offset_by_compatible(g(), -1, "virtio,mmio"), n);
+    EXPECT_EQ(fdt_node_offset_by_compatible(g(), n, "virtio,mmio"), -FDT_ERR_NOTFOUND);  // only one
+    EXPECT_EQ(get_str(g(), n, "compatible"), "virtio,mmio");
+    EXPECT_EQ(get_reg(g(), n), (std::vector<u64>{0x0a000000, 0x200}));
+    int len = 0;
+    auto* irq = static_cast<const fdt32_t*>(fdt_getprop(g(), n, "interrupts", &len));
+    ASSERT_NE(irq, nullptr);
+    ASSERT_EQ(len, 12);
+    EXPECT_EQ(fdt32_ld(irq + 0), 0u);   // GIC_SPI
+    EXPECT_EQ(fdt32_ld(irq + 1), 16u);  // INTID 48
+    EXPECT_EQ(fdt32_ld(irq + 2), 1u);   // edge, rising
+    EXPECT_NE(fdt_getprop(g(), n, "dma-coherent", &len), nullptr);
+    EXPECT_EQ(len, 0);
+    // Its interrupt parent is the root's: the GIC the guest keeps.
+    int plen = 0;
+    auto* parent = static_cast<const fdt32_t*>(fdt_getprop(g(), 0, "interrupt-parent", &plen));
+    ASSERT_NE(parent, nullptr);
+    EXPECT_EQ(fdt_node_offset_by_phandle(g(), fdt32_ld(parent)),
+              fdt_node_offset_by_compatible(g(), -1, "arm,gic-v3"));
+    // Everything else is as without a disk.
+    EXPECT_GE(node("/pl011@9000000"), 0);
+    EXPECT_EQ(root_children(g()).size(), 9u);
+}
+
+TEST_F(GuestDtb, DiskNodeFollowsConfiguredAddress)
+{
+    GuestDtbConfig cfg = disk_config();
+    cfg.virtio_base = 0x0a000e00;
+    cfg.virtio_spi = 79;
+    build(cfg);
+    const int n = node("/virtio_mmio@a000e00");
+    ASSERT_GE(n, 0);
+    EXPECT_EQ(get_reg(g(), n)[0], 0x0a000e00u);
+    auto* irq = static_cast<const fdt32_t*>(fdt_getprop(g(), n, "interrupts", nullptr));
+    ASSERT_NE(irq, nullptr);
+    EXPECT_EQ(fdt32_ld(irq + 1), 47u);
+}
+
+TEST_F(GuestDtb, DiskWithPpiRejected)
+{
+    GuestDtbConfig cfg = disk_config();
+    cfg.virtio_spi = 27;
+    EXPECT_EQ(build_guest_dtb(host_.data(), out_.data(), out_.size(), cfg), -FDT_ERR_BADVALUE);
+}
+
+TEST_F(GuestDtb, DiskSmallBuffersFailCleanly)
+{
+    constexpr size_t kCanary = 64;
+    for (size_t size = 4 * 1024; size <= 12 * 1024; size += 64) {
+        std::vector<unsigned char> buf(size + kCanary, 0xa5);
+        const int rc = build_guest_dtb(host_.data(), buf.data(), size, disk_config());
+        EXPECT_TRUE(rc == 0 || rc == -FDT_ERR_NOSPACE) << rc;
+        for (size_t i = size; i < buf.size(); i++)
+            ASSERT_EQ(buf[i], 0xa5) << "overflow at size " << size;
+    }
+}
+
 } // namespace

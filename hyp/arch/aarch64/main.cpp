@@ -7,6 +7,7 @@
 //              -> park in WFI until released -> run_vcpus(n)
 #include <libfdt.h>
 
+#include "block.h"
 #include "config.h"
 #include <cpu.h>
 #include "fdt/guest_dtb.h"
@@ -92,6 +93,9 @@ void build_guest_dtb()
         .initrd_start = g_vm.initrd_size ? initrd : 0,
         .initrd_end = g_vm.initrd_size ? initrd + g_vm.initrd_size : 0,
         .bootargs = g_vm.opts.guest_cmdline,
+        .virtio_base = kGuestLayout.virtio_ipa,
+        .virtio_size = block_present() ? kGuestLayout.virtio_size : 0,
+        .virtio_spi = kGuestLayout.virtio_spi,
     };
     void* out = reinterpret_cast<void*>(g_vm.ipa_to_pa(g_vm.ram_ipa + kGuestLayout.dtb_offset));
     const int rc = build_guest_dtb(reinterpret_cast<const void*>(kQemuDtb), out, kGuestLayout.dtb_max_size, cfg);
@@ -134,6 +138,7 @@ void setup_vm()
                                  g_vm.vgic.redistributors()) &&
                     g_vm.bus.add(kGuestLayout.uart_ipa, kGuestLayout.uart_size, g_uart);
     HYP_ASSERT(ok);
+    block_setup();
     build_guest_dtb();
     // Guest virtual time starts at zero, the same on every vCPU.
     g_vm.cntvoff = read_cntpct_el0();

@@ -193,8 +193,12 @@ void vcpu_kick(u32 vcpu)
 {
     const u32 target = vcpu_home_pcpu(vcpu);
     Pcpu& p = this_pcpu();
-    if (target == p.id)
-        return; // handled before this pCPU next enters a guest
+    if (target == p.id) {
+        // Seen by this pCPU's next flush; if another vCPU has the pCPU, the
+        // scheduler switches to the woken one.
+        sched_wake(p, g_vm.vcpus[vcpu]);
+        return;
+    }
     if (p.vcpu)
         p.vcpu->stats.kicks_sent++;
     gic::send_sgi(gic::kKickSgi, g_vm.pcpu_mpidr[target]);

@@ -162,6 +162,12 @@ void sched_yield(Pcpu& p)
         p.yield = true;
 }
 
+void sched_wake(Pcpu& p, Vcpu& v)
+{
+    if (&v != p.vcpu && p.nrun > 1)
+        p.prefer = &v;
+}
+
 Vcpu& schedule(Pcpu& p)
 {
     for (;;) {
@@ -171,14 +177,21 @@ Vcpu& schedule(Pcpu& p)
         const bool cur_runnable = cur && cur->state == RunState::Runnable;
         const bool give_way = p.nrun > 1 && (p.yield || t >= p.slice_end);
         p.yield = false;
-        Vcpu* next = cur_runnable && !give_way ? cur : pick_next(p);
+        // An interrupt for a descheduled vCPU (an IPI, its timer, the disk)
+        // lets it run at once for the rest of the current slice: the sender
+        // of an IPI usually waits for the answer. Round-robin order (rr) and
+        // the slice end stay as they were, so time is still shared fairly.
+        Vcpu* boost = p.prefer;
+        p.prefer = nullptr;
+        const bool boosted = boost && boost != cur && boost->state == RunState::Runnable;
+        Vcpu* next = boosted ? boost : cur_runnable && !give_way ? cur : pick_next(p);
         if (next) {
             if (next != cur) {
                 if (cur_runnable)
                     cur->stats.preempted++;
                 switch_to(p, *next);
             }
-            if (next != cur || give_way)
+            if ((next != cur && !boosted) || give_way)
                 p.slice_end = t + slice_ticks();
             arm_hyp_timer(p, true);
             account(p, next, t);

@@ -1,5 +1,6 @@
 // The exit table printed when the guest shuts down: one column per vCPU,
 // one row per exit reason, so the two scheduling modes can be compared.
+#include "block.h"
 #include "core/format.h"
 #include "log.h"
 #include "pcpu.h"
@@ -75,4 +76,5 @@ void print_exit_stats()
     hyp_log("  %-22s %10s %10s %10s %10s", "per pCPU", "pCPU0", "pCPU1", "pCPU2", "pCPU3");
     row("ran guest code (1=yes)", ran, kMaxPcpus);
     row("kicks received", kicks, kMaxPcpus);
+    block_print_stats();
 }

@@ -131,11 +131,10 @@ void handle_sysreg(Vcpu& v, u64 esr)
     case kIccSgi1r:
         if (s.read)
             break;
+        // A target sharing this pCPU is woken through the vGIC's kick
+        // (sched_wake), remote ones with a physical SGI.
         g_vm.vgic.send_sgi(v.id, guest_reg(v, s.rt));
         skip_instruction(v);
-        // Sharing a pCPU, the sender usually waits for the target's answer:
-        // let the target run now rather than at the end of the time slice.
-        sched_yield(this_pcpu());
         return;
     case kIccAsgi1r:
     case kIccSgi0r:

@@ -20,7 +20,8 @@ struct Pcpu {
     u32 nrun;
     u32 rr;               // index in runq of the vCPU picked last
     u64 slice_end;        // counter value at which the current slice ends
-    bool yield;           // current vCPU asked to give way (WFE, sent an SGI)
+    bool yield;           // current vCPU asked to give way (WFE)
+    Vcpu* prefer;         // got an interrupt while descheduled: run it next
     Vcpu* accounted;      // vCPU whose run time is being counted
     u64 acct_start;
     u64 idle_ticks;

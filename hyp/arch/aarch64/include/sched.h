@@ -16,6 +16,7 @@ Vcpu& schedule(Pcpu& p);
 void sched_block(Vcpu& v);      // WFI / CPU_SUSPEND with nothing pending
 void sched_power_off(Vcpu& v);  // PSCI CPU_OFF
 void sched_yield(Pcpu& p);      // let another runnable vCPU on this pCPU go first
+void sched_wake(Pcpu& p, Vcpu& v);  // an interrupt became pending for v, placed on p
 void vcpu_reset(Pcpu& p, Vcpu& v, u64 entry, u64 x0);
 
 u64 sched_share_permille(const Vcpu& v);  // share of its pCPU's time since start

@@ -1,0 +1,250 @@
+// virtio-mmio transport, version 2. See virtio_mmio.h.
+//
+// Choices where the spec leaves room, aimed at Linux's virtio_mmio driver:
+//  * Registers below 0x100 take 32-bit aligned accesses only; anything else
+//    is refused (the core turns it into an external abort for the guest).
+//    Config space takes 8-, 16- and 32-bit aligned accesses.
+//  * Reserved offsets read as zero and ignore writes; so do write-only
+//    registers on reads and read-only registers on writes.
+//  * The driver cannot clear status bits except by writing 0 (reset), and
+//    cannot set DEVICE_NEEDS_RESET. FEATURES_OK is refused (reads back clear)
+//    unless the driver took VIRTIO_F_VERSION_1 and nothing we did not offer;
+//    DRIVER_OK is refused without FEATURES_OK.
+//  * Queue registers are frozen while the queue is ready. QueueReady=1 with
+//    a bad size, misaligned or out-of-RAM rings leaves the queue not ready
+//    and sets DEVICE_NEEDS_RESET, as does a driver breaking a live ring.
+//  * Nothing is consumed before DRIVER_OK, nor after DEVICE_NEEDS_RESET.
+//  * The interrupt line follows InterruptStatus != 0. The guest DTB declares
+//    it edge-triggered, like QEMU's virt board; the vGIC counts our 0 -> 1
+//    transitions as edges, and Linux ACKs before it scans the used ring, so
+//    no completion can fall between an ACK and the scan.
+#include "devices/virtio_mmio.h"
+
+using namespace virtio;
+
+namespace {
+
+void bump(u64& counter) { __atomic_store_n(&counter, counter + 1, __ATOMIC_RELAXED); }
+
+void set_half(u64& v, bool high, u32 half)
+{
+    if (high)
+        v = (v & 0xffff'ffffull) | (u64{half} << 32);
+    else
+        v = (v & ~0xffff'ffffull) | half;
+}
+
+} // namespace
+
+MmioResult VirtioMmio::access(u32, u64 offset, MmioAccess& a)
+{
+    if (offset >= kMmioSize)
+        return MmioResult::Unhandled;
+    if (offset >= reg::Config) {
+        if ((a.width != 1 && a.width != 2 && a.width != 4) || (offset & (a.width - 1u)))
+            return MmioResult::Unhandled;
+        LockGuard g(lock_);
+        const u32 off = static_cast<u32>(offset - reg::Config);
+        if (a.write)
+            dev_.config_write(off, a.width, static_cast<u32>(a.data));
+        else
+            a.data = dev_.config_read(off, a.width) & mask(a.width * 8u);
+        return MmioResult::Handled;
+    }
+    if (a.width != 4 || (offset & 3))
+        return MmioResult::Unhandled;
+    LockGuard g(lock_);
+    if (a.write)
+        write_reg(offset, static_cast<u32>(a.data));
+    else
+        a.data = read_reg(offset);
+    return MmioResult::Handled;
+}
+
+Virtqueue* VirtioMmio::selected()
+{
+    return queue_sel_ < dev_.num_queues() && queue_sel_ < kMaxQueues ? &queues_[queue_sel_] : nullptr;
+}
+
+u32 VirtioMmio::read_reg(u64 off)
+{
+    const Virtqueue* q = selected();
+    switch (off) {
+    case reg::MagicValue: return kMagic;
+    case reg::Version: return kVersion;
+    case reg::DeviceId: return dev_.device_id();
+    case reg::VendorId: return kVendorId;
+    case reg::DeviceFeatures: {
+        const u64 f = dev_.features();
+        return device_features_sel_ == 0 ? static_cast<u32>(f)
+               : device_features_sel_ == 1 ? static_cast<u32>(f >> 32)
+                                           : 0;
+    }
+    case reg::QueueNumMax: return q ? dev_.queue_max_size() : 0;
+    case reg::QueueNum: return q ? q->size : 0;
+    case reg::QueueReady: return q && q->ready() ? 1 : 0;
+    case reg::InterruptStatus: return interrupt_status_;
+    case reg::Status: return status_;
+    case reg::QueueDescLow: return q ? static_cast<u32>(q->desc_addr) : 0;
+    case reg::QueueDescHigh: return q ? static_cast<u32>(q->desc_addr >> 32) : 0;
+    case reg::QueueDriverLow: return q ? static_cast<u32>(q->avail_addr) : 0;
+    case reg::QueueDriverHigh: return q ? static_cast<u32>(q->avail_addr >> 32) : 0;
+    case reg::QueueDeviceLow: return q ? static_cast<u32>(q->used_addr) : 0;
+    case reg::QueueDeviceHigh: return q ? static_cast<u32>(q->used_addr >> 32) : 0;
+    case reg::ConfigGeneration: return 0;  // the config space never changes
+    default: return 0;  // write-only and reserved registers
+    }
+}
+
+void VirtioMmio::write_reg(u64 off, u32 v)
+{
+    Virtqueue* q = selected();
+    const bool q_writable = q && !q->ready();
+    switch (off) {
+    case reg::DeviceFeaturesSel: device_features_sel_ = v; break;
+    case reg::DriverFeaturesSel: driver_features_sel_ = v; break;
+    case reg::DriverFeatures:
+        // Frozen once FEATURES_OK was accepted; words beyond 1 are all zero.
+        if (!(status_ & kStatusFeaturesOk) && driver_features_sel_ < 2)
+            set_half(driver_features_, driver_features_sel_ == 1, v);
+        break;
+    case reg::QueueSel: queue_sel_ = v; break;
+    case reg::QueueNum:
+        if (q_writable)
+            q->size = v;
+        break;
+    case reg::QueueReady:
+        if (!q)
+            break;
+        if (!(v & 1)) {
+            q->disable();
+        } else if (!q->ready() && !q->enable(mem_, dev_.queue_max_size())) {
+            set_needs_reset();
+        }
+        break;
+    case reg::QueueNotify: notify(v); break;
+    case reg::InterruptAck:
+        interrupt_status_ &= ~v;
+        update_irq();
+        break;
+    case reg::Status: write_status(v); break;
+    case reg::QueueDescLow:
+    case reg::QueueDescHigh:
+        if (q_writable)
+            set_half(q->desc_addr, off == reg::QueueDescHigh, v);
+        break;
+    case reg::QueueDriverLow:
+    case reg::QueueDriverHigh:
+        if (q_writable)
+            set_half(q->avail_addr, off == reg::QueueDriverHigh, v);
+        break;
+    case reg::QueueDeviceLow:
+    case reg::QueueDeviceHigh:
+        if (q_writable)
+            set_half(q->used_addr, off == reg::QueueDeviceHigh, v);
+        break;
+    default: break;  // read-only and reserved registers
+    }
+}
+
+void VirtioMmio::write_status(u32 v)
+{
+    if (v == 0) {
+        do_reset();
+        return;
+    }
+    // Bits only accumulate; DEVICE_NEEDS_RESET is the device's alone.
+    u32 next = status_ | (v & 0xffu & ~kStatusNeedsReset);
+    const u32 added = next & ~status_;
+    if (added & kStatusFeaturesOk) {
+        const u64 offered = dev_.features();
+        const bool ok = (driver_features_ & ~offered) == 0 && (driver_features_ & kFVersion1);
+        if (!ok)
+            next &= ~kStatusFeaturesOk;
+    }
+    if ((added & kStatusDriverOk) && !(next & kStatusFeaturesOk))
+        next &= ~kStatusDriverOk;
+    status_ = next;
+}
+
+void VirtioMmio::do_reset()
+{
+    dev_.reset();
+    for (Virtqueue& q : queues_)
+        q.reset();
+    status_ = 0;
+    device_features_sel_ = 0;
+    driver_features_sel_ = 0;
+    driver_features_ = 0;
+    queue_sel_ = 0;
+    interrupt_status_ = 0;
+    update_irq();
+    bump(resets_);
+}
+
+void VirtioMmio::set_needs_reset()
+{
+    if (status_ & kStatusNeedsReset)
+        return;
+    status_ |= kStatusNeedsReset;
+    bump(needs_reset_);
+    // A configuration change notification tells a running driver (2.1.2).
+    if (status_ & kStatusDriverOk) {
+        interrupt_status_ |= kIntConfigChange;
+        update_irq();
+    }
+}
+
+void VirtioMmio::notify(u32 qi)
+{
+    if ((status_ & (kStatusDriverOk | kStatusNeedsReset)) != kStatusDriverOk)
+        return;
+    if (qi >= dev_.num_queues() || qi >= kMaxQueues || !queues_[qi].ready())
+        return;
+    Virtqueue& q = queues_[qi];
+    bump(notifies_);
+    const u32 done = dev_.process_queue(qi, q, mem_);
+    if (done) {
+        __atomic_store_n(&completions_, completions_ + done, __ATOMIC_RELAXED);
+        if (q.wants_interrupt(mem_)) {
+            interrupt_status_ |= kIntUsedBuffer;
+            update_irq();
+        }
+    }
+    if (q.broken())
+        set_needs_reset();
+}
+
+void VirtioMmio::update_irq()
+{
+    const bool level = interrupt_status_ != 0;
+    if (level == irq_level_)
+        return;
+    irq_level_ = level;
+    if (level && (interrupt_status_ & kIntUsedBuffer))
+        bump(interrupts_);
+    irq_.set_level(level);
+}
+
+void VirtioMmio::reset()
+{
+    LockGuard g(lock_);
+    do_reset();
+}
+
+u32 VirtioMmio::status() const
+{
+    LockGuard g(lock_);
+    return status_;
+}
+
+VirtioMmio::Stats VirtioMmio::stats() const
+{
+    return {
+        .notifies = __atomic_load_n(&notifies_, __ATOMIC_RELAXED),
+        .completions = __atomic_load_n(&completions_, __ATOMIC_RELAXED),
+        .interrupts = __atomic_load_n(&interrupts_, __ATOMIC_RELAXED),
+        .resets = __atomic_load_n(&resets_, __ATOMIC_RELAXED),
+        .needs_reset = __atomic_load_n(&needs_reset_, __ATOMIC_RELAXED),
+    };
+}

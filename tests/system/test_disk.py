@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""System test: the guest's virtio-blk disk (/dev/vda), backed by a host
+image file the hypervisor reaches through QEMU semihosting.
+
+Boot 1: /dev/vda has the image's size; sequential O_DIRECT write and read
+throughput (printed as "perf" lines); a 4 MiB random pattern written with
+conv=fsync and read back; four dd writer/readers pinned to the four vCPUs
+for --stress-seconds (0: skip) on disjoint 1 MiB regions; poweroff -f.
+The host then checks the image file holds what the guest wrote.
+Boot 2 (same image): the pattern and the final region contents read back
+with the right checksums.
+
+Prints one TAP-like line per check ("ok - ..." / "not ok - ..."), like
+test_boot.py. Exit status 1 on any failure.
+
+    tests/system/test_disk.py --mode multi --build build [--stress-seconds 30]
+"""
+import argparse
+import hashlib
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qemu_console import QemuConsole, ConsoleError  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+MiB = 1024 * 1024
+DISK_BYTES = 64 * MiB
+PATTERN_OFF, PATTERN_LEN = 1 * MiB, 4 * MiB          # dd bs=64k seek=16 count=64
+STRESS_BASE, STRESS_STRIDE, STRESS_LEN = 8 * MiB, 2 * MiB, 1 * MiB
+SEQ_OFF_MB, SEQ_MB, SEQ_REPS = 16, 48, 3            # throughput area [16, 64) MiB, 3 passes
+
+BAD = re.compile(r"rcu_sched self-detected stall|rcu_preempt self-detected stall|rcu: INFO: .*detected stall"
+                 r"|detected stalls on CPUs|soft lockup|hung_task|blocked for more than \d+ seconds"
+                 r"|HYPERVISOR PANIC|Kernel panic|Internal error: Oops|I/O error|blk_update_request"
+                 r"|virtio_blk.*(error|failed)|FATAL")
+
+
+class Checks:
+    def __init__(self, mode):
+        self.mode = mode
+        self.failed = 0
+        self.passed = 0
+
+    def check(self, name, cond, detail=""):
+        if cond:
+            self.passed += 1
+            print("ok - [%s] disk: %s" % (self.mode, name), flush=True)
+        else:
+            self.failed += 1
+            print("not ok - [%s] disk: %s%s" % (self.mode, name, (": " + detail) if detail else ""), flush=True)
+        return cond
+
+
+def cmd_lines(out):
+    """The command's own output lines, without interleaved kernel messages."""
+    return [l.strip() for l in out.splitlines() if l.strip() and not re.match(r"\[\s*\d+\.\d+\]", l)]
+
+
+def md5_of(out, path):
+    for l in cmd_lines(out):
+        f = l.split()
+        if len(f) == 2 and f[1] == path and re.fullmatch(r"[0-9a-f]{32}", f[0]):
+            return f[0]
+    return None
+
+
+def real_seconds(out):
+    m = re.search(r"real\s+(\d+)m\s*([\d.]+)s", out)
+    return int(m.group(1)) * 60 + float(m.group(2)) if m else None
+
+
+def image_md5(path, off, length):
+    with open(path, "rb") as f:
+        f.seek(off)
+        return hashlib.md5(f.read(length)).hexdigest()
+
+
+def boot(args, image, log):
+    env = dict(os.environ, HYP=os.path.join(args.build, "hyp.elf"),
+               KERNEL=os.path.join(args.build, "guest", "Image"),
+               INITRD=os.path.join(args.build, "guest", "initramfs.cpio.gz"), MODE=args.mode, DISK=image)
+    con = QemuConsole([os.path.join(ROOT, "scripts", "run-qemu.sh")], log_path=log, env=env)
+    con.expect(r"GUEST-BOOT-OK cpus=(\d+)", timeout=args.boot_timeout)
+    con.expect(r"# ", timeout=30)
+    return con
+
+
+def poweroff(t, con, what):
+    con.send("poweroff -f")
+    code = con.wait_exit(timeout=120)
+    t.check("%s: poweroff -f makes QEMU exit 0" % what, code == 0, "exit code %s" % code)
+
+
+# The stress worker, written to /tmp/w.sh line by line (no single quotes).
+# Worker $1 alternates two 1 MiB patterns on its own region: write with
+# O_DIRECT and fsync (a FLUSH request), read back with O_DIRECT, compare.
+WORKER = [
+    "c=$1; off=$((%d + c * %d)); end=$(( $(date +%%s) + $2 )); n=0; bad=0; last=none" % (
+        STRESS_BASE // 65536, STRESS_STRIDE // 65536),
+    "while [ $(date +%s) -lt $end ]; do",
+    "  for p in A B; do",
+    "    dd if=/tmp/p$p$c of=/dev/vda bs=64k seek=$off count=16 oflag=direct conv=fsync 2>/dev/null || bad=$((bad+1))",
+    "    dd if=/dev/vda of=/tmp/r$c bs=64k skip=$off count=16 iflag=direct 2>/dev/null || bad=$((bad+1))",
+    "    cmp -s /tmp/p$p$c /tmp/r$c || bad=$((bad+1))",
+    "    n=$((n+1)); last=$p",
+    "  done",
+    "done",
+    "echo \"WORKER $c n=$n bad=$bad last=$last\"",
+]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mode", default="multi", choices=["multi", "single"])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--stress-seconds", type=int, default=30)
+    ap.add_argument("--boot-timeout", type=int, default=300)
+    args = ap.parse_args()
+    args.build = os.path.abspath(args.build)
+
+    logdir = os.path.join(args.build, "test-logs")
+    os.makedirs(logdir, exist_ok=True)
+    image = os.path.join(logdir, "disk-%s.img" % args.mode)
+    with open(image, "wb") as f:  # fresh, sparse
+        f.truncate(DISK_BYTES)
+    logs = [os.path.join(logdir, "disk-%s-boot%d.log" % (args.mode, i)) for i in (1, 2)]
+    for l in logs:
+        if os.path.exists(l):
+            os.remove(l)
+
+    t = Checks(args.mode)
+    stress = args.stress_seconds > 0
+    pattern_md5 = None
+    region_md5 = {}  # worker -> md5 of its last pattern
+    output = ""
+    con = None
+    try:
+        # ---- boot 1 ------------------------------------------------------
+        con = boot(args, image, logs[0])
+        t.check("hypervisor registers the disk (131072 sectors)",
+                re.search(r"disk: virtio-blk .* 131072 sectors", con.output) is not None)
+        rc, out = con.run("cat /sys/block/vda/size; blockdev --getsize64 /dev/vda", timeout=60)
+        t.check("guest sees /dev/vda with the image's size (%d bytes)" % DISK_BYTES,
+                rc == 0 and cmd_lines(out)[-2:] == [str(DISK_BYTES // 512), str(DISK_BYTES)], repr(out))
+
+        # Sequential throughput, O_DIRECT so the page cache is out of the way
+        # (guest clock; the host's load moves these figures a lot).
+        for what, cmd in [("write", "dd if=/dev/zero of=/dev/vda bs=1M seek=%d count=%d oflag=direct conv=fsync"),
+                          ("read", "dd if=/dev/vda of=/dev/null bs=1M skip=%d count=%d iflag=direct")]:
+            loop = "for i in %s; do %s 2>/dev/null || exit 1; done" % (
+                " ".join(str(i) for i in range(SEQ_REPS)), cmd % (SEQ_OFF_MB, SEQ_MB))
+            rc, out = con.run("time sh -c '%s'" % loop, timeout=900)
+            secs = real_seconds(out)
+            ok = rc == 0 and secs is not None and secs > 0
+            total = SEQ_MB * SEQ_REPS
+            t.check("sequential %s of %d x %d MiB completes" % (what, SEQ_REPS, SEQ_MB), ok, repr(out[-300:]))
+            if ok:
+                print("perf [%s] disk sequential %s: %.1f MB/s (%d MiB, bs=1M, O_DIRECT, %.2f s)"
+                      % (args.mode, what, total * MiB / 1e6 / secs, total, secs), flush=True)
+
+        # A 4 MiB random pattern, written with fsync, read back.
+        rc, out = con.run("dd if=/dev/urandom of=/tmp/pat bs=64k count=64 2>/dev/null; md5sum /tmp/pat", timeout=120)
+        pattern_md5 = md5_of(out, "/tmp/pat")
+        rc, out = con.run("dd if=/tmp/pat of=/dev/vda bs=64k seek=16 conv=fsync 2>&1", timeout=300)
+        t.check("dd writes a 4 MiB pattern with conv=fsync", rc == 0 and pattern_md5 is not None, repr(out[-300:]))
+        rc, out = con.run("dd if=/dev/vda of=/tmp/back bs=64k skip=16 count=64 iflag=direct 2>/dev/null;"
+                          " md5sum /tmp/back", timeout=300)
+        t.check("pattern reads back in the same boot", md5_of(out, "/tmp/back") == pattern_md5, repr(out[-300:]))
+
+        if stress:
+            rc, out = con.run("for c in 0 1 2 3; do for p in A B; do dd if=/dev/urandom of=/tmp/p$p$c bs=64k"
+                              " count=16 2>/dev/null; done; done; md5sum /tmp/p[AB][0-3]", timeout=120)
+            sums = {p: md5_of(out, p) for p in ["/tmp/p%s%d" % (x, c) for x in "AB" for c in range(4)]}
+            t.check("stress patterns generated", all(sums.values()), repr(out[-300:]))
+            con.run("rm -f /tmp/w.sh", timeout=30)
+            for line in WORKER:
+                rc, out = con.run("printf '%%s\\n' '%s' >> /tmp/w.sh" % line, timeout=30)
+            n = args.stress_seconds
+            rc, out = con.run("for c in 0 1 2 3; do taskset -c $c sh /tmp/w.sh $c %d & done; wait; echo stress-done"
+                              % n, timeout=n * 20 + 300)
+            workers = {int(m.group(1)): (int(m.group(2)), int(m.group(3)), m.group(4))
+                       for m in re.finditer(r"WORKER (\d) n=(\d+) bad=(\d+) last=(\w+)", out)}
+            print("stress [%s] %d s, iterations per worker: %s" % (
+                args.mode, n, [workers.get(c, (0,))[0] for c in range(4)]), flush=True)
+            t.check("four pinned dd writer/readers ran %d s, every round trip matched" % n,
+                    "stress-done" in out and sorted(workers) == [0, 1, 2, 3]
+                    and all(w[0] > 0 and w[1] == 0 for w in workers.values()), repr(out[-600:]))
+            rc, out = con.run("for c in 0 1 2 3; do dd if=/dev/vda of=/tmp/f$c bs=64k skip=$((%d + c * %d))"
+                              " count=16 iflag=direct 2>/dev/null; done; md5sum /tmp/f[0-3]"
+                              % (STRESS_BASE // 65536, STRESS_STRIDE // 65536), timeout=120)
+            for c in range(4):
+                last = workers.get(c, (0, 0, "none"))[2]
+                region_md5[c] = sums.get("/tmp/p%s%d" % (last, c))
+            t.check("after the stress each region holds its worker's last pattern",
+                    all(region_md5[c] and md5_of(out, "/tmp/f%d" % c) == region_md5[c] for c in range(4)),
+                    repr(out[-400:]))
+        poweroff(t, con, "boot 1")
+        output += con.output
+        con.kill()
+        con = None
+
+        # ---- the host file -----------------------------------------------
+        t.check("the host image holds the pattern (written through to the file)",
+                pattern_md5 is not None and image_md5(image, PATTERN_OFF, PATTERN_LEN) == pattern_md5)
+        if stress:
+            t.check("the host image holds each stress region's last pattern",
+                    all(image_md5(image, STRESS_BASE + c * STRESS_STRIDE, STRESS_LEN) == region_md5[c]
+                        for c in range(4)))
+        t.check("image size unchanged", os.path.getsize(image) == DISK_BYTES, str(os.path.getsize(image)))
+
+        # ---- boot 2 ------------------------------------------------------
+        con = boot(args, image, logs[1])
+        rc, out = con.run("dd if=/dev/vda bs=64k skip=16 count=64 2>/dev/null | md5sum", timeout=300)
+        got = cmd_lines(out)[-1].split()[0] if cmd_lines(out) else ""
+        t.check("second boot reads the pattern back (md5 %s)" % pattern_md5, got == pattern_md5, repr(out[-300:]))
+        if stress:
+            rc, out = con.run("for c in 0 1 2 3; do dd if=/dev/vda of=/tmp/f$c bs=64k skip=$((%d + c * %d))"
+                              " count=16 2>/dev/null; done; md5sum /tmp/f[0-3]"
+                              % (STRESS_BASE // 65536, STRESS_STRIDE // 65536), timeout=120)
+            t.check("second boot reads every stress region back",
+                    all(md5_of(out, "/tmp/f%d" % c) == region_md5[c] for c in range(4)), repr(out[-400:]))
+        # The driver resets the device on unbind (Status = 0) and brings it up
+        # again on probe.
+        rc, out = con.run("rmmod virtio_blk && [ ! -e /dev/vda ] && insmod /lib/modules/$(uname -r)/kernel/drivers/"
+                          "block/virtio_blk.ko && sleep 1 && dd if=/dev/vda bs=64k skip=16 count=64 2>/dev/null"
+                          " | md5sum", timeout=300)
+        got = cmd_lines(out)[-1].split()[0] if cmd_lines(out) else ""
+        t.check("driver unbind (device reset) and re-probe, then the pattern reads back", rc == 0 and got == pattern_md5,
+                repr(out[-300:]))
+        poweroff(t, con, "boot 2")
+        output += con.output
+        bad = BAD.search(output)
+        t.check("no I/O error, stall, panic or FATAL in either boot", bad is None, bad.group(0) if bad else "")
+        stats = re.findall(r"disk: \d+ reads .*", output)
+        if stats:
+            print("hyp [%s] %s" % (args.mode, stats[-1].strip()), flush=True)
+    except ConsoleError as e:
+        t.check("console session completes", False, str(e)[-1500:])
+    finally:
+        if con:
+            con.kill()
+    print("logs: %s" % " ".join(logs))
+    if t.failed == 0:
+        os.remove(image)
+    return 1 if t.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
