@@ -162,9 +162,12 @@ void sched_yield(Pcpu& p)
         p.yield = true;
 }
 
+// Only a vCPU that was blocked jumps the queue: it had given up its time
+// waiting for this interrupt. A busy one (say, just its timer tick) waits for
+// its round-robin turn, or busy vCPUs would steal each other's slices.
 void sched_wake(Pcpu& p, Vcpu& v)
 {
-    if (&v != p.vcpu && p.nrun > 1)
+    if (&v != p.vcpu && p.nrun > 1 && v.state == RunState::Blocked)
         p.prefer = &v;
 }
 
@@ -177,10 +180,10 @@ Vcpu& schedule(Pcpu& p)
         const bool cur_runnable = cur && cur->state == RunState::Runnable;
         const bool give_way = p.nrun > 1 && (p.yield || t >= p.slice_end);
         p.yield = false;
-        // An interrupt for a descheduled vCPU (an IPI, its timer, the disk)
-        // lets it run at once for the rest of the current slice: the sender
-        // of an IPI usually waits for the answer. Round-robin order (rr) and
-        // the slice end stay as they were, so time is still shared fairly.
+        // An interrupt that wakes a blocked vCPU (an IPI, its timer, the
+        // disk) lets it run at once for the rest of the current slice: the
+        // sender of an IPI usually waits for the answer. Round-robin order
+        // (rr) and the slice end stay as they were.
         Vcpu* boost = p.prefer;
         p.prefer = nullptr;
         const bool boosted = boost && boost != cur && boost->state == RunState::Runnable;
