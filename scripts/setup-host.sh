@@ -14,7 +14,9 @@ PKGS=(
   libgtest-dev
   cmake
   python3
-  gcc-aarch64-linux-gnu  # cross compiler for guest-side user programs
+  gcc-aarch64-linux-gnu  # cross compiler for guest-side user programs (guest/bench)
+  libc6-dev-arm64-cross  # its glibc headers and static libc (only a Recommends)
+  gnuplot-nox            # make bench: the chart (pngcairo; no X11)
 )
 
 die() { echo "setup-host: ERROR: $*" >&2; exit 1; }

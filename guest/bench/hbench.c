@@ -1,0 +1,332 @@
+/*
+ * hbench: guest-side micro-benchmarks for `make bench` (scripts/bench.py).
+ *
+ * Built static for aarch64 (aarch64-linux-gnu-gcc -static -O2), installed as
+ * /bin/hbench in the guest initramfs. Every result is one line
+ *
+ *     BENCH name=<metric> [key=value ...] iters=<n> value=<number>
+ *
+ * which the host parses; errors are one line "BENCH-ERROR <text>" and exit
+ * status 1. Each test runs either a fixed number of iterations (-n N) or
+ * until a time budget has passed (-t SECONDS, the default: 1 s).
+ *
+ *   hbench ipi CPU_A CPU_B   futex ping-pong between two threads pinned to
+ *                            CPU_A and CPU_B: microseconds per round trip
+ *   hbench spin N [N ...]    integer kernel on N threads pinned to CPUs
+ *                            0..N-1, no syscalls in the loop: Mops/s total
+ *   hbench mmio [ADDR]       32-bit reads of a device register through
+ *                            /dev/mem (default GICD_IIDR, 0x08000008):
+ *                            nanoseconds per read
+ *   hbench syscall           getppid() round trips: nanoseconds per call
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static long g_iters;        /* -n: fixed iteration count, or 0 */
+static double g_seconds = 1.0; /* -t: time budget when -n is not given */
+
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("BENCH-ERROR ", stdout);
+    vprintf(fmt, ap);
+    fputc('\n', stdout);
+    va_end(ap);
+    fflush(stdout);
+    exit(1);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void pin(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0)
+        fail("cannot pin to CPU %d: %s", cpu, strerror(errno));
+}
+
+static int parse_cpu(const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < 0 || v >= CPU_SETSIZE)
+        fail("not a CPU number: %s", s);
+    return (int)v;
+}
+
+/* True while a loop that has done `done` iterations since `start` should go on. */
+static int more(long done, double start)
+{
+    if (g_iters > 0)
+        return done < g_iters;
+    return now() - start < g_seconds;
+}
+
+/* ---- ipi: futex ping-pong ------------------------------------------------ */
+
+/* 0: A's turn, 1: B's turn, 2: stop. Each side blocks in FUTEX_WAIT (no
+ * spinning), so every hand-over wakes an idle CPU: an IPI each way. */
+static _Atomic int g_turn;
+static int g_cpu_b;
+
+static long futex(_Atomic int *addr, int op, int val)
+{
+    return syscall(SYS_futex, (int *)addr, op | FUTEX_PRIVATE_FLAG, val, NULL, NULL, 0);
+}
+
+static void *ipi_partner(void *arg)
+{
+    (void)arg;
+    pin(g_cpu_b);
+    for (;;) {
+        int t;
+        while ((t = atomic_load(&g_turn)) == 0)
+            futex(&g_turn, FUTEX_WAIT, 0);
+        if (t == 2)
+            return NULL;
+        atomic_store(&g_turn, 0);
+        futex(&g_turn, FUTEX_WAKE, 1);
+    }
+}
+
+static void round_trip(void)
+{
+    atomic_store(&g_turn, 1);
+    futex(&g_turn, FUTEX_WAKE, 1);
+    while (atomic_load(&g_turn) == 1)
+        futex(&g_turn, FUTEX_WAIT, 1);
+}
+
+static void cmd_ipi(int argc, char **argv)
+{
+    if (argc != 2)
+        fail("usage: hbench ipi CPU_A CPU_B");
+    int a = parse_cpu(argv[0]);
+    g_cpu_b = parse_cpu(argv[1]);
+    if (a == g_cpu_b)
+        fail("ipi needs two different CPUs");
+    pin(a);
+    pthread_t th;
+    if (pthread_create(&th, NULL, ipi_partner, NULL) != 0)
+        fail("pthread_create failed");
+    /* Warm-up: the partner is pinned and both paths are faulted in. */
+    for (int i = 0; i < 20; i++)
+        round_trip();
+    long n = 0;
+    double start = now();
+    while (more(n, start)) {
+        round_trip();
+        n++;
+    }
+    double el = now() - start;
+    atomic_store(&g_turn, 2);
+    futex(&g_turn, FUTEX_WAKE, 1);
+    pthread_join(th, NULL);
+    printf("BENCH name=ipi_rtt_us cpus=%d,%d iters=%ld value=%.3f\n", a, g_cpu_b, n, el * 1e6 / (double)n);
+}
+
+/* ---- spin: parallel integer throughput ----------------------------------- */
+
+#define SPIN_CHUNK 20000
+#define SPIN_MAX_THREADS 64
+
+struct spin_arg {
+    int cpu;
+    uint64_t ops;
+    double seconds;
+    uint64_t sink;
+};
+
+static _Atomic int g_stop;
+static pthread_barrier_t g_barrier;
+
+/* xorshift64* step: a serial dependency chain of shifts, xors and a
+ * multiply that the compiler can neither vectorise nor fold. */
+static inline uint64_t mix(uint64_t x)
+{
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+static void *spin_thread(void *p)
+{
+    struct spin_arg *a = p;
+    pin(a->cpu);
+    uint64_t x = 0x9E3779B97F4A7C15ULL ^ (uint64_t)a->cpu, ops = 0;
+    pthread_barrier_wait(&g_barrier);
+    double start = now();
+    do {
+        for (int i = 0; i < SPIN_CHUNK; i++)
+            x = mix(x);
+        ops += SPIN_CHUNK;
+    } while (!atomic_load_explicit(&g_stop, memory_order_relaxed) &&
+             (g_iters == 0 || ops < (uint64_t)g_iters));
+    a->seconds = now() - start;
+    a->ops = ops;
+    a->sink = x;
+    return NULL;
+}
+
+static void spin_once(int nthreads)
+{
+    struct spin_arg args[SPIN_MAX_THREADS];
+    pthread_t th[SPIN_MAX_THREADS];
+    atomic_store(&g_stop, 0);
+    pthread_barrier_init(&g_barrier, NULL, (unsigned)nthreads + 1);
+    for (int i = 0; i < nthreads; i++) {
+        memset(&args[i], 0, sizeof args[i]);
+        args[i].cpu = i;
+        if (pthread_create(&th[i], NULL, spin_thread, &args[i]) != 0)
+            fail("pthread_create failed");
+    }
+    pthread_barrier_wait(&g_barrier);
+    if (g_iters == 0) {
+        struct timespec ts = {(time_t)g_seconds, (long)((g_seconds - (double)(time_t)g_seconds) * 1e9)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+        atomic_store(&g_stop, 1);
+    }
+    double rate = 0;
+    uint64_t ops = 0, sink = 0;
+    for (int i = 0; i < nthreads; i++) {
+        pthread_join(th[i], NULL);
+        rate += (double)args[i].ops / args[i].seconds;
+        ops += args[i].ops;
+        sink ^= args[i].sink;
+    }
+    pthread_barrier_destroy(&g_barrier);
+    printf("BENCH name=spin_mops threads=%d iters=%" PRIu64 " check=%04x value=%.3f\n", nthreads, ops,
+           (unsigned)(sink & 0xffff), rate / 1e6);
+}
+
+static void cmd_spin(int argc, char **argv)
+{
+    if (argc < 1)
+        fail("usage: hbench spin NTHREADS [NTHREADS ...]");
+    for (int i = 0; i < argc; i++) {
+        int n = parse_cpu(argv[i]);
+        if (n < 1 || n > SPIN_MAX_THREADS)
+            fail("bad thread count %s", argv[i]);
+        spin_once(n);
+        fflush(stdout);
+    }
+}
+
+/* ---- mmio: one emulated device-register read ----------------------------- */
+
+static void cmd_mmio(int argc, char **argv)
+{
+    if (argc > 1)
+        fail("usage: hbench mmio [PHYS_ADDR]");
+    unsigned long addr = argc ? strtoul(argv[0], NULL, 0) : 0x08000008UL;
+    if (addr & 3)
+        fail("address 0x%lx is not 4-byte aligned", addr);
+    long pg = sysconf(_SC_PAGESIZE);
+    int fd = open("/dev/mem", O_RDONLY | O_SYNC);
+    if (fd < 0)
+        fail("open /dev/mem: %s", strerror(errno));
+    unsigned long base = addr & ~(unsigned long)(pg - 1);
+    void *m = mmap(NULL, (size_t)pg, PROT_READ, MAP_SHARED, fd, (off_t)base);
+    if (m == MAP_FAILED)
+        fail("mmap /dev/mem at 0x%lx: %s", base, strerror(errno));
+    const volatile uint32_t *reg = (const volatile uint32_t *)((char *)m + (addr - base));
+    pin(0);
+    uint32_t v = *reg;
+    long n = 0;
+    double start = now();
+    while (more(n, start)) {
+        for (int i = 0; i < 100; i++)
+            v = *reg;
+        n += 100;
+    }
+    double el = now() - start;
+    printf("BENCH name=mmio_read_ns addr=0x%lx reg=0x%08x iters=%ld value=%.1f\n", addr, v, n, el * 1e9 / (double)n);
+    munmap(m, (size_t)pg);
+    close(fd);
+}
+
+/* ---- syscall: the floor -------------------------------------------------- */
+
+static void cmd_syscall(int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 0)
+        fail("usage: hbench syscall");
+    pin(0);
+    long n = 0, sum = 0;
+    double start = now();
+    while (more(n, start)) {
+        for (int i = 0; i < 100; i++)
+            sum += syscall(SYS_getppid);
+        n += 100;
+    }
+    double el = now() - start;
+    printf("BENCH name=syscall_ns call=getppid ppid=%ld iters=%ld value=%.1f\n", sum / n, n, el * 1e9 / (double)n);
+}
+
+static void usage(void)
+{
+    fputs("usage: hbench [-n ITERS | -t SECONDS] ipi CPU_A CPU_B | spin N [N ...] | mmio [ADDR] | syscall\n",
+          stderr);
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (i + 1 >= argc)
+            usage();
+        if (strcmp(argv[i], "-n") == 0) {
+            g_iters = atol(argv[++i]);
+            if (g_iters <= 0)
+                fail("-n needs a positive count");
+        } else if (strcmp(argv[i], "-t") == 0) {
+            g_seconds = atof(argv[++i]);
+            if (!(g_seconds > 0))
+                fail("-t needs a positive number of seconds");
+        } else {
+            usage();
+        }
+    }
+    if (i >= argc)
+        usage();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    const char *cmd = argv[i++];
+    if (strcmp(cmd, "ipi") == 0)
+        cmd_ipi(argc - i, argv + i);
+    else if (strcmp(cmd, "spin") == 0)
+        cmd_spin(argc - i, argv + i);
+    else if (strcmp(cmd, "mmio") == 0)
+        cmd_mmio(argc - i, argv + i);
+    else if (strcmp(cmd, "syscall") == 0)
+        cmd_syscall(argc - i, argv + i);
+    else
+        usage();
+    return 0;
+}

@@ -1,0 +1,779 @@
+#!/usr/bin/env python3
+"""make bench: the same guest on the same QEMU, three ways, side by side.
+
+  native   QEMU boots the guest kernel itself (no hypervisor)
+  single   through the hypervisor, all 4 vCPUs time-shared on pCPU 0
+  multi    through the hypervisor, vCPU n on pCPU n
+
+Each run boots each configuration once (runs are interleaved: native,
+single, multi, native, ... so host noise hits all three alike) and measures,
+in that one boot: boot time, host CPU use while idle, IPI round trips, the
+null exit (an emulated MMIO read), a syscall, parallel integer throughput on
+1, 2 and 4 threads, and (hypervisor only) exits per second by reason during
+the throughput run. docs/performance.md says what each number means.
+
+Output: a table on the terminal and build/bench/{results.txt,results.csv,
+summary.csv,bench.png,logs/}. A configuration that fails is reported as
+failed in the table; it does not stop the others.
+
+    scripts/bench.py [--runs 5] [--quick] [--build build] [--configs native,multi]
+"""
+import argparse
+import csv
+import math
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
+from qemu_console import QemuConsole, ConsoleError  # noqa: E402
+
+CONFIGS = ("native", "single", "multi")
+COLORS = {"native": "#7f7f7f", "single": "#e08a2c", "multi": "#2c6fbb"}
+
+# key, title, unit, which way is better
+METRICS = [
+    ("boot_wall_s", "boot: QEMU start to GUEST-BOOT-OK", "s", "lower"),
+    ("boot_uptime_s", "guest /proc/uptime when the shell answered", "s", "lower"),
+    ("ipi_rtt_us_0_1", "IPI round trip, CPU 0 <-> CPU 1", "us", "lower"),
+    ("ipi_rtt_us_0_3", "IPI round trip, CPU 0 <-> CPU 3", "us", "lower"),
+    ("spin_mops_1", "integer throughput, 1 thread", "Mops/s", "higher"),
+    ("spin_mops_2", "integer throughput, 2 threads", "Mops/s", "higher"),
+    ("spin_mops_4", "integer throughput, 4 threads", "Mops/s", "higher"),
+    ("speedup_4v1", "speedup, 4 threads over 1", "x", "higher"),
+    ("mmio_read_ns", "null exit: GICD_IIDR read via /dev/mem", "ns", "lower"),
+    ("syscall_ns", "getppid() syscall (floor)", "ns", "lower"),
+    ("idle_cpu_s", "host CPU of QEMU, 10 s guest idle", "s", "lower"),
+    ("exit_rate", "hypervisor exits/s during throughput run", "1/s", "lower"),
+]
+METRIC_KEYS = [m[0] for m in METRICS]
+UNIT_TEXT = {"us": "\u00b5s"}
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+STATS_KEY = b"\x1ds"            # Ctrl-] s: the hypervisor prints its exit table
+
+
+# ---------------------------------------------------------------- parsing
+
+BENCH_RE = re.compile(r"BENCH name=(\w+)((?:[ \t]+\w+=[^\s=]+)*)")
+
+
+def parse_bench(text):
+    """BENCH lines in guest output -> list of dicts (all values strings,
+    except 'value' which is a float). Tolerates \\r and kernel messages."""
+    out = []
+    for m in BENCH_RE.finditer(text.replace("\r", "")):
+        d = {"name": m.group(1)}
+        for kv in m.group(2).split():
+            k, v = kv.split("=", 1)
+            d[k] = v
+        try:
+            d["value"] = float(d["value"])
+        except (KeyError, ValueError):
+            continue
+        if not math.isfinite(d["value"]):
+            continue
+        out.append(d)
+    return out
+
+
+def bench_key(d):
+    """The metric key a BENCH record fills."""
+    if d["name"] == "ipi_rtt_us":
+        return "ipi_rtt_us_" + d.get("cpus", "?").replace(",", "_")
+    if d["name"] == "spin_mops":
+        return "spin_mops_" + d.get("threads", "?")
+    return d["name"]
+
+
+STATS_HEAD_RE = re.compile(r"exit statistics \((\w+) mode[^\n]*\n")
+HYP_LINE_RE = re.compile(r"^\[p\d+\] (.*)$")
+ROW_RE = re.compile(r"^  (\S.*?)((?:\s+\d+(?:\.\d+)?%?)+)\s*$")
+SUBHEAD_RE = re.compile(r"^  (\S.*?)((?:\s+[vp]CPU\d+)+)\s*$")
+
+
+def parse_exit_table(text, start=0):
+    """Parse the hypervisor's exit table at the first 'exit statistics'
+    header at or after offset `start` of `text`. Returns the table or None.
+
+    The table is the header line, then hypervisor lines indented by two
+    spaces: column headers ("exits by reason  vCPU0 ..", "per pCPU  pCPU0 ..")
+    and rows ("label  n n n n"; a value may be a percentage). It ends at the
+    first hypervisor line that is not indented. Guest output between its
+    lines is skipped.
+    table = {"mode": str, "columns": {label: [column names]},
+             "rows": {label: [float, ...]}, "gauges": set of labels}
+    Rows under a "per pCPU" header are labelled "pCPU: <label>"; gauges
+    are rows that are not event counters (percentages, "ran on ...")."""
+    text = text[start:].replace("\r", "")
+    m = STATS_HEAD_RE.search(text)
+    if not m:
+        return None
+    table = {"mode": m.group(1), "columns": {}, "rows": {}, "gauges": set()}
+    cols, prefix = [], ""
+    for line in text[m.end():].split("\n")[:100]:
+        h = HYP_LINE_RE.match(line)
+        if not h:
+            continue
+        body = h.group(1)
+        if not body.startswith("  "):
+            break                       # another hypervisor message: table over
+        sh = SUBHEAD_RE.match(body)
+        if sh:
+            cols = sh.group(2).split()
+            prefix = "pCPU: " if cols[0].startswith("pCPU") else ""
+            continue
+        r = ROW_RE.match(body)
+        if not r:
+            continue
+        label = prefix + r.group(1).strip()
+        toks = r.group(2).split()
+        table["rows"][label] = [float(t.rstrip("%")) for t in toks]
+        table["columns"][label] = cols
+        if any("%" in t or "." in t for t in toks) or r.group(1).startswith("ran ") or "(1=yes)" in label:
+            table["gauges"].add(label)
+    return table if table["rows"] else None
+
+
+def exit_rates(before, after, seconds):
+    """Per-row, per-column counter rates between two tables (per second).
+    Rows that are not counters (gauges) are left out."""
+    rates = {}
+    for label, b in before["rows"].items():
+        a = after["rows"].get(label)
+        if a is None or len(a) != len(b) or label in before["gauges"]:
+            continue
+        rates[label] = [max(0.0, y - x) / seconds for x, y in zip(b, a)]
+    return rates
+
+
+# ---------------------------------------------------------------- helpers
+
+def mem_mib(s):
+    s = str(s).strip().upper()
+    if s.endswith("G"):
+        return int(s[:-1]) * 1024
+    if s.endswith("M"):
+        return int(s[:-1])
+    return int(s)
+
+
+def qemu_cpu_seconds(pid):
+    """utime+stime of a process (all its threads), in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def host_busy_seconds():
+    """CPU time the whole host has spent busy (all CPUs), in seconds."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    return (sum(v) - v[3] - v[4]) / CLK_TCK
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    a = abs(v)
+    if a >= 1000:
+        return "%.0f" % v
+    if a >= 100:
+        return "%.1f" % v
+    if a >= 10:
+        return "%.2f" % v
+    return "%.3f" % v
+
+
+class Progress:
+    """One status line, rewritten in place on a terminal."""
+
+    def __init__(self, total):
+        self.tty = sys.stderr.isatty()
+        self.t0 = time.monotonic()
+        self.total = total
+        self.done = 0
+
+    def _clock(self):
+        s = int(time.monotonic() - self.t0)
+        return "%d:%02d" % (s // 60, s % 60)
+
+    def status(self, run, runs, cfg, what):
+        line = "[bench %s] run %d/%d  %-6s  (boot %d of %d)  %s" % (
+            self._clock(), run, runs, cfg, self.done + 1, self.total, what)
+        if self.tty:
+            sys.stderr.write("\r\033[K" + line)
+            sys.stderr.flush()
+
+    def result(self, line):
+        if self.tty:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+        print("[bench %s] %s" % (self._clock(), line), flush=True)
+
+
+# ---------------------------------------------------------------- one boot
+
+class BootFailed(Exception):
+    pass
+
+
+class Session:
+    """One boot of one configuration; fills self.values and self.profile."""
+
+    def __init__(self, cfg, run, args, progress):
+        self.cfg, self.run, self.args, self.progress = cfg, run, args, progress
+        self.values = {}
+        self.profile = None           # {row: [rate per vCPU]}
+        self.errors = []
+        self.booted = False
+
+    def status(self, what):
+        self.progress.status(self.run, self.args.runs, self.cfg, what)
+
+    def command(self):
+        a = self.args
+        if self.cfg == "native":
+            return ["qemu-system-aarch64", "-M", "virt,gic-version=3,virtualization=on", "-cpu", a.cpu,
+                    "-smp", "4", "-m", "%dM" % (mem_mib(a.mem) + 64), "-nographic", "-nic", "none",
+                    "-kernel", a.kernel, "-initrd", a.initrd, "-append", a.append], None
+        env = dict(os.environ, HYP=a.hyp, KERNEL=a.kernel, INITRD=a.initrd, MODE=self.cfg,
+                   MEM=str(a.mem), CPU=a.cpu, APPEND=a.append)
+        return [os.path.join(ROOT, "scripts", "run-qemu.sh")], env
+
+    def guest(self, con, cmdline, timeout):
+        """Run a guest command; return its BENCH records (or raise)."""
+        rc, out = con.run(cmdline, timeout=timeout)
+        recs = parse_bench(out)
+        err = re.search(r"BENCH-ERROR ([^\n]*)", out)
+        if err or rc != 0 or not recs:
+            self.errors.append("%s: %s" % (cmdline, err.group(1) if err else "rc=%d, output %r" % (rc, out[-200:])))
+        for d in recs:
+            k = bench_key(d)
+            # Throughput is measured twice (1 2 4 4 2 1): keep the better of
+            # the two, since other load on the host can only slow it down.
+            if k.startswith("spin_mops_") and k in self.values:
+                self.values[k] = max(self.values[k], d["value"])
+            else:
+                self.values[k] = d["value"]
+        return recs
+
+    def stats_snapshot(self, con, clear=True):
+        """Ask the hypervisor for its exit table (Ctrl-] s); (table, time).
+        (None, None) if it does not answer; then, with `clear`, Ctrl-C
+        clears the shell line the two bytes went to."""
+        mark = len(con.output)
+        con.send_raw(STATS_KEY)
+        try:
+            con.expect(r"exit statistics \(", timeout=self.args.stats_timeout)
+        except ConsoleError:
+            if clear:
+                con.sendcontrol("c")
+                time.sleep(0.5)
+            return None, None
+        t = time.monotonic()
+        try:
+            con.expect(r"kicks received[^\n]*\n", timeout=5)
+        except ConsoleError:
+            time.sleep(1)
+        return parse_exit_table(con.output, mark), t
+
+    def profile_run(self, con, spin, timeout):
+        """The throughput run between two exit tables. The command line is
+        typed and echoed first and its results go to a file, so the window
+        between the tables holds the run itself (after a 1 s sleep), not
+        console traffic."""
+        a = self.args
+        self.status("throughput on 1, 2, 4 threads, exit table before")
+        con.send('echo "@@SPIN""-GO@@"; sleep 1; %s >/tmp/spin.out 2>&1; echo "@@SPIN""-DONE@@"' % spin)
+        con.expect(r"@@SPIN-GO@@", timeout=60)      # the line is in and echoed
+        before, tb = self.stats_snapshot(con, clear=False)
+        con.expect(r"@@SPIN-DONE@@", timeout=timeout)
+        after = None
+        if before is None:
+            a.no_stats_key[self.cfg] = True
+            self.errors.append("no exit table on Ctrl-] s: exit profile not measured")
+            con.sendcontrol("c")        # the two bytes were typed ahead to the shell
+            time.sleep(0.5)
+        else:
+            self.status("throughput done, exit table after")
+            after, ta = self.stats_snapshot(con)
+            if after is None:
+                self.errors.append("no exit table on the second Ctrl-] s")
+        self.guest(con, "cat /tmp/spin.out", 60)
+        if before is not None and after is not None:
+            self.profile = exit_rates(before, after, ta - tb)
+            if "total exits" in self.profile:
+                self.values["exit_rate"] = sum(self.profile["total exits"])
+
+    def execute(self, log_path):
+        a = self.args
+        cmd, env = self.command()
+        self.status("booting")
+        con = QemuConsole(cmd, log_path=log_path, env=env)
+        t0 = con.start_time
+        try:
+            try:
+                con.expect(r"GUEST-BOOT-OK cpus=(\d+)", timeout=a.boot_timeout)
+            except ConsoleError as e:
+                raise BootFailed("no GUEST-BOOT-OK: " + str(e).splitlines()[0])
+            self.values["boot_wall_s"] = time.monotonic() - t0
+            self.booted = True
+            con.expect(r"# ", timeout=60)
+            rc, out = con.run("cat /proc/uptime", timeout=60)
+            m = re.search(r"^(\d+\.\d+) \d+\.\d+$", out, re.M)
+            if m:
+                self.values["boot_uptime_s"] = float(m.group(1))
+            else:
+                self.errors.append("/proc/uptime: %r" % out)
+
+            self.status("idle %d s" % a.idle_seconds)
+            time.sleep(a.settle)
+            pid = con.proc.pid
+            load0 = (host_busy_seconds(), qemu_cpu_seconds(pid), time.monotonic())
+            c0, w0 = qemu_cpu_seconds(pid), time.monotonic()
+            time.sleep(a.idle_seconds)
+            c1, w1 = qemu_cpu_seconds(pid), time.monotonic()
+            self.values["idle_cpu_s"] = (c1 - c0) * 10.0 / (w1 - w0)
+
+            t = a.seconds
+            tmo = 60 + 20 * t
+            for cpus in ("0 1", "0 3"):
+                self.status("IPI round trip CPUs %s" % cpus.replace(" ", "-"))
+                self.guest(con, "hbench -t %g ipi %s" % (t, cpus), tmo)
+            self.status("null exit (GICD_IIDR read)")
+            self.guest(con, "hbench -t %g mmio" % t, tmo)
+            self.status("getppid() syscall")
+            self.guest(con, "hbench -t %g syscall" % t, tmo)
+
+            spin = "hbench -t %g spin 1 2 4 4 2 1" % t
+            if self.cfg == "native" or a.no_stats_key.get(self.cfg):
+                self.status("throughput on 1, 2, 4 threads")
+                self.guest(con, spin, tmo * 6)
+            else:
+                self.profile_run(con, spin, tmo * 6)
+            if "spin_mops_1" in self.values and "spin_mops_4" in self.values:
+                self.values["speedup_4v1"] = self.values["spin_mops_4"] / self.values["spin_mops_1"]
+
+            # Noise gauge: host CPU used by everything but this QEMU while
+            # it was measured, in cores (bench.py's own share is tiny).
+            b1, q1, w1 = host_busy_seconds(), qemu_cpu_seconds(pid), time.monotonic()
+            self.values["host_other_load"] = max(0.0, (b1 - load0[0]) - (q1 - load0[1])) / (w1 - load0[2])
+            self.status("poweroff")
+            con.send("poweroff -f")
+            try:
+                con.wait_exit(60)
+            except ConsoleError:
+                self.errors.append("QEMU did not exit after poweroff -f")
+        except ConsoleError as e:
+            self.errors.append("console: " + str(e).splitlines()[0])
+        finally:
+            con.kill()
+
+
+# ---------------------------------------------------------------- reports
+
+def summarize(results, configs):
+    """results: {cfg: [Session]} -> {metric: {cfg: (median, min, max, n)}}"""
+    summ = {}
+    for key in METRIC_KEYS:
+        summ[key] = {}
+        for cfg in configs:
+            xs = [s.values[key] for s in results.get(cfg, []) if key in s.values]
+            summ[key][cfg] = (median(xs), min(xs), max(xs), len(xs)) if xs else None
+    return summ
+
+
+def ratio(summ, key, a, b):
+    x, y = summ[key].get(a), summ[key].get(b)
+    if not x or not y or not y[0]:
+        return None
+    return x[0] / y[0]
+
+
+def status_word(cfg, results, skipped):
+    if cfg in skipped:
+        return "not run"
+    sess = results.get(cfg, [])
+    if not sess or not any(s.booted for s in sess):
+        return "failed"
+    return None
+
+
+def table_text(summ, results, configs, skipped, args, header):
+    lines = list(header)
+    w = 44
+    cols = ["%-*s" % (w, "metric"), "%-7s" % "unit"]
+    for c in configs:
+        cols.append("%-24s" % (c + " median (min-max)"))
+    pairs = [("multi", "native"), ("single", "native"), ("multi", "single")]
+    pairs = [p for p in pairs if p[0] in configs and p[1] in configs]
+    for p in pairs:
+        cols.append("%12s" % ("%s/%s" % p))
+    lines.append(" ".join(cols).rstrip())
+    lines.append("-" * len(lines[-1]))
+    for key, title, unit, better in METRICS:
+        cols = ["%-*s" % (w, title[:w]), "%-7s" % UNIT_TEXT.get(unit, unit)]
+        for c in configs:
+            v = summ[key].get(c)
+            word = status_word(c, results, skipped)
+            if v:
+                cell = "%s (%s-%s)" % (fmt(v[0]), fmt(v[1]), fmt(v[2]))
+            elif word:
+                cell = word
+            elif key == "exit_rate" and c == "native":
+                cell = "n/a"
+            else:
+                cell = "-"
+            cols.append("%-24s" % cell)
+        for a_, b_ in pairs:
+            r = ratio(summ, key, a_, b_)
+            cols.append("%12s" % ("%.2f" % r if r is not None else "-"))
+        lines.append(" ".join(cols).rstrip())
+    loads = []
+    for c in configs:
+        xs = [s.values["host_other_load"] for s in results.get(c, []) if "host_other_load" in s.values]
+        if xs:
+            loads.append("%s %.2f (%.2f-%.2f)" % (c, median(xs), min(xs), max(xs)))
+    if loads:
+        lines.append("%-*s %-7s %s" % (w, "host CPU used by other processes meanwhile", "cores", ",  ".join(loads)))
+    lines.append("")
+    lines.append("ratios are of medians; %s. Speedup = 4-thread over 1-thread throughput of the same boot." %
+                 "for boot, IPI, exit, syscall and idle figures lower is better, for throughput higher")
+
+    # Exit profile: rows are reasons, columns vCPUs, one block per mode.
+    for c in configs:
+        profs = [s.profile for s in results.get(c, []) if s.profile]
+        if c == "native" or not profs:
+            continue
+        lines.append("")
+        lines.append("exit profile, %s: exits/s by reason during the throughput run (median of %d run%s)" % (
+            c, len(profs), "" if len(profs) == 1 else "s"))
+        ncol = max(len(v) for p in profs for v in p.values())
+        lines.append("  %-28s" % "reason (pCPU: per pCPU)" + "".join("%11s" % ("vCPU%d" % i) for i in range(ncol)) + "%12s" % "all")
+        for label in profs[0]:
+            vals = []
+            for i in range(len(profs[0][label])):
+                xs = [p[label][i] for p in profs if label in p and i < len(p[label])]
+                vals.append(median(xs))
+            lines.append("  %-28s" % label[:28] + "".join("%11.0f" % v for v in vals) + "%12.0f" % sum(vals))
+    # Failures
+    errs = [(c, s.run, e) for c in configs for s in results.get(c, []) for e in s.errors]
+    if errs or skipped:
+        lines.append("")
+        lines.append("problems:")
+        for c, why in skipped.items():
+            lines.append("  %s: %s" % (c, why))
+        for c, r, e in errs[:30]:
+            lines.append("  %s run %d: %s" % (c, r, e[:200]))
+    return "\n".join(lines)
+
+
+def write_csv(path, results, configs):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["run", "config", "metric", "vcpu", "value", "unit"])
+        units = {m[0]: m[2] for m in METRICS}
+        for c in configs:
+            for s in results.get(c, []):
+                if not s.booted:
+                    w.writerow([s.run, c, "boot_failed", "", "", ""])
+                for key in METRIC_KEYS + ["host_other_load"]:
+                    if key in s.values:
+                        w.writerow([s.run, c, key, "", "%.6g" % s.values[key], units.get(key, "cores")])
+                for label, vals in (s.profile or {}).items():
+                    for i, v in enumerate(vals):
+                        w.writerow([s.run, c, "exits_per_s:" + label.strip(), i, "%.6g" % v, "1/s"])
+
+
+def write_summary_csv(path, summ, configs):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["metric", "unit", "config", "median", "min", "max", "runs"])
+        for key, title, unit, better in METRICS:
+            for c in configs:
+                v = summ[key].get(c)
+                if v:
+                    w.writerow([key, unit, c, "%.6g" % v[0], "%.6g" % v[1], "%.6g" % v[2], v[3]])
+
+
+class Loaded:
+    """A run read back from results.csv (for --replot)."""
+
+    def __init__(self, cfg, run):
+        self.cfg, self.run = cfg, run
+        self.values, self.profile, self.errors, self.booted = {}, None, [], True
+
+
+def read_csv(path):
+    results = {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            c, r = row["config"], int(row["run"])
+            sess = results.setdefault(c, {}).setdefault(r, Loaded(c, r))
+            m = row["metric"]
+            if m == "boot_failed":
+                sess.booted = False
+            elif m.startswith("exits_per_s:"):
+                if sess.profile is None:
+                    sess.profile = {}
+                vals = sess.profile.setdefault(m.split(":", 1)[1], [])
+                vals.append(float(row["value"]))
+            else:
+                sess.values[m] = float(row["value"])
+    return {c: [runs[r] for r in sorted(runs)] for c, runs in results.items()}
+
+
+def gnuplot_available():
+    if shutil.which("gnuplot"):
+        return True
+    setup = os.path.join(ROOT, "scripts", "setup-host.sh")
+    print("bench: gnuplot missing, running scripts/setup-host.sh", flush=True)
+    subprocess.run(["bash", setup])
+    return shutil.which("gnuplot") is not None
+
+
+def plot(png, summ, results, configs, skipped, title):
+    """One panel per metric, one bar per configuration (median, min-max)."""
+    if not gnuplot_available():
+        print("bench: no gnuplot, no chart", flush=True)
+        return False
+    d = os.path.dirname(png)
+    dat = os.path.join(d, "plot.dat")
+    gp = os.path.join(d, "plot.gp")
+    # Columns: x, config, median, min, max (clipped to the panel), colour,
+    # value label, label height, off-scale note, its height. A panel's
+    # scale is set by its medians: one wild run (the host is shared) must
+    # not flatten the other bars, so a whisker above 2.5x the largest
+    # median is cut and its maximum written beside it.
+    tops = {}
+    with open(dat, "w") as f:
+        for i, (key, _, _, _) in enumerate(METRICS):
+            vals = [v for v in summ[key].values() if v]
+            top = max([v[2] for v in vals] or [1.0])
+            if vals and max(v[0] for v in vals) > 0:
+                top = min(top, 2.5 * max(v[0] for v in vals))
+            top = top or 1.0
+            tops[key] = top
+            f.write("# %s\n" % key)
+            for x, c in enumerate(configs):
+                v = summ[key].get(c)
+                color = int(COLORS[c][1:], 16)
+                if v:
+                    hi = min(v[2], top)
+                    note = "max %s" % fmt(v[2]) if v[2] > top else ""
+                    f.write('%d %s %g %g %g %d "%s" %g "%s" %g\n' % (
+                        x, c, v[0], v[1], hi, color, fmt(v[0]), hi, note, top * 0.97))
+                else:
+                    word = status_word(c, results, skipped) or ("n/a" if key == "exit_rate" and c == "native"
+                                                                else "-")
+                    f.write('%d %s 0 0 0 %d "%s" 0 "" 0\n' % (x, c, color, word))
+            f.write("\n\n")
+    cols, rows = 4, (len(METRICS) + 3) // 4
+    s = ['set terminal pngcairo size 1600,%d font "DejaVu Sans,10" noenhanced' % (300 * rows + 60),
+         'set encoding utf8',
+         'set output "%s"' % png,
+         'set style fill solid 0.85 noborder',
+         'set boxwidth 0.6',
+         'set grid ytics lc rgb "#dddddd"',
+         'unset key',
+         'set xrange [-0.6:%g]' % (len(configs) - 0.4),
+         'set xtics (%s) nomirror scale 0' % ", ".join('"%s" %d' % (c, i) for i, c in enumerate(configs)),
+         'set ytics nomirror',
+         'set border 3',
+         'set multiplot layout %d,%d title "%s" font ",13"' % (rows, cols, title.replace('"', "'"))]
+    for i, (key, t, unit, better) in enumerate(METRICS):
+        top = tops[key]
+        s.append('set title "%s\\n(%s, %s is better)" font ",10"' % (
+            t, UNIT_TEXT.get(unit, unit), better))
+        s.append('set yrange [0:%g]' % (top * 1.25))
+        s.append('plot "%s" index %d using 1:3:6 with boxes lc rgb variable, '
+                 '"" index %d using 1:4:(0):($5-$4) with vectors heads size screen 0.008,90 lc rgb "#222222" lw 1, '
+                 '"" index %d using 1:8:7 with labels offset 0,0.7 font ",9", '
+                 '"" index %d using ($1+0.05):10:9 with labels left font ",8" tc rgb "#aa0000"' % (dat, i, i, i, i))
+    s.append("unset multiplot")
+    with open(gp, "w") as f:
+        f.write("\n".join(s) + "\n")
+    p = subprocess.run(["gnuplot", gp], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if p.returncode != 0:
+        print("bench: gnuplot failed:\n" + p.stdout[-2000:], flush=True)
+        return False
+    return True
+
+
+def host_description(args):
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"^model name\s*:\s*(.*)$", f.read(), re.M)
+            cpu = m.group(1) if m else cpu
+    except OSError:
+        pass
+    try:
+        qv = subprocess.run(["qemu-system-aarch64", "--version"], stdout=subprocess.PIPE,
+                            text=True).stdout.splitlines()[0]
+    except (OSError, IndexError):
+        qv = "qemu ?"
+    kver = "?"
+    try:
+        with open(os.path.join(args.build, "guest", "kver")) as f:
+            kver = f.read().strip()
+    except OSError:
+        pass
+    return ["host: %s, %d CPUs online, Linux %s" % (cpu, os.cpu_count() or 0, platform.release()),
+            "%s, -cpu %s -smp 4, guest kernel %s, guest RAM %s MiB" % (qv, args.cpu, kver, mem_mib(args.mem))]
+
+
+def wait_for_quiet_host(args, prog, run, cfg):
+    """Between boots nothing of ours runs, so all host CPU use is someone
+    else's (other builds and tests on a shared machine). Wait, up to
+    --max-wait seconds, for it to drop below --quiet-below cores."""
+    t_end = time.monotonic() + args.max_wait
+    while True:
+        b0, w0 = host_busy_seconds(), time.monotonic()
+        time.sleep(1.0)
+        load = (host_busy_seconds() - b0) / (time.monotonic() - w0)
+        if load < args.quiet_below or time.monotonic() >= t_end:
+            return load
+        prog.status(run, args.runs, cfg, "waiting for a quieter host (others use %.1f cores)" % load)
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--hyp")
+    ap.add_argument("--kernel")
+    ap.add_argument("--initrd")
+    ap.add_argument("--mem", default="1024")
+    ap.add_argument("--cpu", default="cortex-a57")
+    ap.add_argument("--append", default="console=ttyAMA0 iomem=relaxed",
+                    help="guest kernel command line; iomem=relaxed lets /dev/mem map the GIC distributor")
+    ap.add_argument("--runs", type=int)
+    ap.add_argument("--quick", action="store_true", help="short measurements, 2 runs unless --runs")
+    ap.add_argument("--configs", default=",".join(CONFIGS))
+    ap.add_argument("--boot-timeout", type=float, default=180)
+    ap.add_argument("--stats-timeout", type=float, default=10)
+    ap.add_argument("--out", help="output directory (default BUILD/bench)")
+    ap.add_argument("--quiet-below", type=float, default=0.5,
+                    help="before each boot, wait until other processes use fewer host cores than this")
+    ap.add_argument("--max-wait", type=float, help="but wait no longer than this many seconds (30, QUICK 15)")
+    ap.add_argument("--replot", action="store_true",
+                    help="measure nothing: redo the table and chart from OUT/results.csv and results.txt")
+    args = ap.parse_args()
+
+    args.build = os.path.abspath(args.build)
+    args.hyp = os.path.abspath(args.hyp or os.path.join(args.build, "hyp.elf"))
+    args.kernel = os.path.abspath(args.kernel or os.path.join(args.build, "guest", "Image"))
+    args.initrd = os.path.abspath(args.initrd or os.path.join(args.build, "guest", "initramfs.cpio.gz"))
+    if args.runs is None:
+        args.runs = 2 if args.quick else 5
+    if args.runs < 1:
+        ap.error("--runs must be at least 1")
+    args.seconds = 0.5 if args.quick else 2.0     # per guest measurement
+    args.idle_seconds = 10.0
+    args.settle = 1.0 if args.quick else 2.0
+    args.no_stats_key = {}
+    if args.max_wait is None:
+        args.max_wait = 15.0 if args.quick else 30.0
+    configs = [c for c in args.configs.split(",") if c]
+    for c in configs:
+        if c not in CONFIGS:
+            ap.error("unknown configuration %r (use %s)" % (c, ",".join(CONFIGS)))
+
+    out = os.path.abspath(args.out or os.path.join(args.build, "bench"))
+    if args.replot:
+        results = read_csv(os.path.join(out, "results.csv"))
+        configs = [c for c in CONFIGS if c in results]
+        with open(os.path.join(out, "results.txt")) as f:
+            header = [l.rstrip("\n") for l in f.readlines()[:3]]
+        args.runs = max(len(v) for v in results.values())
+        skipped = {c: "did not boot" for c in configs if not any(x.booted for x in results[c])}
+        return report(args, out, results, configs, skipped, header, write_data=False)
+    for f in (args.hyp, args.kernel, args.initrd):
+        if not os.path.isfile(f):
+            sys.exit("bench: missing %s: run make first" % f)
+    logs = os.path.join(out, "logs")
+    os.makedirs(logs, exist_ok=True)
+    for name in os.listdir(logs):
+        os.remove(os.path.join(logs, name))
+
+    header = host_description(args)
+    header.append("%d run%s per configuration, interleaved%s; %s" % (
+        args.runs, "" if args.runs == 1 else "s", " (QUICK)" if args.quick else "",
+        time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
+    for h in header:
+        print("bench: " + h, flush=True)
+
+    results = {c: [] for c in configs}
+    skipped = {}
+    prog = Progress(args.runs * len(configs))
+    for run in range(1, args.runs + 1):
+        for cfg in configs:
+            if cfg in skipped:
+                prog.done += 1
+                continue
+            wait_for_quiet_host(args, prog, run, cfg)
+            s = Session(cfg, run, args, prog)
+            t0 = time.monotonic()
+            log = os.path.join(logs, "%s-run%d.log" % (cfg, run))
+            try:
+                s.execute(log)
+            except BootFailed as e:
+                s.errors.append(str(e))
+            except Exception as e:   # a tool bug must not lose the other configurations
+                s.errors.append("%s: %s" % (type(e).__name__, e))
+            results[cfg].append(s)
+            prog.done += 1
+            if not s.booted:
+                skipped[cfg] = "did not boot in run %d (%s); not run again. Log: %s" % (
+                    run, s.errors[-1][:160] if s.errors else "?", os.path.relpath(log, ROOT))
+                prog.result("run %d/%d %-6s FAILED to boot (%.0f s): %s" % (
+                    run, args.runs, cfg, time.monotonic() - t0, s.errors[-1][:120] if s.errors else ""))
+            else:
+                v = s.values
+                prog.result("run %d/%d %-6s %s (%.0f s): boot %s s, IPI %s us, exit %s ns, 4/1 %s x%s%s" % (
+                    run, args.runs, cfg, "ok" if not s.errors else "partial", time.monotonic() - t0,
+                    fmt(v.get("boot_wall_s")), fmt(v.get("ipi_rtt_us_0_1")), fmt(v.get("mmio_read_ns")),
+                    fmt(v.get("speedup_4v1")), ", other load %s cores" % fmt(v.get("host_other_load")) if "host_other_load" in v else "",
+                    "" if not s.errors else "; " + s.errors[0][:80]))
+    return report(args, out, results, configs, skipped, header, write_data=True)
+
+
+def report(args, out, results, configs, skipped, header, write_data):
+    summ = summarize(results, configs)
+    text = table_text(summ, results, configs, skipped, args, header + [""])
+    print()
+    print(text, flush=True)
+    with open(os.path.join(out, "results.txt"), "w") as f:
+        f.write(text + "\n")
+    if write_data:
+        write_csv(os.path.join(out, "results.csv"), results, configs)
+    write_summary_csv(os.path.join(out, "summary.csv"), summ, configs)
+    png = os.path.join(out, "bench.png")
+    qv = re.search(r"version (\d+\.\d+\.\d+)", header[1])
+    day = re.search(r"\d{4}-\d\d-\d\d", " ".join(header))
+    title = "hyp: native vs single-pCPU vs multi-pCPU on QEMU %s TCG, %s  (bar: median of %d run%s, whiskers: min-max)" % (
+        qv.group(1) if qv else "?", day.group(0) if day else "", args.runs, "" if args.runs == 1 else "s")
+    ok = plot(png, summ, results, configs, skipped, title)
+    print("\nbench: wrote %s, %s, %s%s" % (
+        os.path.relpath(os.path.join(out, "results.txt"), ROOT), os.path.relpath(os.path.join(out, "results.csv"), ROOT),
+        os.path.relpath(os.path.join(out, "summary.csv"), ROOT),
+        (", " + os.path.relpath(png, ROOT)) if ok else ""), flush=True)
+    booted = [c for c in configs if any(s.booted for s in results[c])]
+    return 0 if booted else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
