@@ -5,18 +5,20 @@
   single   through the hypervisor, all 4 vCPUs time-shared on pCPU 0
   multi    through the hypervisor, vCPU n on pCPU n
 
-Each run boots each configuration once (runs are interleaved: native,
-single, multi, native, ... so host noise hits all three alike) and measures,
-in that one boot: boot time, host CPU use while idle, IPI round trips, the
-null exit (an emulated MMIO read), a syscall, parallel integer throughput on
-1, 2 and 4 threads, and (hypervisor only) exits per second by reason during
-the throughput run. docs/performance.md says what each number means.
+Each run boots each configuration once, interleaved (native, single, multi,
+native, ...) so that host noise hits all three alike, and measures in that
+one boot: boot time (and, through the hypervisor, the exits it took), host
+CPU use while the guest idles, IPI round trips, the null hypercall, an
+emulated MMIO read and an SVC, parallel integer throughput on 1, 2 and 4
+threads, and (hypervisor only) exits per second by reason during the
+throughput run. docs/performance.md says what each number means.
 
 Output: a table on the terminal and build/bench/{results.txt,results.csv,
 summary.csv,bench.png,logs/}. A configuration that fails is reported as
 failed in the table; it does not stop the others.
 
     scripts/bench.py [--runs 5] [--quick] [--build build] [--configs native,multi]
+    scripts/bench.py --replot        # table and chart again from results.csv
 """
 import argparse
 import csv
@@ -35,40 +37,64 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
 from qemu_console import QemuConsole, ConsoleError  # noqa: E402
 
 CONFIGS = ("native", "single", "multi")
+HYP_CONFIGS = ("single", "multi")
 COLORS = {"native": "#7f7f7f", "single": "#e08a2c", "multi": "#2c6fbb"}
 
 # key, title, unit, which way is better
 METRICS = [
-    ("boot_wall_s", "boot: QEMU start to GUEST-BOOT-OK", "s", "lower"),
-    ("boot_uptime_s", "guest /proc/uptime when the shell answered", "s", "lower"),
-    ("ipi_rtt_us_0_1", "IPI round trip, CPU 0 <-> CPU 1", "us", "lower"),
-    ("ipi_rtt_us_0_3", "IPI round trip, CPU 0 <-> CPU 3", "us", "lower"),
+    ("boot_wall_s", "boot: QEMU start to init marker (host clock)", "s", "lower"),
+    ("boot_uptime_s", "boot: guest /proc/uptime at the init marker", "s", "lower"),
+    ("boot_exits", "boot: hypervisor exits up to the shell", "exits", "lower"),
+    ("ipi_rtt_us_0_1", "IPI round trip, CPU 0 <-> CPU 1 (futex)", "us", "lower"),
+    ("ipi_rtt_us_0_3", "IPI round trip, CPU 0 <-> CPU 3 (futex)", "us", "lower"),
     ("spin_mops_1", "integer throughput, 1 thread", "Mops/s", "higher"),
     ("spin_mops_2", "integer throughput, 2 threads", "Mops/s", "higher"),
     ("spin_mops_4", "integer throughput, 4 threads", "Mops/s", "higher"),
     ("speedup_4v1", "speedup, 4 threads over 1", "x", "higher"),
-    ("mmio_read_ns", "null exit: GICD_IIDR read via /dev/mem", "ns", "lower"),
-    ("syscall_ns", "getppid() syscall (floor)", "ns", "lower"),
-    ("idle_cpu_s", "host CPU of QEMU, 10 s guest idle", "s", "lower"),
-    ("exit_rate", "hypervisor exits/s during throughput run", "1/s", "lower"),
+    ("hvc_ns", "null hypercall (PSCI_VERSION) from EL1", "ns", "lower"),
+    ("mmio_read_ns", "emulated MMIO read (GICD_IIDR) from EL1", "ns", "lower"),
+    ("svc_ns", "SVC round trip (getppid) from EL0, the floor", "ns", "lower"),
+    ("idle_cpu_s", "host CPU of QEMU in 10 s, guest idle", "s", "lower"),
+    ("exit_rate", "hypervisor exits/s during the throughput run", "1/s", "lower"),
 ]
 METRIC_KEYS = [m[0] for m in METRICS]
+HYP_ONLY = ("boot_exits", "exit_rate")      # "n/a" for native
 UNIT_TEXT = {"us": "\u00b5s"}
+# Short names for the closing note.
+SHORT = {
+    "boot_wall_s": "boot, wall clock", "boot_uptime_s": "boot, guest uptime", "boot_exits": "exits during boot",
+    "ipi_rtt_us_0_1": "IPI round trip 0<->1", "ipi_rtt_us_0_3": "IPI round trip 0<->3",
+    "spin_mops_1": "throughput, 1 thread", "spin_mops_2": "throughput, 2 threads",
+    "spin_mops_4": "throughput, 4 threads", "speedup_4v1": "speedup 4 over 1",
+    "hvc_ns": "null hypercall", "mmio_read_ns": "MMIO read", "svc_ns": "SVC (floor)",
+    "idle_cpu_s": "idle host CPU", "exit_rate": "exit rate, throughput run",
+}
+PAIRS = [("multi", "native"), ("single", "native"), ("multi", "single")]
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 STATS_KEY = b"\x1ds"            # Ctrl-] s: the hypervisor prints its exit table
+MODULE = "/lib/hbench/hbench_exit.ko"   # mk/bench.mk puts it in the initramfs
+BOOT_RE = r"GUEST-BOOT-OK cpus=(\d+)(?: uptime=(\d+\.\d+))?\r*\n"
 
 
 # ---------------------------------------------------------------- parsing
 
 BENCH_RE = re.compile(r"BENCH name=(\w+)((?:[ \t]+\w+=[^\s=]+)*)")
+# A kernel message ("[   12.345678] ...") can land in the middle of a line
+# the guest program is writing: printk does not wait for the tty's line end.
+KMSG_RE = re.compile(r"\[ *\d+\.\d+\] [^\n]*\n")
+
+
+def strip_kernel_messages(text):
+    return KMSG_RE.sub("", text.replace("\r", ""))
 
 
 def parse_bench(text):
     """BENCH lines in guest output -> list of dicts (all values strings,
-    except 'value' which is a float). Tolerates \\r and kernel messages."""
+    except 'value', a float). Tolerates \\r and interleaved kernel messages;
+    a record without a finite value is dropped."""
     out = []
-    for m in BENCH_RE.finditer(text.replace("\r", "")):
+    for m in BENCH_RE.finditer(strip_kernel_messages(text)):
         d = {"name": m.group(1)}
         for kv in m.group(2).split():
             k, v = kv.split("=", 1)
@@ -99,14 +125,15 @@ SUBHEAD_RE = re.compile(r"^  (\S.*?)((?:\s+[vp]CPU\d+)+)\s*$")
 
 
 def parse_exit_table(text, start=0):
-    """Parse the hypervisor's exit table at the first 'exit statistics'
-    header at or after offset `start` of `text`. Returns the table or None.
+    """Parse the hypervisor's exit table (hyp/arch/aarch64/stats.cpp) at the
+    first 'exit statistics' header at or after offset `start` of `text`.
+    Returns the table or None.
 
     The table is the header line, then hypervisor lines indented by two
     spaces: column headers ("exits by reason  vCPU0 ..", "per pCPU  pCPU0 ..")
     and rows ("label  n n n n"; a value may be a percentage). It ends at the
-    first hypervisor line that is not indented. Guest output between its
-    lines is skipped.
+    first hypervisor line that is not indented (e.g. the "disk: ..." line).
+    Guest output between its lines is skipped.
     table = {"mode": str, "columns": {label: [column names]},
              "rows": {label: [float, ...]}, "gauges": set of labels}
     Rows under a "per pCPU" header are labelled "pCPU: <label>"; gauges
@@ -139,6 +166,11 @@ def parse_exit_table(text, start=0):
         if any("%" in t or "." in t for t in toks) or r.group(1).startswith("ran ") or "(1=yes)" in label:
             table["gauges"].add(label)
     return table if table["rows"] else None
+
+
+def exit_counts(table):
+    """The counter rows of a table (gauges left out)."""
+    return {k: list(v) for k, v in table["rows"].items() if k not in table["gauges"]}
 
 
 def exit_rates(before, after, seconds):
@@ -196,7 +228,8 @@ def fmt(v):
 
 
 class Progress:
-    """One status line, rewritten in place on a terminal."""
+    """One status line, rewritten in place on a terminal; elsewhere (a log,
+    a pipe) one line when each boot starts."""
 
     def __init__(self, total):
         self.tty = sys.stderr.isatty()
@@ -204,22 +237,24 @@ class Progress:
         self.total = total
         self.done = 0
 
-    def _clock(self):
+    def clock(self):
         s = int(time.monotonic() - self.t0)
         return "%d:%02d" % (s // 60, s % 60)
 
     def status(self, run, runs, cfg, what):
         line = "[bench %s] run %d/%d  %-6s  (boot %d of %d)  %s" % (
-            self._clock(), run, runs, cfg, self.done + 1, self.total, what)
+            self.clock(), run, runs, cfg, self.done + 1, self.total, what)
         if self.tty:
-            sys.stderr.write("\r\033[K" + line)
+            sys.stderr.write("\r\033[K" + line[:150])
             sys.stderr.flush()
+        elif what == "booting":
+            print(line, flush=True)
 
     def result(self, line):
         if self.tty:
             sys.stderr.write("\r\033[K")
             sys.stderr.flush()
-        print("[bench %s] %s" % (self._clock(), line), flush=True)
+        print("[bench %s] %s" % (self.clock(), line), flush=True)
 
 
 # ---------------------------------------------------------------- one boot
@@ -229,12 +264,16 @@ class BootFailed(Exception):
 
 
 class Session:
-    """One boot of one configuration; fills self.values and self.profile."""
+    """One boot of one configuration; fills self.values (metric -> number)
+    and, through the hypervisor, self.boot_profile (exits by reason up to
+    the shell) and self.profile (exits/s by reason during the throughput
+    run), both {row: [value per vCPU]}."""
 
     def __init__(self, cfg, run, args, progress):
         self.cfg, self.run, self.args, self.progress = cfg, run, args, progress
         self.values = {}
-        self.profile = None           # {row: [rate per vCPU]}
+        self.profile = None
+        self.boot_profile = None
         self.errors = []
         self.booted = False
 
@@ -244,15 +283,17 @@ class Session:
     def command(self):
         a = self.args
         if self.cfg == "native":
+            # The guest gets the RAM it has under the hypervisor (which
+            # keeps 64 MiB of QEMU's for itself, see scripts/run-qemu.sh).
             return ["qemu-system-aarch64", "-M", "virt,gic-version=3,virtualization=on", "-cpu", a.cpu,
-                    "-smp", "4", "-m", "%dM" % (mem_mib(a.mem) + 64), "-nographic", "-nic", "none",
+                    "-smp", "4", "-m", "%dM" % mem_mib(a.mem), "-nographic", "-nic", "none",
                     "-kernel", a.kernel, "-initrd", a.initrd, "-append", a.append], None
         env = dict(os.environ, HYP=a.hyp, KERNEL=a.kernel, INITRD=a.initrd, MODE=self.cfg,
-                   MEM=str(a.mem), CPU=a.cpu, APPEND=a.append)
+                   MEM=str(a.mem), CPU=a.cpu, APPEND=a.append, DISK="")
         return [os.path.join(ROOT, "scripts", "run-qemu.sh")], env
 
     def guest(self, con, cmdline, timeout):
-        """Run a guest command; return its BENCH records (or raise)."""
+        """Run a guest command; record its BENCH values; return them."""
         rc, out = con.run(cmdline, timeout=timeout)
         recs = parse_bench(out)
         err = re.search(r"BENCH-ERROR ([^\n]*)", out)
@@ -289,19 +330,18 @@ class Session:
         return parse_exit_table(con.output, mark), t
 
     def profile_run(self, con, spin, timeout):
-        """The throughput run between two exit tables. The command line is
-        typed and echoed first and its results go to a file, so the window
-        between the tables holds the run itself (after a 1 s sleep), not
-        console traffic."""
-        a = self.args
+        """The throughput run between two exit tables. The command's results
+        go to a file, so the window between the tables holds the run and a
+        marker line, not console traffic; the first table is asked for as
+        soon as the marker shows that the run is starting."""
         self.status("throughput on 1, 2, 4 threads, exit table before")
-        con.send('echo "@@SPIN""-GO@@"; sleep 1; %s >/tmp/spin.out 2>&1; echo "@@SPIN""-DONE@@"' % spin)
-        con.expect(r"@@SPIN-GO@@", timeout=60)      # the line is in and echoed
+        con.send('echo "@@SPIN""-GO@@"; %s >/tmp/spin.out 2>&1; echo "@@SPIN""-DONE@@"' % spin)
+        con.expect(r"@@SPIN-GO@@", timeout=60)
         before, tb = self.stats_snapshot(con, clear=False)
         con.expect(r"@@SPIN-DONE@@", timeout=timeout)
         after = None
         if before is None:
-            a.no_stats_key[self.cfg] = True
+            self.args.no_stats_key[self.cfg] = True
             self.errors.append("no exit table on Ctrl-] s: exit profile not measured")
             con.sendcontrol("c")        # the two bytes were typed ahead to the shell
             time.sleep(0.5)
@@ -318,24 +358,33 @@ class Session:
 
     def execute(self, log_path):
         a = self.args
+        hyp = self.cfg in HYP_CONFIGS
         cmd, env = self.command()
         self.status("booting")
         con = QemuConsole(cmd, log_path=log_path, env=env)
         t0 = con.start_time
         try:
             try:
-                con.expect(r"GUEST-BOOT-OK cpus=(\d+)", timeout=a.boot_timeout)
+                m = con.expect(BOOT_RE, timeout=a.boot_timeout)
             except ConsoleError as e:
                 raise BootFailed("no GUEST-BOOT-OK: " + str(e).splitlines()[0])
             self.values["boot_wall_s"] = time.monotonic() - t0
             self.booted = True
+            if m.group(1) != "4":
+                self.errors.append("guest brought up %s CPUs, not 4" % m.group(1))
             con.expect(r"# ", timeout=60)
-            rc, out = con.run("cat /proc/uptime", timeout=60)
-            m = re.search(r"^(\d+\.\d+) \d+\.\d+$", out, re.M)
-            if m:
-                self.values["boot_uptime_s"] = float(m.group(1))
+            if m.group(2):
+                self.values["boot_uptime_s"] = float(m.group(2))
             else:
-                self.errors.append("/proc/uptime: %r" % out)
+                self.errors.append("boot marker without uptime= (old initramfs? run make)")
+            if hyp:
+                self.status("exit table after boot")
+                table, _ = self.stats_snapshot(con)
+                if table:
+                    self.boot_profile = exit_counts(table)
+                    self.values["boot_exits"] = sum(table["rows"].get("total exits", [0]))
+                else:
+                    self.errors.append("no exit table on Ctrl-] s after boot")
 
             self.status("idle %d s" % a.idle_seconds)
             time.sleep(a.settle)
@@ -351,13 +400,20 @@ class Session:
             for cpus in ("0 1", "0 3"):
                 self.status("IPI round trip CPUs %s" % cpus.replace(" ", "-"))
                 self.guest(con, "hbench -t %g ipi %s" % (t, cpus), tmo)
-            self.status("null exit (GICD_IIDR read)")
-            self.guest(con, "hbench -t %g mmio" % t, tmo)
-            self.status("getppid() syscall")
-            self.guest(con, "hbench -t %g syscall" % t, tmo)
+            self.status("loading %s" % os.path.basename(MODULE))
+            rc, out = con.run("insmod %s && test -e /proc/hbench_exit" % MODULE, timeout=60)
+            if rc != 0:
+                self.errors.append("insmod %s: rc=%d %r" % (MODULE, rc, out[-200:]))
+            else:
+                self.status("null hypercall (PSCI_VERSION)")
+                self.guest(con, "hbench -t %g exit hvc" % t, tmo)
+                self.status("MMIO read (GICD_IIDR)")
+                self.guest(con, "hbench -t %g exit mmio" % t, tmo)
+            self.status("SVC round trip (getppid)")
+            self.guest(con, "hbench -t %g svc" % t, tmo)
 
             spin = "hbench -t %g spin 1 2 4 4 2 1" % t
-            if self.cfg == "native" or a.no_stats_key.get(self.cfg):
+            if not hyp or a.no_stats_key.get(self.cfg):
                 self.status("throughput on 1, 2, 4 threads")
                 self.guest(con, spin, tmo * 6)
             else:
@@ -410,35 +466,81 @@ def status_word(cfg, results, skipped):
     return None
 
 
+def cell_word(key, cfg, results, skipped):
+    """What a table cell or bar says when there is no value."""
+    word = status_word(cfg, results, skipped)
+    if word:
+        return word
+    if key in HYP_ONLY and cfg == "native":
+        return "n/a"
+    return "-"
+
+
+def median_profile(profs):
+    """Median over runs of {row: [per vCPU]} profiles, rows in first-seen order."""
+    out = {}
+    for p in profs:
+        for label in p:
+            out.setdefault(label, None)
+    for label in out:
+        ncol = max(len(p.get(label, [])) for p in profs)
+        out[label] = [median([p[label][i] for p in profs if i < len(p.get(label, []))]) or 0.0 for i in range(ncol)]
+    return out
+
+
+def profile_text(title, profs, number):
+    lines = ["", title]
+    prof = median_profile(profs)
+    ncol = max((len(v) for v in prof.values()), default=0)
+    lines.append("  %-28s" % "reason (pCPU: per pCPU)" + "".join("%11s" % ("vCPU%d" % i) for i in range(ncol)) +
+                 "%12s" % "all")
+    for label, vals in prof.items():
+        if not any(vals):
+            continue            # a reason that never happened
+        lines.append("  %-28s" % label[:28] + "".join(number % v for v in vals) + number % sum(vals) + " ")
+    return [l.rstrip() for l in lines]
+
+
+def closing_note(summ, configs):
+    """Every ratio of medians in words, and the plausibility checks."""
+    lines = ["", "closing note: ratios of medians (a/b > 1: a is larger; see docs/performance.md)"]
+    for key, _, _, better in METRICS:
+        parts = []
+        for a_, b_ in PAIRS:
+            if a_ in configs and b_ in configs:
+                r = ratio(summ, key, a_, b_)
+                if r is not None:
+                    parts.append("%s/%s %.2f" % (a_, b_, r))
+        if parts:
+            lines.append("  %-26s %s" % (SHORT[key] + ":", ",  ".join(parts)))
+    sp = {c: (summ["speedup_4v1"].get(c) or (None,))[0] for c in configs}
+    if sp.get("single") is not None and sp.get("multi") is not None:
+        lines.append("  4-thread speedup: %s; multi is %s single (expected: above, since only multi runs vCPUs "
+                     "in parallel)" % (", ".join("%s %.2fx" % (c, sp[c]) for c in configs if sp.get(c) is not None),
+                                       "above" if sp["multi"] > sp["single"] else "NOT above"))
+    return lines
+
+
 def table_text(summ, results, configs, skipped, args, header):
     lines = list(header)
-    w = 44
+    w = 46
     cols = ["%-*s" % (w, "metric"), "%-7s" % "unit"]
     for c in configs:
         cols.append("%-24s" % (c + " median (min-max)"))
-    pairs = [("multi", "native"), ("single", "native"), ("multi", "single")]
-    pairs = [p for p in pairs if p[0] in configs and p[1] in configs]
+    pairs = [p for p in PAIRS if p[0] in configs and p[1] in configs]
     for p in pairs:
-        cols.append("%12s" % ("%s/%s" % p))
+        cols.append("%13s" % ("%s/%s" % p))
     lines.append(" ".join(cols).rstrip())
     lines.append("-" * len(lines[-1]))
     for key, title, unit, better in METRICS:
         cols = ["%-*s" % (w, title[:w]), "%-7s" % UNIT_TEXT.get(unit, unit)]
         for c in configs:
             v = summ[key].get(c)
-            word = status_word(c, results, skipped)
-            if v:
-                cell = "%s (%s-%s)" % (fmt(v[0]), fmt(v[1]), fmt(v[2]))
-            elif word:
-                cell = word
-            elif key == "exit_rate" and c == "native":
-                cell = "n/a"
-            else:
-                cell = "-"
-            cols.append("%-24s" % cell)
+            cols.append("%-24s" % ("%s (%s-%s)" % (fmt(v[0]), fmt(v[1]), fmt(v[2])) if v
+                                   else cell_word(key, c, results, skipped)))
         for a_, b_ in pairs:
             r = ratio(summ, key, a_, b_)
-            cols.append("%12s" % ("%.2f" % r if r is not None else "-"))
+            cols.append("%13s" % ("%.2f" % r if r is not None else "-"))
         lines.append(" ".join(cols).rstrip())
     loads = []
     for c in configs:
@@ -448,26 +550,21 @@ def table_text(summ, results, configs, skipped, args, header):
     if loads:
         lines.append("%-*s %-7s %s" % (w, "host CPU used by other processes meanwhile", "cores", ",  ".join(loads)))
     lines.append("")
-    lines.append("ratios are of medians; %s. Speedup = 4-thread over 1-thread throughput of the same boot." %
-                 "for boot, IPI, exit, syscall and idle figures lower is better, for throughput higher")
+    lines.append("Median over runs, (min-max) across runs; ratios are of medians. Throughput is the better of two "
+                 "passes per boot; speedup = 4-thread over 1-thread throughput of the same boot.")
 
-    # Exit profile: rows are reasons, columns vCPUs, one block per mode.
     for c in configs:
-        profs = [s.profile for s in results.get(c, []) if s.profile]
-        if c == "native" or not profs:
+        if c not in HYP_CONFIGS:
             continue
-        lines.append("")
-        lines.append("exit profile, %s: exits/s by reason during the throughput run (median of %d run%s)" % (
-            c, len(profs), "" if len(profs) == 1 else "s"))
-        ncol = max(len(v) for p in profs for v in p.values())
-        lines.append("  %-28s" % "reason (pCPU: per pCPU)" + "".join("%11s" % ("vCPU%d" % i) for i in range(ncol)) + "%12s" % "all")
-        for label in profs[0]:
-            vals = []
-            for i in range(len(profs[0][label])):
-                xs = [p[label][i] for p in profs if label in p and i < len(p[label])]
-                vals.append(median(xs))
-            lines.append("  %-28s" % label[:28] + "".join("%11.0f" % v for v in vals) + "%12.0f" % sum(vals))
-    # Failures
+        profs = [s.boot_profile for s in results.get(c, []) if s.boot_profile]
+        if profs:
+            lines += profile_text("exit profile, %s: exits by reason from power-on to the shell (median of %d run%s)"
+                                  % (c, len(profs), "" if len(profs) == 1 else "s"), profs, "%11.0f")
+        profs = [s.profile for s in results.get(c, []) if s.profile]
+        if profs:
+            lines += profile_text("exit profile, %s: exits/s by reason during the throughput run (median of %d run%s)"
+                                  % (c, len(profs), "" if len(profs) == 1 else "s"), profs, "%11.1f")
+    lines += closing_note(summ, configs)
     errs = [(c, s.run, e) for c in configs for s in results.get(c, []) for e in s.errors]
     if errs or skipped:
         lines.append("")
@@ -491,9 +588,11 @@ def write_csv(path, results, configs):
                 for key in METRIC_KEYS + ["host_other_load"]:
                     if key in s.values:
                         w.writerow([s.run, c, key, "", "%.6g" % s.values[key], units.get(key, "cores")])
-                for label, vals in (s.profile or {}).items():
-                    for i, v in enumerate(vals):
-                        w.writerow([s.run, c, "exits_per_s:" + label.strip(), i, "%.6g" % v, "1/s"])
+                for prefix, prof, unit in (("boot_exits:", s.boot_profile, "exits"),
+                                           ("exits_per_s:", s.profile, "1/s")):
+                    for label, vals in (prof or {}).items():
+                        for i, v in enumerate(vals):
+                            w.writerow([s.run, c, prefix + label.strip(), i, "%.6g" % v, unit])
 
 
 def write_summary_csv(path, summ, configs):
@@ -512,7 +611,7 @@ class Loaded:
 
     def __init__(self, cfg, run):
         self.cfg, self.run = cfg, run
-        self.values, self.profile, self.errors, self.booted = {}, None, [], True
+        self.values, self.profile, self.boot_profile, self.errors, self.booted = {}, None, None, [], True
 
 
 def read_csv(path):
@@ -524,11 +623,11 @@ def read_csv(path):
             m = row["metric"]
             if m == "boot_failed":
                 sess.booted = False
-            elif m.startswith("exits_per_s:"):
-                if sess.profile is None:
-                    sess.profile = {}
-                vals = sess.profile.setdefault(m.split(":", 1)[1], [])
-                vals.append(float(row["value"]))
+            elif m.startswith("exits_per_s:") or m.startswith("boot_exits:"):
+                attr = "profile" if m.startswith("exits_per_s:") else "boot_profile"
+                if getattr(sess, attr) is None:
+                    setattr(sess, attr, {})
+                getattr(sess, attr).setdefault(m.split(":", 1)[1], []).append(float(row["value"]))
             else:
                 sess.values[m] = float(row["value"])
     return {c: [runs[r] for r in sorted(runs)] for c, runs in results.items()}
@@ -558,7 +657,7 @@ def plot(png, summ, results, configs, skipped, title):
     # median is cut and its maximum written beside it.
     tops = {}
     with open(dat, "w") as f:
-        for i, (key, _, _, _) in enumerate(METRICS):
+        for key, _, _, _ in METRICS:
             vals = [v for v in summ[key].values() if v]
             top = max([v[2] for v in vals] or [1.0])
             if vals and max(v[0] for v in vals) > 0:
@@ -575,12 +674,11 @@ def plot(png, summ, results, configs, skipped, title):
                     f.write('%d %s %g %g %g %d "%s" %g "%s" %g\n' % (
                         x, c, v[0], v[1], hi, color, fmt(v[0]), hi, note, top * 0.97))
                 else:
-                    word = status_word(c, results, skipped) or ("n/a" if key == "exit_rate" and c == "native"
-                                                                else "-")
-                    f.write('%d %s 0 0 0 %d "%s" 0 "" 0\n' % (x, c, color, word))
+                    f.write('%d %s 0 0 0 %d "%s" 0 "" 0\n' % (x, c, color, cell_word(key, c, results, skipped)))
             f.write("\n\n")
-    cols, rows = 4, (len(METRICS) + 3) // 4
-    s = ['set terminal pngcairo size 1600,%d font "DejaVu Sans,10" noenhanced' % (300 * rows + 60),
+    ncols = 4
+    nrows = (len(METRICS) + ncols - 1) // ncols
+    s = ['set terminal pngcairo size 1600,%d font "DejaVu Sans,10" noenhanced' % (300 * nrows + 60),
          'set encoding utf8',
          'set output "%s"' % png,
          'set style fill solid 0.85 noborder',
@@ -591,12 +689,10 @@ def plot(png, summ, results, configs, skipped, title):
          'set xtics (%s) nomirror scale 0' % ", ".join('"%s" %d' % (c, i) for i, c in enumerate(configs)),
          'set ytics nomirror',
          'set border 3',
-         'set multiplot layout %d,%d title "%s" font ",13"' % (rows, cols, title.replace('"', "'"))]
+         'set multiplot layout %d,%d title "%s" font ",13"' % (nrows, ncols, title.replace('"', "'"))]
     for i, (key, t, unit, better) in enumerate(METRICS):
-        top = tops[key]
-        s.append('set title "%s\\n(%s, %s is better)" font ",10"' % (
-            t, UNIT_TEXT.get(unit, unit), better))
-        s.append('set yrange [0:%g]' % (top * 1.25))
+        s.append('set title "%s\\n(%s, %s is better)" font ",10"' % (t, UNIT_TEXT.get(unit, unit), better))
+        s.append('set yrange [0:%g]' % (tops[key] * 1.25))
         s.append('plot "%s" index %d using 1:3:6 with boxes lc rgb variable, '
                  '"" index %d using 1:4:(0):($5-$4) with vectors heads size screen 0.008,90 lc rgb "#222222" lw 1, '
                  '"" index %d using 1:8:7 with labels offset 0,0.7 font ",9", '
@@ -630,69 +726,101 @@ def host_description(args):
             kver = f.read().strip()
     except OSError:
         pass
-    return ["host: %s, %d CPUs online, Linux %s" % (cpu, os.cpu_count() or 0, platform.release()),
-            "%s, -cpu %s -smp 4, guest kernel %s, guest RAM %s MiB" % (qv, args.cpu, kver, mem_mib(args.mem))]
+    with open("/proc/meminfo") as f:
+        mem = int(f.readline().split()[1]) // (1024 * 1024)
+    return ["host: %s, %d CPUs online, %d GiB, Linux %s" % (cpu, os.cpu_count() or 0, mem, platform.release()),
+            "%s, TCG, -cpu %s -smp 4, guest kernel %s, guest RAM %s MiB" % (qv, args.cpu, kver, mem_mib(args.mem))]
 
 
-def wait_for_quiet_host(args, prog, run, cfg):
+class QuietWait:
     """Between boots nothing of ours runs, so all host CPU use is someone
-    else's (other builds and tests on a shared machine). Wait, up to
-    --max-wait seconds, for it to drop below --quiet-below cores."""
-    t_end = time.monotonic() + args.max_wait
-    while True:
-        b0, w0 = host_busy_seconds(), time.monotonic()
-        time.sleep(1.0)
-        load = (host_busy_seconds() - b0) / (time.monotonic() - w0)
-        if load < args.quiet_below or time.monotonic() >= t_end:
-            return load
-        prog.status(run, args.runs, cfg, "waiting for a quieter host (others use %.1f cores)" % load)
+    else's (other builds and tests on a shared machine). Before each boot,
+    wait for it to drop below --quiet-below cores, but no longer than
+    --max-wait seconds per boot and --wait-budget seconds in all, so the
+    waiting can never eat the run's time budget."""
+
+    def __init__(self, args):
+        self.args = args
+        self.left = args.wait_budget
+        self.waited = 0.0
+
+    def __call__(self, prog, run, cfg):
+        a = self.args
+        t0 = time.monotonic()
+        t_end = t0 + min(a.max_wait, max(0.0, self.left))
+        while True:
+            b0, w0 = host_busy_seconds(), time.monotonic()
+            time.sleep(1.0)
+            load = (host_busy_seconds() - b0) / (time.monotonic() - w0)
+            if load < a.quiet_below or time.monotonic() >= t_end:
+                break
+            prog.status(run, a.runs, cfg, "waiting for a quieter host (others use %.1f cores; %.0f s of %.0f s "
+                        "waiting budget left)" % (load, self.left - (time.monotonic() - t0), a.wait_budget))
+        spent = max(0.0, time.monotonic() - t0 - 1.0)    # the 1 s sample itself is not waiting
+        self.left -= spent
+        self.waited += spent
+        return load
 
 
 # ---------------------------------------------------------------- main
 
-def main():
+def parse_args():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--hyp")
     ap.add_argument("--kernel")
     ap.add_argument("--initrd")
-    ap.add_argument("--mem", default="1024")
+    ap.add_argument("--mem", default="1024", help="guest RAM (as MEM= of make run)")
     ap.add_argument("--cpu", default="cortex-a57")
-    ap.add_argument("--append", default="console=ttyAMA0 iomem=relaxed",
-                    help="guest kernel command line; iomem=relaxed lets /dev/mem map the GIC distributor")
+    ap.add_argument("--append", default="console=ttyAMA0", help="guest kernel command line")
     ap.add_argument("--runs", type=int)
-    ap.add_argument("--quick", action="store_true", help="short measurements, 2 runs unless --runs")
+    ap.add_argument("--quick", action="store_true", help="shorter measurements, 2 runs unless --runs")
     ap.add_argument("--configs", default=",".join(CONFIGS))
     ap.add_argument("--boot-timeout", type=float, default=180)
     ap.add_argument("--stats-timeout", type=float, default=10)
     ap.add_argument("--out", help="output directory (default BUILD/bench)")
     ap.add_argument("--quiet-below", type=float, default=0.5,
                     help="before each boot, wait until other processes use fewer host cores than this")
-    ap.add_argument("--max-wait", type=float, help="but wait no longer than this many seconds (30, QUICK 15)")
+    ap.add_argument("--max-wait", type=float, help="but no longer than this many seconds per boot (30, QUICK 15)")
+    ap.add_argument("--wait-budget", type=float, help="nor this many seconds in all (300, QUICK 60)")
+    ap.add_argument("--deadline", type=float,
+                    help="start no boot that would end after this many seconds (QUICK: 540, i.e. done in 10 min)")
     ap.add_argument("--replot", action="store_true",
                     help="measure nothing: redo the table and chart from OUT/results.csv and results.txt")
     args = ap.parse_args()
-
     args.build = os.path.abspath(args.build)
     args.hyp = os.path.abspath(args.hyp or os.path.join(args.build, "hyp.elf"))
     args.kernel = os.path.abspath(args.kernel or os.path.join(args.build, "guest", "Image"))
     args.initrd = os.path.abspath(args.initrd or os.path.join(args.build, "guest", "initramfs.cpio.gz"))
     if args.runs is None:
         args.runs = 2 if args.quick else 5
-    if args.runs < 1:
-        ap.error("--runs must be at least 1")
+    if not 1 <= args.runs <= 50:
+        ap.error("--runs must be from 1 to 50")
+    try:
+        mem_mib(args.mem)
+    except ValueError:
+        ap.error("--mem %s is not a size (1024, 1024M, 1G)" % args.mem)
     args.seconds = 0.5 if args.quick else 2.0     # per guest measurement
     args.idle_seconds = 10.0
     args.settle = 1.0 if args.quick else 2.0
     args.no_stats_key = {}
     if args.max_wait is None:
         args.max_wait = 15.0 if args.quick else 30.0
-    configs = [c for c in args.configs.split(",") if c]
-    for c in configs:
+    if args.wait_budget is None:
+        args.wait_budget = 60.0 if args.quick else 300.0
+    if args.deadline is None and args.quick:
+        args.deadline = 540.0
+    args.configs = [c for c in args.configs.split(",") if c]
+    for c in args.configs:
         if c not in CONFIGS:
             ap.error("unknown configuration %r (use %s)" % (c, ",".join(CONFIGS)))
+    args.out = os.path.abspath(args.out or os.path.join(args.build, "bench"))
+    return args
 
-    out = os.path.abspath(args.out or os.path.join(args.build, "bench"))
+
+def main():
+    args = parse_args()
+    out = args.out
     if args.replot:
         results = read_csv(os.path.join(out, "results.csv"))
         configs = [c for c in CONFIGS if c in results]
@@ -704,6 +832,7 @@ def main():
     for f in (args.hyp, args.kernel, args.initrd):
         if not os.path.isfile(f):
             sys.exit("bench: missing %s: run make first" % f)
+    configs = args.configs
     logs = os.path.join(out, "logs")
     os.makedirs(logs, exist_ok=True)
     for name in os.listdir(logs):
@@ -719,12 +848,19 @@ def main():
     results = {c: [] for c in configs}
     skipped = {}
     prog = Progress(args.runs * len(configs))
+    wait = QuietWait(args)
+    longest = 0.0               # the longest boot so far, to keep to --deadline
+    stopped = None
     for run in range(1, args.runs + 1):
         for cfg in configs:
             if cfg in skipped:
                 prog.done += 1
                 continue
-            wait_for_quiet_host(args, prog, run, cfg)
+            elapsed = time.monotonic() - prog.t0
+            if args.deadline and run > 1 and elapsed + longest > args.deadline:
+                stopped = run
+                break
+            wait(prog, run, cfg)
             s = Session(cfg, run, args, prog)
             t0 = time.monotonic()
             log = os.path.join(logs, "%s-run%d.log" % (cfg, run))
@@ -736,6 +872,7 @@ def main():
                 s.errors.append("%s: %s" % (type(e).__name__, e))
             results[cfg].append(s)
             prog.done += 1
+            longest = max(longest, time.monotonic() - t0)
             if not s.booted:
                 skipped[cfg] = "did not boot in run %d (%s); not run again. Log: %s" % (
                     run, s.errors[-1][:160] if s.errors else "?", os.path.relpath(log, ROOT))
@@ -743,11 +880,19 @@ def main():
                     run, args.runs, cfg, time.monotonic() - t0, s.errors[-1][:120] if s.errors else ""))
             else:
                 v = s.values
-                prog.result("run %d/%d %-6s %s (%.0f s): boot %s s, IPI %s us, exit %s ns, 4/1 %s x%s%s" % (
-                    run, args.runs, cfg, "ok" if not s.errors else "partial", time.monotonic() - t0,
-                    fmt(v.get("boot_wall_s")), fmt(v.get("ipi_rtt_us_0_1")), fmt(v.get("mmio_read_ns")),
-                    fmt(v.get("speedup_4v1")), ", other load %s cores" % fmt(v.get("host_other_load")) if "host_other_load" in v else "",
-                    "" if not s.errors else "; " + s.errors[0][:80]))
+                prog.result("run %d/%d %-6s %s (%.0f s): boot %s s, IPI %s us, HVC %s ns, MMIO %s ns, 4/1 %s x, "
+                            "other load %s cores%s" % (
+                                run, args.runs, cfg, "ok" if not s.errors else "partial", time.monotonic() - t0,
+                                fmt(v.get("boot_wall_s")), fmt(v.get("ipi_rtt_us_0_1")), fmt(v.get("hvc_ns")),
+                                fmt(v.get("mmio_read_ns")), fmt(v.get("speedup_4v1")),
+                                fmt(v.get("host_other_load")), "" if not s.errors else "; " + s.errors[0][:80]))
+        if stopped:
+            break
+    if stopped:
+        prog.result("stopped before run %d: another boot would end after the %.0f s deadline" % (stopped, args.deadline))
+        skipped["all"] = "stopped before run %d of %d to keep to the %.0f s deadline (QUICK)" % (
+            stopped, args.runs, args.deadline)
+    print("bench: %s in all, %.0f s of it waiting for a quieter host" % (prog.clock(), wait.waited), flush=True)
     return report(args, out, results, configs, skipped, header, write_data=True)
 
 

@@ -67,6 +67,10 @@ def main():
                            "--mode", mode, "--build", build, "--busy-seconds", busy])
         passed += p
         failed += f
+    # make bench's tooling: parsers, guest programs and module (no timings).
+    p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", "test_bench_tools.py"), "--build", build])
+    passed += p
+    failed += f
     if BOOT_TIMES:
         print("== boot time to the shell marker (reported, not asserted): " +
               ", ".join("%s %.2f s" % kv for kv in sorted(BOOT_TIMES.items())))

@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """Smoke test of the `make bench` tooling (no timing assertions).
 
-1. scripts/bench.py's parsers on canned guest and hypervisor output, and its
-   report with a failed configuration.
-2. One multi-mode boot: each guest program (/bin/hbench) runs once with tiny
-   iteration counts and must print a well-formed value; the exit table comes
-   on demand (Ctrl-] s) and at shutdown, and both parse.
+1. scripts/bench.py's parsers on recorded guest and hypervisor output
+   (with kernel messages landing mid-line), its report and closing note with
+   a failed configuration, the CSV round trip, and mk/bench.mk's checks of
+   RUNS= and QUICK=.
+2. One multi-mode boot: each guest program (/bin/hbench) runs once with
+   small iteration counts and must print well-formed BENCH records; the
+   module (/lib/hbench/hbench_exit.ko) loads, its HVC and MMIO loops are
+   seen in the hypervisor's exit counters, and the exit table comes on
+   demand (Ctrl-] s) and at shutdown.
+3. One native boot: the module finds QEMU's SMC conduit and answers.
 
 Prints one TAP-like line per check ("ok - ..." / "not ok - ..."), which
 tests/run_all.py counts. Exit status 1 on any failure.
@@ -13,12 +18,13 @@ tests/run_all.py counts. Exit status 1 on any failure.
     tests/system/test_bench_tools.py [--build build] [--no-boot]
 """
 import argparse
-import io
 import math
 import os
 import re
+import subprocess
 import sys
-import time
+import tempfile
+import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -41,70 +47,123 @@ def check(name, cond, detail=""):
     return cond
 
 
-CANNED_GUEST = (
+# Guest console output as recorded in bench logs: "\r\n" line ends, a kernel
+# message right after a value and one splitting a record, a non-finite
+# value, a record without a value, and an error line.
+RECORDED_GUEST = (
     "guest:/# hbench -t 1 ipi 0 1\r\n"
-    "BENCH name=ipi_rtt_us cpus=0,1 iters=141 value=7125.695\r\n"
-    "[   71.052958] hrtimer: interrupt took 288239264 ns\r\n"
-    "BENCH name=spin_mops threads=4 iters=118060000 check=a406 value=109.584\r\n"
-    "BENCH name=mmio_read_ns addr=0x8000008 reg=0x0100043b iters=1100 value=997803.1\r\n"
-    "BENCH name=syscall_ns call=getppid ppid=105 iters=32000 value=nan\r\n"
+    "BENCH name=ipi_rtt_us cpus=0,1 iters=141 value=712.695\r\n"
+    "BENCH name=hvc_ns call=PSCI_VERSION conduit=hvc cpu=0 result=0x10001 batches=83 iters=22083 min=5196.6 "
+    "value=7888.5[   95.795355] rcu: INFO: rcu_sched detected stalls on CPUs/tasks:\r\n"
+    "[   96.667406] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [hbench:113]\r\n"
+    "\r\n"
+    "BENCH name=spin_mops threads=4 iters=118060000 che[   71.052958] hrtimer: interrupt took 288239264 ns\r\n"
+    "ck=a406 value=109.584\r\n"
+    "BENCH name=mmio_read_ns reg=GICD_IIDR cpu=0 result=0x100043b batches=89 iters=18688 min=6178.5 value=7671.7\r\n"
+    "BENCH name=svc_ns call=getppid ppid=105 iters=32000 value=nan\r\n"
     "BENCH name=broken iters=3\r\n"
-    "BENCH-ERROR mmap /dev/mem at 0x8000000: Operation not permitted\r\n"
+    "BENCH-ERROR open /proc/hbench_exit: No such file or directory\r\n"
 )
 
-CANNED_TABLE = """[p0] exit statistics (multi mode)
+# The exit table as stats.cpp prints it (from a bench log), with guest
+# output between its lines and the disk line that follows it.
+RECORDED_TABLE = """[p0] exit statistics (multi mode)
 [p0]   exits by reason             vCPU0      vCPU1      vCPU2      vCPU3
 [p0]   ran on pCPU                     0          1          2          3
-[p0]   share of its pCPU           81.9%      76.7%      72.9%      85.3%
-[p0]   total exits                  5830       7008       5138      23253
+[p0]   scheduled                       1          1          1          1
+[p0]   preempted                       0          0          0          0
+[p0]   blocked in WFI               1416       1080       1036       1075
+[p0]   share of its pCPU           53.7%      35.1%      28.0%      28.6%
+[p0]   total exits                126761       6347       6595       3474
+[p0]   HVC/SMC (PSCI)              55428          0          0          0
+[p0]   MMIO gicd                   42278          1          8          1
 guest output that is not the hypervisor's
-[p0]   MMIO gicd                    1245          8          1          1
+[p0]   MMIO pl011                  24586       3466       4817       1197
 [p0]   per pCPU                    pCPU0      pCPU1      pCPU2      pCPU3
-[p0]   kicks received                236        281        220        176
-[p0] guest requested SYSTEM_OFF
+[p0]   ran guest code (1=yes)          1          1          1          1
+[p0]   kicks received               1022        702        283        570
+[p0] disk: 3 reads (12 KiB), 0 writes (0 KiB), 0 flushes, 0 errors, 0 unsupported; 3 notifies
 [p0]   total exits                 99999      99999      99999      99999
 """
 
 
+def fake_session(cfg, run, booted, values, profile=None, boot_profile=None):
+    return types.SimpleNamespace(cfg=cfg, run=run, booted=booted, values=values, profile=profile,
+                                 boot_profile=boot_profile, errors=[] if booted else ["no GUEST-BOOT-OK"])
+
+
 def unit_checks():
-    recs = bench.parse_bench(CANNED_GUEST)
+    recs = bench.parse_bench(RECORDED_GUEST)
     keys = {bench.bench_key(d): d["value"] for d in recs}
-    check("parser reads BENCH lines through \\r\\n and kernel messages",
-          keys == {"ipi_rtt_us_0_1": 7125.695, "spin_mops_4": 109.584, "mmio_read_ns": 997803.1}, keys)
+    check("parser reads BENCH records through \\r\\n and kernel messages mid-line",
+          keys == {"ipi_rtt_us_0_1": 712.695, "hvc_ns": 7888.5, "spin_mops_4": 109.584, "mmio_read_ns": 7671.7},
+          keys)
+    hvc = [d for d in recs if d["name"] == "hvc_ns"]
+    check("parser keeps a record's other fields", hvc and hvc[0].get("conduit") == "hvc"
+          and hvc[0].get("result") == "0x10001", hvc)
 
     # Console output as it arrives: "\r\r\n" line ends, an offset into it.
     before = "guest:/# [p0] exit statistics (multi mode)\r\r\n[p0]   total exits  1 1 1 1\r\r\n"
-    raw = before + CANNED_TABLE.replace("\n", "\r\r\n")
+    raw = before + RECORDED_TABLE.replace("\n", "\r\r\n")
     t = bench.parse_exit_table(raw, len(before))
-    ok = (t is not None and t["mode"] == "multi" and t["rows"]["total exits"] == [5830, 7008, 5138, 23253]
-          and t["rows"]["pCPU: kicks received"] == [236, 281, 220, 176]
-          and "share of its pCPU" in t["gauges"] and "ran on pCPU" in t["gauges"])
-    check("exit-table parser: rows, per-pCPU rows, gauges, stops at the table's end", ok, t)
-    later = CANNED_TABLE.replace("5830", "6830").replace("1245 ", "1745 ")
+    ok = (t is not None and t["mode"] == "multi" and t["rows"]["total exits"] == [126761, 6347, 6595, 3474]
+          and t["rows"]["pCPU: kicks received"] == [1022, 702, 283, 570]
+          and t["rows"]["MMIO pl011"] == [24586, 3466, 4817, 1197]
+          and {"share of its pCPU", "ran on pCPU", "pCPU: ran guest code (1=yes)"} <= t["gauges"]
+          and "scheduled" not in t["gauges"])
+    check("exit-table parser: rows, per-pCPU rows, gauges, ends at the disk line", ok, t)
+    counts = bench.exit_counts(t) if t else {}
+    check("boot exit counts leave the gauges out", "total exits" in counts and "share of its pCPU" not in counts
+          and "ran on pCPU" not in counts, counts)
+    later = RECORDED_TABLE.replace("126761", "127761").replace("42278 ", "42778 ")
     t2 = bench.parse_exit_table(later)
     rates = bench.exit_rates(t, t2, 2.0) if t and t2 else {}
     check("exit rates are counter differences per second, gauges left out",
           rates.get("total exits") == [500.0, 0, 0, 0] and rates.get("MMIO gicd") == [250.0, 0, 0, 0]
           and "share of its pCPU" not in rates and "ran on pCPU" not in rates, rates)
 
-    # A report where one configuration never booted must still come out.
-    class Fake:
-        def __init__(self, cfg, booted, values):
-            self.cfg, self.run, self.booted, self.values = cfg, 1, booted, values
-            self.profile = {"total exits": [10.0, 20.0, 30.0, 40.0]} if cfg != "native" and booted else None
-            self.errors = [] if booted else ["no GUEST-BOOT-OK"]
+    # A report where one configuration never booted must still come out,
+    # with the ratios of the others and a closing note naming every ratio.
     vals = {k: 2.0 for k in bench.METRIC_KEYS}
-    results = {"native": [Fake("native", True, dict(vals))], "single": [Fake("single", False, {})],
-               "multi": [Fake("multi", True, dict(vals, boot_wall_s=4.0))]}
+    prof = {"total exits": [10.0, 20.0, 30.0, 40.0], "MMIO gicd": [5.0, 0.0, 0.0, 0.0]}
+    native = {k: v for k, v in vals.items() if k not in bench.HYP_ONLY}
+    results = {"native": [fake_session("native", 1, True, dict(native, speedup_4v1=1.5))],
+               "single": [fake_session("single", 1, False, {})],
+               "multi": [fake_session("multi", 1, True, dict(vals, boot_wall_s=4.0, speedup_4v1=1.8), prof, prof)]}
     skipped = {"single": "did not boot in run 1"}
     summ = bench.summarize(results, bench.CONFIGS)
     try:
         text = bench.table_text(summ, results, bench.CONFIGS, skipped, None, ["header"])
         row = [l for l in text.splitlines() if l.startswith("boot: QEMU start")][0]
-        ok = "not run" in row and re.search(r"\s2\.00\s", row) is not None   # multi/native = 4/2
-        check("report marks a failed configuration and computes ratios", ok, text[:800])
+        ok = "not run" in row and re.search(r"\s2\.00(\s|$)", row) is not None   # multi/native = 4/2
+        check("report marks a failed configuration and computes ratios", ok, text[:900])
+        note = text[text.index("closing note"):] if "closing note" in text else ""
+        check("closing note lists the ratio of every metric measured in two configurations",
+              all(bench.SHORT[k] + ":" in note for k in bench.METRIC_KEYS if k not in bench.HYP_ONLY)
+              and "multi/native 2.00" in note and "exit rate" not in note and "exits during boot" not in note, note[:900])
+        check("report shows both exit profiles of a hypervisor configuration",
+              "exits by reason from power-on to the shell" in text and "exits/s by reason during the throughput"
+              in text and "MMIO gicd" in text, text[-1500:])
     except Exception as e:  # noqa: BLE001
         check("report marks a failed configuration and computes ratios", False, repr(e))
+
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "results.csv")
+        bench.write_csv(path, results, bench.CONFIGS)
+        back = bench.read_csv(path)
+        m = back.get("multi", [None])[0]
+        check("results.csv reads back (values and both profiles)",
+              m is not None and m.values.get("boot_wall_s") == 4.0 and m.profile == prof and m.boot_profile == prof
+              and not back["single"][0].booted, back)
+
+    # mk/bench.mk: a bad RUNS= or QUICK= is a one-line error naming the fix
+    # (make -n: nothing would run even if the check were missing).
+    for var, want in (("RUNS=abc", "use RUNS=N"), ("RUNS=0", "use RUNS=N"), ("QUICK=yes", "use QUICK=1")):
+        p = subprocess.run(["make", "-n", "-C", ROOT, "bench", var], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        err = [l for l in p.stdout.splitlines() if "***" in l]
+        check("make bench %s: one-line error naming the fix" % var, p.returncode != 0 and len(err) == 1
+              and want in err[0], p.stdout[-400:])
 
 
 def number(s):
@@ -115,42 +174,69 @@ def number(s):
     return v if math.isfinite(v) and v > 0 else None
 
 
-def boot_checks(build):
+def run_programs(con, programs, tag):
+    for cmd, keys in programs:
+        rc, out = con.run(cmd, timeout=180)
+        got = {bench.bench_key(d): d for d in bench.parse_bench(out)}
+        ok = rc == 0 and all(k in got and number(got[k]["value"]) for k in keys) and "BENCH-ERROR" not in out
+        check("%s guest '%s' prints %s" % (tag, cmd, ", ".join(keys)), ok, "rc=%d %r" % (rc, out[-300:]))
+
+
+def snapshot(con):
+    mark = len(con.output)
+    con.send_raw(bench.STATS_KEY)
+    try:
+        con.expect(r"kicks received[^\n]*\n", timeout=30)
+    except ConsoleError:
+        return None
+    return bench.parse_exit_table(con.output, mark)
+
+
+def exit_record(con, op, n):
+    rc, out = con.run("hbench -n %d exit %s" % (n, op), timeout=180)
+    recs = [d for d in bench.parse_bench(out) if d["name"] == ("hvc_ns" if op == "hvc" else "mmio_read_ns")]
+    return rc, out, (recs[0] if recs else None)
+
+
+def hyp_boot_checks(build):
     log = os.path.join(build, "test-logs", "bench-tools.log")
     os.makedirs(os.path.dirname(log), exist_ok=True)
     if os.path.exists(log):
         os.remove(log)
     env = dict(os.environ, HYP=os.path.join(build, "hyp.elf"), KERNEL=os.path.join(build, "guest", "Image"),
-               INITRD=os.path.join(build, "guest", "initramfs.cpio.gz"), MODE="multi",
-               APPEND="console=ttyAMA0 iomem=relaxed")
+               INITRD=os.path.join(build, "guest", "initramfs.cpio.gz"), MODE="multi", DISK="")
     con = QemuConsole([os.path.join(ROOT, "scripts", "run-qemu.sh")], log_path=log, env=env)
     try:
-        con.expect(r"GUEST-BOOT-OK cpus=(\d+)", timeout=300)
+        m = con.expect(bench.BOOT_RE, timeout=300)
+        check("boot marker carries the guest's uptime", m.group(2) is not None and float(m.group(2)) > 0, m.group(0))
         con.expect(r"# ", timeout=60)
-        programs = [
+        run_programs(con, [
             ("hbench -n 20 ipi 0 1", ["ipi_rtt_us_0_1"]),
             ("hbench -n 20 ipi 0 3", ["ipi_rtt_us_0_3"]),
-            ("hbench -n 200 mmio", ["mmio_read_ns"]),
-            ("hbench -n 200 syscall", ["syscall_ns"]),
+            ("hbench -n 200 svc", ["svc_ns"]),
             ("hbench -n 100000 spin 1 2 4", ["spin_mops_1", "spin_mops_2", "spin_mops_4"]),
-        ]
-        for cmd, keys in programs:
-            rc, out = con.run(cmd, timeout=180)
-            got = {bench.bench_key(d): d["value"] for d in bench.parse_bench(out)}
-            ok = rc == 0 and all(number(got.get(k)) for k in keys)
-            check("guest '%s' prints %s" % (cmd, ", ".join(keys)), ok, "rc=%d %r" % (rc, out[-300:]))
-        rc, out = con.run("cat /proc/uptime", timeout=60)
-        check("guest /proc/uptime reads", re.search(r"^\d+\.\d+ \d+\.\d+$", out, re.M) is not None, repr(out))
+        ], "[multi]")
+        rc, out = con.run("hbench -n 10 exit hvc", timeout=60)
+        check("[multi] hbench exit without the module: BENCH-ERROR naming insmod",
+              rc != 0 and re.search(r"BENCH-ERROR .*insmod", out) is not None, out[-300:])
+        rc, out = con.run("insmod %s && test -e /proc/hbench_exit" % bench.MODULE, timeout=60)
+        check("[multi] insmod %s" % bench.MODULE, rc == 0, out[-300:])
 
-        mark = len(con.output)
-        con.send_raw(bench.STATS_KEY)
-        try:
-            con.expect(r"kicks received[^\n]*\n", timeout=30)
-            t = bench.parse_exit_table(con.output, mark)
-        except ConsoleError:
-            t = None
-        check("exit table on demand (Ctrl-] s) parses with 4 vCPU columns",
-              t is not None and len(t["rows"].get("total exits", [])) == 4, con.output[mark:][-600:])
+        # Each call must be a real exit: the hypervisor's counters for
+        # vCPU0 (hbench pins to CPU 0) grow by at least the call count.
+        n = 3000
+        for op, row, want in (("hvc", "HVC/SMC (PSCI)", "0x10001"), ("mmio", "MMIO gicd", "0x100043b")):
+            t0 = snapshot(con)
+            rc, out, rec = exit_record(con, op, n)
+            t1 = snapshot(con)
+            ok = rc == 0 and rec is not None and number(rec["value"]) and rec.get("result") == want
+            if op == "hvc":
+                ok = ok and rec.get("conduit") == "hvc"
+            check("[multi] hbench exit %s: well-formed record, PSCI/GICD answer %s%s" % (
+                op, want, ", conduit hvc" if op == "hvc" else ""), ok, "rc=%d %r" % (rc, out[-300:]))
+            grew = t0 and t1 and t1["rows"][row][0] - t0["rows"][row][0]
+            check("[multi] hbench exit %s: %d calls are >= %d exits in '%s' on vCPU0" % (op, n, n, row),
+                  grew is not None and grew >= n, "grew by %r" % grew)
         rc, out = con.run("echo still-here", timeout=60)
         check("shell unaffected by the debug key", out.strip().endswith("still-here"), repr(out))
 
@@ -161,10 +247,38 @@ def boot_checks(build):
         check("poweroff, and the shutdown exit table parses",
               code == 0 and t is not None and len(t["rows"].get("total exits", [])) == 4, "exit %s" % code)
     except ConsoleError as e:
-        check("console session completes", False, str(e)[-1500:])
+        check("[multi] console session completes", False, str(e)[-1500:])
     finally:
         con.kill()
     print("log: %s" % log)
+
+
+def native_boot_checks(build):
+    log = os.path.join(build, "test-logs", "bench-tools-native.log")
+    if os.path.exists(log):
+        os.remove(log)
+    cmd = ["qemu-system-aarch64", "-M", "virt,gic-version=3,virtualization=on", "-cpu", "cortex-a57", "-smp", "4",
+           "-m", "1024M", "-nographic", "-nic", "none", "-kernel", os.path.join(build, "guest", "Image"),
+           "-initrd", os.path.join(build, "guest", "initramfs.cpio.gz"), "-append", "console=ttyAMA0"]
+    con = QemuConsole(cmd, log_path=log)
+    try:
+        con.expect(bench.BOOT_RE, timeout=180)
+        con.expect(r"# ", timeout=60)
+        rc, out = con.run("insmod %s && test -e /proc/hbench_exit" % bench.MODULE, timeout=60)
+        check("[native] insmod %s" % bench.MODULE, rc == 0, out[-300:])
+        rc, out, rec = exit_record(con, "hvc", 200)
+        check("[native] hbench exit hvc: QEMU's firmware answers PSCI_VERSION over SMC",
+              rc == 0 and rec is not None and rec.get("conduit") == "smc" and rec.get("result") == "0x10001"
+              and number(rec["value"]), "rc=%d %r" % (rc, out[-300:]))
+        rc, out, rec = exit_record(con, "mmio", 200)
+        check("[native] hbench exit mmio: well-formed record", rc == 0 and rec is not None and number(rec["value"]),
+              "rc=%d %r" % (rc, out[-300:]))
+        con.send("poweroff -f")
+        check("[native] poweroff", con.wait_exit(60) == 0)
+    except ConsoleError as e:
+        check("[native] console session completes", False, str(e)[-1500:])
+    finally:
+        con.kill()
 
 
 def main():
@@ -174,7 +288,9 @@ def main():
     args = ap.parse_args()
     unit_checks()
     if not args.no_boot:
-        boot_checks(os.path.abspath(args.build))
+        build = os.path.abspath(args.build)
+        hyp_boot_checks(build)
+        native_boot_checks(build)
     return 1 if failed else 0
 
 
