@@ -45,6 +45,7 @@ METRICS = [
     ("boot_wall_s", "boot: QEMU start to init marker (host clock)", "s", "lower"),
     ("boot_uptime_s", "boot: guest /proc/uptime at the init marker", "s", "lower"),
     ("boot_exits", "boot: hypervisor exits up to the shell", "exits", "lower"),
+    ("boot_hyp_s", "boot: vCPU time in the hypervisor (all vCPUs)", "s", "lower"),
     ("ipi_rtt_us_0_1", "IPI round trip, CPU 0 <-> CPU 1 (futex)", "us", "lower"),
     ("ipi_rtt_us_0_3", "IPI round trip, CPU 0 <-> CPU 3 (futex)", "us", "lower"),
     ("spin_mops_1", "integer throughput, 1 thread", "Mops/s", "higher"),
@@ -56,13 +57,17 @@ METRICS = [
     ("svc_ns", "SVC round trip (getppid) from EL0, the floor", "ns", "lower"),
     ("idle_cpu_s", "host CPU of QEMU in 10 s, guest idle", "s", "lower"),
     ("exit_rate", "hypervisor exits/s during the throughput run", "1/s", "lower"),
+    ("hyp_time_pct", "pCPU time in the hypervisor, throughput run", "%", "lower"),
 ]
 METRIC_KEYS = [m[0] for m in METRICS]
-HYP_ONLY = ("boot_exits", "exit_rate")      # "n/a" for native
+HYP_ONLY = ("boot_exits", "boot_hyp_s", "exit_rate", "hyp_time_pct")      # "n/a" for native
+HYP_TIME_ROW = "in hypervisor (ms)"     # stats.cpp: exit handling time, a counter in ms
+PCPUS_USED = {"single": 1, "multi": 4}
 UNIT_TEXT = {"us": "\u00b5s"}
 # Short names for the closing note.
 SHORT = {
     "boot_wall_s": "boot, wall clock", "boot_uptime_s": "boot, guest uptime", "boot_exits": "exits during boot",
+    "boot_hyp_s": "boot time in hypervisor", "hyp_time_pct": "pCPU time in hypervisor",
     "ipi_rtt_us_0_1": "IPI round trip 0<->1", "ipi_rtt_us_0_3": "IPI round trip 0<->3",
     "spin_mops_1": "throughput, 1 thread", "spin_mops_2": "throughput, 2 threads",
     "spin_mops_4": "throughput, 4 threads", "speedup_4v1": "speedup 4 over 1",
@@ -183,6 +188,27 @@ def exit_rates(before, after, seconds):
             continue
         rates[label] = [max(0.0, y - x) / seconds for x, y in zip(b, a)]
     return rates
+
+
+def boot_values(table):
+    """Metrics from the exit table taken at the shell: exits, and vCPU
+    seconds in the hypervisor, summed over vCPUs."""
+    v = {"boot_exits": sum(table["rows"].get("total exits", [0]))}
+    if HYP_TIME_ROW in table["rows"]:
+        v["boot_hyp_s"] = sum(table["rows"][HYP_TIME_ROW]) / 1000.0
+    return v
+
+
+def throughput_values(cfg, rates):
+    """Metrics from the exit rates of the throughput run: exits per second
+    (all vCPUs) and the share of the pCPUs' time the hypervisor took (its
+    ms per second summed over vCPUs, over the pCPUs the mode runs on)."""
+    v = {}
+    if "total exits" in rates:
+        v["exit_rate"] = sum(rates["total exits"])
+    if HYP_TIME_ROW in rates:
+        v["hyp_time_pct"] = sum(rates[HYP_TIME_ROW]) / 10.0 / PCPUS_USED[cfg]
+    return v
 
 
 # ---------------------------------------------------------------- helpers
@@ -353,8 +379,7 @@ class Session:
         self.guest(con, "cat /tmp/spin.out", 60)
         if before is not None and after is not None:
             self.profile = exit_rates(before, after, ta - tb)
-            if "total exits" in self.profile:
-                self.values["exit_rate"] = sum(self.profile["total exits"])
+            self.values.update(throughput_values(self.cfg, self.profile))
 
     def execute(self, log_path):
         a = self.args
@@ -382,7 +407,7 @@ class Session:
                 table, _ = self.stats_snapshot(con)
                 if table:
                     self.boot_profile = exit_counts(table)
-                    self.values["boot_exits"] = sum(table["rows"].get("total exits", [0]))
+                    self.values.update(boot_values(table))
                 else:
                     self.errors.append("no exit table on Ctrl-] s after boot")
 
@@ -488,7 +513,7 @@ def median_profile(profs):
     return out
 
 
-def profile_text(title, profs, number):
+def profile_text(title, profs, number, rates):
     lines = ["", title]
     prof = median_profile(profs)
     ncol = max((len(v) for v in prof.values()), default=0)
@@ -497,7 +522,8 @@ def profile_text(title, profs, number):
     for label, vals in prof.items():
         if not any(vals):
             continue            # a reason that never happened
-        lines.append("  %-28s" % label[:28] + "".join(number % v for v in vals) + number % sum(vals) + " ")
+        shown = label.replace("(ms)", "(ms/s)") if rates else label
+        lines.append("  %-28s" % shown[:28] + "".join(number % v for v in vals) + number % sum(vals) + " ")
     return [l.rstrip() for l in lines]
 
 
@@ -559,11 +585,11 @@ def table_text(summ, results, configs, skipped, args, header):
         profs = [s.boot_profile for s in results.get(c, []) if s.boot_profile]
         if profs:
             lines += profile_text("exit profile, %s: exits by reason from power-on to the shell (median of %d run%s)"
-                                  % (c, len(profs), "" if len(profs) == 1 else "s"), profs, "%11.0f")
+                                  % (c, len(profs), "" if len(profs) == 1 else "s"), profs, "%11.0f", False)
         profs = [s.profile for s in results.get(c, []) if s.profile]
         if profs:
             lines += profile_text("exit profile, %s: exits/s by reason during the throughput run (median of %d run%s)"
-                                  % (c, len(profs), "" if len(profs) == 1 else "s"), profs, "%11.1f")
+                                  % (c, len(profs), "" if len(profs) == 1 else "s"), profs, "%11.1f", True)
     lines += closing_note(summ, configs)
     errs = [(c, s.run, e) for c in configs for s in results.get(c, []) for e in s.errors]
     if errs or skipped:
