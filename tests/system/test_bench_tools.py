@@ -99,6 +99,10 @@ def unit_checks():
     check("parser reads BENCH records through \\r\\n and kernel messages mid-line",
           keys == {"ipi_rtt_us_0_1": 712.695, "hvc_ns": 7888.5, "spin_mops_4": 109.584, "mmio_read_ns": 7671.7},
           keys)
+    spins = bench.parse_bench("".join("BENCH name=spin_mops threads=%d iters=1 value=%g\n" % tv for tv in
+                                       ((1, 100), (4, 300), (2, 150), (2, 160), (4, 160), (1, 80))))
+    sp = bench.speedup_of(spins)
+    check("speedup is the mean ratio of adjacent 1- and 4-thread passes", sp is not None and abs(sp - 2.5) < 1e-9, sp)
     hvc = [d for d in recs if d["name"] == "hvc_ns"]
     check("parser keeps a record's other fields", hvc and hvc[0].get("conduit") == "hvc"
           and hvc[0].get("result") == "0x10001", hvc)
@@ -222,7 +226,7 @@ def hyp_boot_checks(build):
             ("hbench -n 20 ipi 0 1", ["ipi_rtt_us_0_1"]),
             ("hbench -n 20 ipi 0 3", ["ipi_rtt_us_0_3"]),
             ("hbench -n 200 svc", ["svc_ns"]),
-            ("hbench -n 100000 spin 1 2 4", ["spin_mops_1", "spin_mops_2", "spin_mops_4"]),
+            ("hbench -n 100000 spin 1 4 2", ["spin_mops_1", "spin_mops_2", "spin_mops_4"]),
         ], "[multi]")
         rc, out = con.run("hbench -n 10 exit hvc", timeout=60)
         check("[multi] hbench exit without the module: BENCH-ERROR naming insmod",
