@@ -250,8 +250,6 @@ extern "C" GuestRegs* handle_guest_exit(u64 kind, GuestRegs* regs)
     Pcpu& p = this_pcpu();
     Vcpu& v = *p.vcpu;
     HYP_ASSERT(regs == &v.regs);
-    const u64 t_exit = read_cntpct_el0();
-    const u64 idle_before = p.idle_ticks;
     v.stats.exits++;
     lrs_save(v);
     g_vm.vgic.fold(v.id, v.lrs);
@@ -269,11 +267,7 @@ extern "C" GuestRegs* handle_guest_exit(u64 kind, GuestRegs* regs)
                 static_cast<unsigned long long>(v.regs.elr), static_cast<unsigned long long>(read_esr_el2()));
         break;
     }
-    GuestRegs* next = prepare_entry(schedule(p));
-    // The exit's cost: time in the hypervisor, less any idle wait in
-    // schedule() (make bench reports it as a share of the vCPU's time).
-    v.stats.exit_ticks += read_cntpct_el0() - t_exit - (p.idle_ticks - idle_before);
-    return next;
+    return prepare_entry(schedule(p));
 }
 
 void run_vcpus(u32 pcpu)

@@ -51,7 +51,6 @@ void print_exit_stats()
         hyp_log("%s", line);
     }
     stat_row("total exits", [](const Vcpu& v) { return v.stats.exits; });
-    stat_row("in hypervisor (ms)", [](const Vcpu& v) { return v.stats.exit_ticks * 1000 / read_cntfrq_el0(); });
     stat_row("HVC/SMC (PSCI)", [](const Vcpu& v) { return v.stats.hvc; });
     for (unsigned r = 0; r < g_vm.bus.count(); r++) {
         char label[32];

@@ -24,7 +24,6 @@ struct VcpuStats {
     u64 scheduled{};  // switched onto a pCPU
     u64 preempted{};  // switched off while still runnable (time slice, yield)
     u64 run_ticks{};  // counter ticks spent running guest code or its exits
-    u64 exit_ticks{}; // counter ticks from its exits to the next entry, idle waits excluded
 };
 
 // Scheduling state. Blocked: waits for an interrupt (WFI, CPU_SUSPEND).
