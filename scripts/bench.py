@@ -45,7 +45,6 @@ METRICS = [
     ("boot_wall_s", "boot: QEMU start to init marker (host clock)", "s", "lower"),
     ("boot_uptime_s", "boot: guest /proc/uptime at the init marker", "s", "lower"),
     ("boot_exits", "boot: hypervisor exits up to the shell", "exits", "lower"),
-    ("boot_hyp_s", "boot: vCPU time in the hypervisor (all vCPUs)", "s", "lower"),
     ("ipi_rtt_us_0_1", "IPI round trip, CPU 0 <-> CPU 1 (futex)", "us", "lower"),
     ("ipi_rtt_us_0_3", "IPI round trip, CPU 0 <-> CPU 3 (futex)", "us", "lower"),
     ("spin_mops_1", "integer throughput, 1 thread", "Mops/s", "higher"),
@@ -57,17 +56,13 @@ METRICS = [
     ("svc_ns", "SVC round trip (getppid) from EL0, the floor", "ns", "lower"),
     ("idle_cpu_s", "host CPU of QEMU in 10 s, guest idle", "s", "lower"),
     ("exit_rate", "hypervisor exits/s during the throughput run", "1/s", "lower"),
-    ("hyp_time_pct", "pCPU time in the hypervisor, throughput run", "%", "lower"),
 ]
 METRIC_KEYS = [m[0] for m in METRICS]
-HYP_ONLY = ("boot_exits", "boot_hyp_s", "exit_rate", "hyp_time_pct")      # "n/a" for native
-HYP_TIME_ROW = "in hypervisor (ms)"     # stats.cpp: exit handling time, a counter in ms
-PCPUS_USED = {"single": 1, "multi": 4}
+HYP_ONLY = ("boot_exits", "exit_rate")      # "n/a" for native
 UNIT_TEXT = {"us": "\u00b5s"}
 # Short names for the closing note.
 SHORT = {
     "boot_wall_s": "boot, wall clock", "boot_uptime_s": "boot, guest uptime", "boot_exits": "exits during boot",
-    "boot_hyp_s": "boot time in hypervisor", "hyp_time_pct": "pCPU time in hypervisor",
     "ipi_rtt_us_0_1": "IPI round trip 0<->1", "ipi_rtt_us_0_3": "IPI round trip 0<->3",
     "spin_mops_1": "throughput, 1 thread", "spin_mops_2": "throughput, 2 threads",
     "spin_mops_4": "throughput, 4 threads", "speedup_4v1": "speedup 4 over 1",
@@ -191,24 +186,13 @@ def exit_rates(before, after, seconds):
 
 
 def boot_values(table):
-    """Metrics from the exit table taken at the shell: exits, and vCPU
-    seconds in the hypervisor, summed over vCPUs."""
-    v = {"boot_exits": sum(table["rows"].get("total exits", [0]))}
-    if HYP_TIME_ROW in table["rows"]:
-        v["boot_hyp_s"] = sum(table["rows"][HYP_TIME_ROW]) / 1000.0
-    return v
+    """Metrics from the exit table taken at the shell: all vCPUs' exits."""
+    return {"boot_exits": sum(table["rows"].get("total exits", [0]))}
 
 
-def throughput_values(cfg, rates):
-    """Metrics from the exit rates of the throughput run: exits per second
-    (all vCPUs) and the share of the pCPUs' time the hypervisor took (its
-    ms per second summed over vCPUs, over the pCPUs the mode runs on)."""
-    v = {}
-    if "total exits" in rates:
-        v["exit_rate"] = sum(rates["total exits"])
-    if HYP_TIME_ROW in rates:
-        v["hyp_time_pct"] = sum(rates[HYP_TIME_ROW]) / 10.0 / PCPUS_USED[cfg]
-    return v
+def throughput_values(rates):
+    """Metrics from the exit rates of the throughput run: all vCPUs' exits/s."""
+    return {"exit_rate": sum(rates["total exits"])} if "total exits" in rates else {}
 
 
 # Thread counts of the throughput run, in order: each 4-thread pass next to a
@@ -397,7 +381,7 @@ class Session:
         self.guest(con, "cat /tmp/spin.out", 60)
         if before is not None and after is not None:
             self.profile = exit_rates(before, after, ta - tb)
-            self.values.update(throughput_values(self.cfg, self.profile))
+            self.values.update(throughput_values(self.profile))
 
     def execute(self, log_path):
         a = self.args
@@ -531,7 +515,7 @@ def median_profile(profs):
     return out
 
 
-def profile_text(title, profs, number, rates):
+def profile_text(title, profs, number):
     lines = ["", title]
     prof = median_profile(profs)
     ncol = max((len(v) for v in prof.values()), default=0)
@@ -540,8 +524,7 @@ def profile_text(title, profs, number, rates):
     for label, vals in prof.items():
         if not any(vals):
             continue            # a reason that never happened
-        shown = label.replace("(ms)", "(ms/s)") if rates else label
-        lines.append("  %-28s" % shown[:28] + "".join(number % v for v in vals) + number % sum(vals) + " ")
+        lines.append("  %-28s" % label[:28] + "".join(number % v for v in vals) + number % sum(vals) + " ")
     return [l.rstrip() for l in lines]
 
 
@@ -603,11 +586,11 @@ def table_text(summ, results, configs, skipped, args, header):
         profs = [s.boot_profile for s in results.get(c, []) if s.boot_profile]
         if profs:
             lines += profile_text("exit profile, %s: exits by reason from power-on to the shell (median of %d run%s)"
-                                  % (c, len(profs), "" if len(profs) == 1 else "s"), profs, "%11.0f", False)
+                                  % (c, len(profs), "" if len(profs) == 1 else "s"), profs, "%11.0f")
         profs = [s.profile for s in results.get(c, []) if s.profile]
         if profs:
             lines += profile_text("exit profile, %s: exits/s by reason during the throughput run (median of %d run%s)"
-                                  % (c, len(profs), "" if len(profs) == 1 else "s"), profs, "%11.1f", True)
+                                  % (c, len(profs), "" if len(profs) == 1 else "s"), profs, "%11.1f")
     lines += closing_note(summ, configs)
     errs = [(c, s.run, e) for c in configs for s in results.get(c, []) for e in s.errors]
     if errs or skipped:
