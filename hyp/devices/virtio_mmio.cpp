@@ -195,17 +195,36 @@ void VirtioMmio::set_needs_reset()
     }
 }
 
+bool VirtioMmio::live() const { return (status_ & (kStatusDriverOk | kStatusNeedsReset)) == kStatusDriverOk; }
+
 void VirtioMmio::notify(u32 qi)
 {
-    if ((status_ & (kStatusDriverOk | kStatusNeedsReset)) != kStatusDriverOk)
-        return;
-    if (qi >= dev_.num_queues() || qi >= kMaxQueues || !queues_[qi].ready())
+    if (!live() || qi >= dev_.num_queues() || qi >= kMaxQueues || !queues_[qi].ready())
         return;
     Virtqueue& q = queues_[qi];
     bump(notifies_);
-    const u32 done = dev_.process_queue(qi, q, mem_);
-    if (done) {
-        __atomic_store_n(&completions_, completions_ + done, __ATOMIC_RELAXED);
+    finish(q, dev_.complete(qi, q, mem_) + dev_.process_queue(qi, q, mem_));
+}
+
+void VirtioMmio::service()
+{
+    LockGuard g(lock_);
+    bump(services_);
+    dev_.backend_interrupt();
+    for (u32 qi = 0; qi < dev_.num_queues() && qi < kMaxQueues; qi++) {
+        Virtqueue& q = queues_[qi];
+        u32 pushed = dev_.complete(qi, q, mem_);
+        // Chains that waited for the backend to have room start now.
+        if (live() && q.ready())
+            pushed += dev_.process_queue(qi, q, mem_);
+        finish(q, pushed);
+    }
+}
+
+void VirtioMmio::finish(Virtqueue& q, u32 pushed)
+{
+    if (pushed) {
+        __atomic_store_n(&completions_, completions_ + pushed, __ATOMIC_RELAXED);
         if (q.wants_interrupt(mem_)) {
             interrupt_status_ |= kIntUsedBuffer;
             update_irq();
@@ -242,6 +261,7 @@ VirtioMmio::Stats VirtioMmio::stats() const
 {
     return {
         .notifies = __atomic_load_n(&notifies_, __ATOMIC_RELAXED),
+        .services = __atomic_load_n(&services_, __ATOMIC_RELAXED),
         .completions = __atomic_load_n(&completions_, __ATOMIC_RELAXED),
         .interrupts = __atomic_load_n(&interrupts_, __ATOMIC_RELAXED),
         .resets = __atomic_load_n(&resets_, __ATOMIC_RELAXED),

@@ -5,8 +5,10 @@
 // from a VirtioDevice.
 //
 // Shared by all vCPUs: one ticket lock guards the transport, its queues and
-// the device model, and is held while the device processes a notification
-// (so a slow backend serialises every vCPU touching this device).
+// the device model (and whatever backend the model drives), and is held
+// while the device processes a notification or its backend's completions.
+// A device may finish requests later (service()): its backend's interrupt
+// handler calls service(), on whichever pCPU that interrupt is routed to.
 // Lock order: this lock -> (the IrqLine's locks, i.e. the vGIC's).
 #pragma once
 #include "devices/irq_line.h"
@@ -35,9 +37,16 @@ public:
     // Device-specific reset (the transport resets itself and the queues).
     virtual void reset() = 0;
     // The driver notified queue `q` (ready, DRIVER_OK set). Consume its
-    // available chains and push() each one back; returns how many were
-    // pushed. Stop early if pop() reports Broken.
+    // available chains, push() back those finished at once; returns how
+    // many were pushed. Stop early if pop() reports Broken; mark_broken()
+    // the queue if the driver broke the protocol in another way.
     virtual u32 process_queue(u32 q, Virtqueue& vq, const GuestMemory& mem) = 0;
+    // Asynchronous devices: the backend signalled progress. Acknowledge it
+    // (once per service()), then complete(): push() the chains of queue `q`
+    // whose work finished. `vq` may be not ready (or broken): finished work
+    // is then dropped. Returns how many were pushed.
+    virtual void backend_interrupt() {}
+    virtual u32 complete(u32 /*q*/, Virtqueue& /*vq*/, const GuestMemory& /*mem*/) { return 0; }
 
 protected:
     ~VirtioDevice() = default;
@@ -49,6 +58,7 @@ public:
 
     struct Stats {
         u64 notifies;      // QueueNotify writes acted on
+        u64 services;      // service() calls (backend completion interrupts)
         u64 completions;   // chains returned to the driver
         u64 interrupts;    // used-buffer interrupts raised (0 -> 1 edges)
         u64 resets;        // Status = 0 writes
@@ -64,6 +74,9 @@ public:
 
     // As a driver write of 0 to Status (system reset).
     void reset();
+    // The device's backend made progress (its completion interrupt): push
+    // what finished, start what waited, raise the interrupt. Any pCPU.
+    void service();
     u32 status() const;
     Stats stats() const;
 
@@ -74,6 +87,8 @@ private:
     void do_reset();
     void set_needs_reset();
     void notify(u32 q);
+    bool live() const;
+    void finish(Virtqueue& q, u32 pushed);
     void update_irq();
     Virtqueue* selected();
 
@@ -93,6 +108,7 @@ private:
 
     // Written under lock_, read lock-free by stats().
     u64 notifies_ = 0;
+    u64 services_ = 0;
     u64 completions_ = 0;
     u64 interrupts_ = 0;
     u64 resets_ = 0;

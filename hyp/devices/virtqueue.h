@@ -38,6 +38,14 @@ public:
     // or len is 0. For bulk data (block payloads) only.
     u8* map(u64 gpa, u64 len) const { return len && contains(gpa, len) ? host_ + (gpa - base_) : nullptr; }
 
+    // The host range [p, p+len) lies wholly in guest RAM: a second check,
+    // for code handed host pointers that map() produced.
+    bool holds(const void* p, u64 len) const
+    {
+        const uptr a = reinterpret_cast<uptr>(p), base = reinterpret_cast<uptr>(host_);
+        return host_ && a >= base && len <= size_ && a - base <= size_ - len;
+    }
+
     bool read(u64 gpa, void* dst, u64 len) const;
     bool write(u64 gpa, const void* src, u64 len) const;
 
@@ -153,6 +161,9 @@ public:
     // is ready with its indices at 0; on failure it stays not ready.
     bool enable(const GuestMemory& mem, u32 max_size);
     void disable() { ready_ = false; }
+    // The device found the driver breaking the protocol beyond one chain
+    // (e.g. offering a chain that is still in flight): as pop()'s Broken.
+    void mark_broken() { broken_ = true; }
 
     enum class Pop : u8 { Empty, Chain, Broken };
     // Takes the next available chain into `out` (which may carry a

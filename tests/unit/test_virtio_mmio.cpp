@@ -315,9 +315,8 @@ TEST(VirtioMmioCapacity, FollowsBackendAndIgnoresPartialSector)
     GuestRam ram;
     struct BigDisk final : BlockBackend {  // 5 GiB + 100 bytes, never read
         u64 sectors() const override { return ((u64{5} << 30) + 100) / 512; }
-        bool read(u64, void*, u64) override { return false; }
-        bool write(u64, const void*, u64) override { return false; }
-        bool flush() override { return true; }
+        u32 max_segments() const override { return 8; }
+        Start start(const BlockRequest&) override { return Start::Failed; }
     } disk;
     VirtioBlk blk(disk, "x");
     RecordingIrq irq;

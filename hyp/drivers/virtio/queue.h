@@ -76,7 +76,7 @@ public:
     // VIRTQ_AVAIL_F_NO_INTERRUPT: a polling driver asks for no interrupts.
     void set_interrupts(bool on);
 
-    u64 bogus() const { return bogus_; }
+    u64 bogus() const { return __atomic_load_n(&bogus_, __ATOMIC_RELAXED); }  // may be read unlocked
 
 private:
     u16 used_idx_acquire() const;
