@@ -17,7 +17,7 @@ BlockBackend::Start BlkForward::start(const BlockRequest& r)
         return Start::Failed;
     for (u32 i = 0; i < r.nseg; i++) {
         if (!ram_.holds(r.seg[i].host, r.seg[i].len)) {
-            __atomic_store_n(&refused_, refused_ + 1, __ATOMIC_RELAXED);
+            stat_add(refused_);
             return Start::Failed;
         }
         bufs_[i] = {virtio::dma_addr(r.seg[i].host), r.seg[i].len, false};

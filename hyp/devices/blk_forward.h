@@ -10,6 +10,7 @@
 #include "devices/virtio_blk.h"
 #include "devices/virtqueue.h"
 #include "drivers/virtio/blk.h"
+#include "stat_counter.h"
 
 class BlkForward final : public BlockBackend {
 public:
@@ -26,7 +27,7 @@ public:
     u32 in_flight() const override { return drv_.in_flight(); }
     void wait() override;
 
-    u64 refused() const { return __atomic_load_n(&refused_, __ATOMIC_RELAXED); }  // segments outside guest RAM
+    u64 refused() const { return stat_read(refused_); }  // segments outside guest RAM
 
 private:
     virtio::BlkDriver& drv_;

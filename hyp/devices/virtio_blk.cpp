@@ -11,12 +11,11 @@
 // sees the guest's buffers, never a copy.
 #include "devices/virtio_blk.h"
 
+#include "stat_counter.h"
+
 using namespace virtio_blk;
 
 namespace {
-
-void count(u64& c, u64 n = 1) { __atomic_store_n(&c, c + n, __ATOMIC_RELAXED); }
-u64 peek(const u64& c) { return __atomic_load_n(&c, __ATOMIC_RELAXED); }
 
 // The host address of byte `pos` of a stream, or nullptr if it is not mapped.
 u8* stream_byte(const VqChain& c, bool writable, u64 pos)
@@ -120,7 +119,7 @@ u32 VirtioBlk::process_queue(u32, Virtqueue& vq, const GuestMemory& mem)
         u32 used_len = 0;
         const Outcome o = start(chain_, used_len);
         if (o == Outcome::Wait) {
-            count(stats_.waits);
+            stat_add(stats_.waits);
             break;  // keep the chain: complete() makes room, service() retries
         }
         held_ = false;
@@ -166,12 +165,12 @@ VirtioBlk::Outcome VirtioBlk::start(const VqChain& c, u32& used_len)
     used_len = 0;
     // Without a known shape there is no status byte we could trust.
     if (!c.shaped() || c.writable == 0) {
-        count(stats_.errors);
+        stat_add(stats_.errors);
         return Outcome::Complete;
     }
     u8* status = stream_byte(c, true, c.writable - 1);
     if (!status) {
-        count(stats_.errors);  // the status byte itself is outside guest RAM
+        stat_add(stats_.errors);  // the status byte itself is outside guest RAM
         return Outcome::Complete;
     }
     if (c.head < kQueueSize && pending_[c.head].busy)
@@ -244,9 +243,9 @@ u8 VirtioBlk::start_io(const VqChain& c, u32 type, u64 sector, u8* status, Outco
         pending_[c.head] = {.status = status, .used_len = used_len, .bytes = static_cast<u32>(r.bytes), .type = type,
                             .busy = true};
         in_flight_++;
-        count(stats_.queued);
+        stat_add(stats_.queued);
         if (in_flight_ > stats_.max_in_flight)
-            count(stats_.max_in_flight, in_flight_ - stats_.max_in_flight);
+            stat_add(stats_.max_in_flight, in_flight_ - stats_.max_in_flight);
         out = Outcome::Started;
         return kSOk;
     case BlockBackend::Start::Busy:
@@ -262,40 +261,25 @@ u8 VirtioBlk::start_io(const VqChain& c, u32 type, u64 sector, u8* status, Outco
 void VirtioBlk::account(u32 type, u8 status, u64 bytes)
 {
     if (status == kSIoErr)
-        count(stats_.errors);
+        stat_add(stats_.errors);
     else if (status == kSUnsupp)
-        count(stats_.unsupported);
+        stat_add(stats_.unsupported);
     if (type == kTFlush)
-        count(stats_.flushes);  // every flush, whatever its outcome
+        stat_add(stats_.flushes);  // every flush, whatever its outcome
     if (status != kSOk)
         return;
     switch (type) {
     case kTIn:
-        count(stats_.reads);
-        count(stats_.bytes_read, bytes);
+        stat_add(stats_.reads);
+        stat_add(stats_.bytes_read, bytes);
         break;
     case kTOut:
-        count(stats_.writes);
-        count(stats_.bytes_written, bytes);
+        stat_add(stats_.writes);
+        stat_add(stats_.bytes_written, bytes);
         break;
-    case kTGetId: count(stats_.get_ids); break;
+    case kTGetId: stat_add(stats_.get_ids); break;
     default: break;
     }
 }
 
-VirtioBlk::Stats VirtioBlk::stats() const
-{
-    return {
-        .reads = peek(stats_.reads),
-        .writes = peek(stats_.writes),
-        .flushes = peek(stats_.flushes),
-        .get_ids = peek(stats_.get_ids),
-        .bytes_read = peek(stats_.bytes_read),
-        .bytes_written = peek(stats_.bytes_written),
-        .errors = peek(stats_.errors),
-        .unsupported = peek(stats_.unsupported),
-        .queued = peek(stats_.queued),
-        .waits = peek(stats_.waits),
-        .max_in_flight = peek(stats_.max_in_flight),
-    };
-}
+VirtioBlk::Stats VirtioBlk::stats() const { return stat_snapshot(stats_); }

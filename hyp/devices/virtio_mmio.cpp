@@ -24,8 +24,6 @@ using namespace virtio;
 
 namespace {
 
-void bump(u64& counter) { __atomic_store_n(&counter, counter + 1, __ATOMIC_RELAXED); }
-
 void set_half(u64& v, bool high, u32 half)
 {
     if (high)
@@ -179,7 +177,7 @@ void VirtioMmio::do_reset()
     queue_sel_ = 0;
     interrupt_status_ = 0;
     update_irq();
-    bump(resets_);
+    stat_add(stats_.resets);
 }
 
 void VirtioMmio::set_needs_reset()
@@ -187,7 +185,7 @@ void VirtioMmio::set_needs_reset()
     if (status_ & kStatusNeedsReset)
         return;
     status_ |= kStatusNeedsReset;
-    bump(needs_reset_);
+    stat_add(stats_.needs_reset);
     // A configuration change notification tells a running driver (2.1.2).
     if (status_ & kStatusDriverOk) {
         interrupt_status_ |= kIntConfigChange;
@@ -202,14 +200,14 @@ void VirtioMmio::notify(u32 qi)
     if (!live() || qi >= dev_.num_queues() || qi >= kMaxQueues || !queues_[qi].ready())
         return;
     Virtqueue& q = queues_[qi];
-    bump(notifies_);
+    stat_add(stats_.notifies);
     finish(q, dev_.complete(qi, q, mem_) + dev_.process_queue(qi, q, mem_));
 }
 
 void VirtioMmio::service()
 {
     LockGuard g(lock_);
-    bump(services_);
+    stat_add(stats_.services);
     dev_.backend_interrupt();
     for (u32 qi = 0; qi < dev_.num_queues() && qi < kMaxQueues; qi++) {
         Virtqueue& q = queues_[qi];
@@ -224,7 +222,7 @@ void VirtioMmio::service()
 void VirtioMmio::finish(Virtqueue& q, u32 pushed)
 {
     if (pushed) {
-        __atomic_store_n(&completions_, completions_ + pushed, __ATOMIC_RELAXED);
+        stat_add(stats_.completions, pushed);
         if (q.wants_interrupt(mem_)) {
             interrupt_status_ |= kIntUsedBuffer;
             update_irq();
@@ -241,7 +239,7 @@ void VirtioMmio::update_irq()
         return;
     irq_level_ = level;
     if (level && (interrupt_status_ & kIntUsedBuffer))
-        bump(interrupts_);
+        stat_add(stats_.interrupts);
     irq_.set_level(level);
 }
 
@@ -257,14 +255,4 @@ u32 VirtioMmio::status() const
     return status_;
 }
 
-VirtioMmio::Stats VirtioMmio::stats() const
-{
-    return {
-        .notifies = __atomic_load_n(&notifies_, __ATOMIC_RELAXED),
-        .services = __atomic_load_n(&services_, __ATOMIC_RELAXED),
-        .completions = __atomic_load_n(&completions_, __ATOMIC_RELAXED),
-        .interrupts = __atomic_load_n(&interrupts_, __ATOMIC_RELAXED),
-        .resets = __atomic_load_n(&resets_, __ATOMIC_RELAXED),
-        .needs_reset = __atomic_load_n(&needs_reset_, __ATOMIC_RELAXED),
-    };
-}
+VirtioMmio::Stats VirtioMmio::stats() const { return stat_snapshot(stats_); }

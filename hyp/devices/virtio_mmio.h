@@ -15,6 +15,7 @@
 #include "devices/virtqueue.h"
 #include "mmio.h"
 #include "spinlock.h"
+#include "stat_counter.h"
 #include "types.h"
 #include "virtio/spec.h"
 
@@ -106,11 +107,5 @@ private:
     bool irq_level_ = false;
     Virtqueue queues_[kMaxQueues]{};
 
-    // Written under lock_, read lock-free by stats().
-    u64 notifies_ = 0;
-    u64 services_ = 0;
-    u64 completions_ = 0;
-    u64 interrupts_ = 0;
-    u64 resets_ = 0;
-    u64 needs_reset_ = 0;
+    Stats stats_{};  // written under lock_, read lock-free by stats()
 };

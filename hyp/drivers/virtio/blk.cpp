@@ -2,15 +2,13 @@
 #include "drivers/virtio/blk.h"
 
 #include "drivers/virtio/dma.h"
+#include "stat_counter.h"
 
 namespace virtio {
 
 using namespace virtio_blk;
 
 namespace {
-// Counters are written under the caller's lock and read without it.
-void count(u64& c, u64 n = 1) { __atomic_store_n(&c, c + n, __ATOMIC_RELAXED); }
-u64 peek(const u64& c) { return __atomic_load_n(&c, __ATOMIC_RELAXED); }
 constexpr u8 kStatusUnwritten = 0xff;
 } // namespace
 
@@ -58,7 +56,7 @@ BlkDriver::Submit BlkDriver::submit(u32 type, u64 sector, const DmaBuf* data, u3
         if (data[i].len == 0)
             return Submit::Invalid;
     if (nfree_slots_ == 0 || n + 2 > q_.free_descs()) {
-        count(stats_.no_room);
+        stat_add(stats_.no_room);
         return Submit::NoRoom;
     }
     const u16 slot = free_slot_[--nfree_slots_];
@@ -75,7 +73,7 @@ BlkDriver::Submit BlkDriver::submit(u32 type, u64 sector, const DmaBuf* data, u3
     }
     token_[slot] = token;
     unkicked_ = true;
-    count(stats_.submitted);
+    stat_add(stats_.submitted);
     return Submit::Queued;
 }
 
@@ -86,7 +84,7 @@ void BlkDriver::kick()
     unkicked_ = false;
     if (q_.needs_notify()) {
         t_->notify(0);
-        count(stats_.notifies);
+        stat_add(stats_.notifies);
     }
 }
 
@@ -94,7 +92,7 @@ u32 BlkDriver::ack_interrupt()
 {
     const u32 bits = t_ ? t_->ack_interrupt() : 0;
     if (bits)
-        count(stats_.interrupts);
+        stat_add(stats_.interrupts);
     return bits;
 }
 
@@ -114,24 +112,18 @@ bool BlkDriver::reap(u64& token, u8& status)
         status = written == 0 || (st != kSOk && st != kSUnsupp) ? kSIoErr : st;
         token = token_[slot];
         free_slot_[nfree_slots_++] = static_cast<u16>(slot);
-        count(stats_.completed);
+        stat_add(stats_.completed);
         if (status != kSOk)
-            count(stats_.failed);
+            stat_add(stats_.failed);
         return true;
     }
 }
 
 BlkDriver::Stats BlkDriver::stats() const
 {
-    return {
-        .submitted = peek(stats_.submitted),
-        .notifies = peek(stats_.notifies),
-        .completed = peek(stats_.completed),
-        .failed = peek(stats_.failed),
-        .no_room = peek(stats_.no_room),
-        .interrupts = peek(stats_.interrupts),
-        .bogus = q_.bogus(),
-    };
+    Stats s = stat_snapshot(stats_);
+    s.bogus = q_.bogus();
+    return s;
 }
 
 } // namespace virtio

@@ -11,6 +11,7 @@
 #include "drivers/virtio/queue.h"
 
 #include "drivers/virtio/dma.h"
+#include "stat_counter.h"
 
 namespace virtio {
 
@@ -107,7 +108,7 @@ DriverQueue::Reap DriverQueue::reap(u64& token, u32& written)
     const u32 len = __atomic_load_n(&elem->len, __ATOMIC_RELAXED);
     last_used_++;
     if (id >= size_ || chain_len_[id] == 0) {
-        __atomic_store_n(&bogus_, bogus_ + 1, __ATOMIC_RELAXED);
+        stat_add(bogus_);
         return Reap::Bogus;
     }
     // Give the chain back to the free list: its last descriptor points at

@@ -11,6 +11,7 @@
 //
 // Not thread-safe: one lock of the caller's guards a queue and its device.
 #pragma once
+#include "stat_counter.h"
 #include "types.h"
 #include "virtio/spec.h"
 
@@ -76,7 +77,7 @@ public:
     // VIRTQ_AVAIL_F_NO_INTERRUPT: a polling driver asks for no interrupts.
     void set_interrupts(bool on);
 
-    u64 bogus() const { return __atomic_load_n(&bogus_, __ATOMIC_RELAXED); }  // may be read unlocked
+    u64 bogus() const { return stat_read(bogus_); }  // may be read unlocked
 
 private:
     u16 used_idx_acquire() const;
