@@ -88,8 +88,17 @@ u32 VirtioBlk::config_read(u32 offset, u8 width)
 
 void VirtioBlk::reset()
 {
-    // The backend may still be reading or writing guest buffers the driver
-    // is about to reuse: wait for all of it, and forget the answers.
+    drain();
+    for (Pending& p : pending_)
+        p.busy = false;
+    in_flight_ = 0;
+}
+
+// The backend may still be reading or writing guest buffers the driver is
+// about to reuse: wait for all of it, and forget the answers. A chain that
+// waited for room is dropped with them.
+void VirtioBlk::drain()
+{
     while (in_flight_ > 0 && backend_.in_flight() > 0) {
         BlockBackend::Completion c;
         if (!backend_.next_completion(c)) {
@@ -101,9 +110,6 @@ void VirtioBlk::reset()
             in_flight_--;
         }
     }
-    for (Pending& p : pending_)
-        p.busy = false;
-    in_flight_ = 0;
     held_ = false;
 }
 
@@ -220,7 +226,9 @@ u8 VirtioBlk::start_io(const VqChain& c, u32 type, u64 sector, u8* status, Outco
         r.bytes = in ? c.writable - 1 : c.readable - kHeaderBytes;
         const u64 cap = capacity();
         const u64 nsect = r.bytes / kSectorSize;
-        if (r.bytes % kSectorSize || sector > cap || nsect > cap - sector || (!in && backend_.read_only()))
+        // used.len is 32 bits: a larger IN could not even be reported.
+        if (r.bytes % kSectorSize || r.bytes >= 0xffff'ffffu || sector > cap || nsect > cap - sector ||
+            (!in && backend_.read_only()))
             return kSIoErr;
         if (r.bytes == 0)
             return kSOk;  // nothing to move; the range is still checked
@@ -240,8 +248,7 @@ u8 VirtioBlk::start_io(const VqChain& c, u32 type, u64 sector, u8* status, Outco
     case BlockBackend::Start::Done: return kSOk;
     case BlockBackend::Start::Failed: return kSIoErr;
     case BlockBackend::Start::Queued:
-        pending_[c.head] = {.status = status, .used_len = used_len, .bytes = static_cast<u32>(r.bytes), .type = type,
-                            .busy = true};
+        pending_[c.head] = {.status = status, .used_len = used_len, .bytes = r.bytes, .type = type, .busy = true};
         in_flight_++;
         stat_add(stats_.queued);
         if (in_flight_ > stats_.max_in_flight)

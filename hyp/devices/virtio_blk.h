@@ -119,6 +119,7 @@ public:
     u32 config_read(u32 offset, u8 width) override;
     void config_write(u32, u8, u32) override {}  // nothing writable (no CONFIG_WCE)
     void reset() override;
+    void quiesce(u32) override { drain(); }
     u32 process_queue(u32 q, Virtqueue& vq, const GuestMemory& mem) override;
     void backend_interrupt() override { backend_.ack_interrupt(); }
     u32 complete(u32 q, Virtqueue& vq, const GuestMemory& mem) override;
@@ -130,6 +131,7 @@ public:
 
 private:
     enum class Outcome : u8 { Complete, Started, Wait, BreaksQueue };
+    void drain();
     Outcome start(const VqChain& c, u32& used_len);
     u8 start_io(const VqChain& c, u32 type, u64 sector, u8* status, Outcome& out, u32& used_len, u64& bytes);
     void account(u32 type, u8 status, u64 bytes);
@@ -137,7 +139,7 @@ private:
     struct Pending {
         u8* status;     // the guest's status byte (checked when the chain was popped)
         u32 used_len;   // used.len on success
-        u32 bytes;
+        u64 bytes;
         u32 type;
         bool busy;
     };

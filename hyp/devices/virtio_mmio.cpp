@@ -115,6 +115,10 @@ void VirtioMmio::write_reg(u32 reg, u32 v)
         if (!q)
             break;
         if (!(v & 1)) {
+            // Whatever the device still does with this ring must end first:
+            // the driver may set the queue up again somewhere else.
+            if (q->ready())
+                dev_.quiesce(queue_sel_);
             q->disable();
         } else if (!q->ready() && !q->enable(mem_, dev_.queue_max_size())) {
             set_needs_reset();

@@ -36,7 +36,10 @@ public:
     virtual u32 config_read(u32 offset, u8 width) = 0;
     virtual void config_write(u32 offset, u8 width, u32 value) = 0;
     // Device-specific reset (the transport resets itself and the queues).
+    // Work in flight must be finished (or abandoned) when it returns.
     virtual void reset() = 0;
+    // The driver disables queue `q`: as reset(), for that queue's work.
+    virtual void quiesce(u32 /*q*/) {}
     // The driver notified queue `q` (ready, DRIVER_OK set). Consume its
     // available chains, push() back those finished at once; returns how
     // many were pushed. Stop early if pop() reports Broken; mark_broken()

@@ -248,6 +248,10 @@ def main():
                 fl is not None and int(fl.group(1)) > 0 and int(fl.group(2)) == 0 and be is not None
                 and int(be.group(1)) > 0 and int(be.group(2)) == 0, (fl.group(0) if fl else "") + " / "
                 + (be.group(0) if be else ""))
+        if args.mode == "single":
+            kicks = re.search(r"kicks sent((?:\s+\d+){4})", con.output)
+            t.check("single mode: disk completions need no kick SGI (kicks sent 0 0 0 0)",
+                    kicks is not None and kicks.group(1).split() == ["0"] * 4, kicks.group(0) if kicks else "")
         con.kill()
         con = None
 

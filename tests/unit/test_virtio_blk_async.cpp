@@ -168,6 +168,19 @@ TEST_F(VirtioBlkAsyncTest, ResetWaitsForRequestsInFlightAndDropsTheirAnswers)
     EXPECT_EQ(r.ram.bytes(b.data, 512), pattern(512, 4));
 }
 
+TEST_F(VirtioBlkAsyncTest, DisablingTheQueueWaitsForItsRequests)
+{
+    offer(kTOut, 6, 512, 6);
+    r.notify();
+    ASSERT_EQ(r.blk.in_flight(), 1u);
+    r.wr(virtio::MmioReg::QueueSel, 0);
+    r.wr(virtio::MmioReg::QueueReady, 0);
+    EXPECT_EQ(r.rd(virtio::MmioReg::QueueReady), 0u);
+    EXPECT_GE(r.disk.waits, 1);
+    EXPECT_EQ(r.blk.in_flight(), 0u);
+    EXPECT_EQ(r.ring.used_idx(), 0u) << "the answer is not pushed into a disabled ring";
+}
+
 TEST_F(VirtioBlkAsyncTest, ChainOfferedAgainWhileInFlightNeedsReset)
 {
     const Req a = offer(kTOut, 0, 512);
