@@ -34,8 +34,10 @@ LIBFDT      := $(BUILD)/libfdt/lib/libfdt.a
 
 # Freestanding C++20 for EL2. General registers only: the hypervisor never
 # touches FP/SIMD, so it need not save the guest's. Frame pointers stay for
-# the panic backtrace.
-TARGET_CXXFLAGS := --target=aarch64-none-elf -march=armv8-a -std=c++20 -O2 -g \
+# the panic backtrace. -fstandalone-debug: complete debug info for every type
+# (clang otherwise omits classes whose vtable lives nowhere), for gdb and
+# the hv-* helpers (docs/debugging.md).
+TARGET_CXXFLAGS := --target=aarch64-none-elf -march=armv8-a -std=c++20 -O2 -g -fstandalone-debug \
 	-ffreestanding -fno-exceptions -fno-rtti -fno-use-cxa-atexit -fno-threadsafe-statics \
 	-mgeneral-regs-only -mstrict-align -fno-pic -fno-stack-protector \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-unwind-tables -fno-asynchronous-unwind-tables \
