@@ -2,6 +2,7 @@
 #
 #   make            build the hypervisor (build/hyp.elf) and the guest
 #   make run        boot the guest (MODE=multi|single MEM= KERNEL= INITRD= APPEND= DISK=)
+#   make debug      the same under gdb through QEMU's gdb stub (GDBPORT= GDBCMDS=; mk/debug.mk)
 #   make test       host unit tests + QEMU system tests, ends with "N passed, N failed"
 #
 # Everything the build needs is installed on first use: host packages with

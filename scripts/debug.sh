@@ -73,7 +73,8 @@ qemu_pid=$!
 export HYP_GDB_QEMU_PID=$qemu_pid  # the console bridge ends it if the terminal goes away
 gdb_pid=
 cleanup() {
-    [[ -z $gdb_pid ]] || kill "$gdb_pid" 2>/dev/null || true
+    # A batch gdb cannot quit cleanly while the target runs: no last words.
+    [[ -z $gdb_pid ]] || kill -KILL "$gdb_pid" 2>/dev/null || true
     kill "$qemu_pid" 2>/dev/null || true
     wait "$qemu_pid" 2>/dev/null || true
 }

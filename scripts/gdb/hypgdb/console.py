@@ -42,7 +42,7 @@ with the next hv-continue-until. After SECONDS without a match the target
 is interrupted and the command fails. Quote REGEX if it has blanks."""
 
     def __init__(self):
-        super().__init__("hv-continue-until", gdb.COMMAND_RUNNING)
+        super().__init__("hv-continue-until", gdb.COMMAND_USER)
 
     def invoke(self, arg, from_tty):
         global _consumed

@@ -1,6 +1,7 @@
 """hv-log: the hypervisor's log ring (g_log_ring, hyp/arch/aarch64/log.cpp)."""
 import gdb
 
+from .args import optional_int
 from .structs import ShapeError, array_len, u, value
 from .target import physical_memory
 
@@ -46,12 +47,7 @@ without the log, on the console only)."""
         super().__init__("hv-log", gdb.COMMAND_USER)
 
     def invoke(self, arg, from_tty):
-        n = None
-        if arg.strip():
-            try:
-                n = int(arg)
-            except ValueError:
-                raise gdb.GdbError("usage: hv-log [N]")
+        n = optional_int(arg, "hv-log [N]")
         with physical_memory():
             lines = log_lines()
         if n is not None:

@@ -1,6 +1,7 @@
 """hv-vcpus: each vCPU's state, and where each value comes from."""
 import gdb
 
+from .args import optional_int
 from .model import Hyp
 from .structs import elements, field, path, u
 from .target import pcpu_threads, physical_memory, pstate_str
@@ -123,14 +124,7 @@ pending state is (see hv-vgic). Exit counts are Vcpu::stats."""
         super().__init__("hv-vcpus", gdb.COMMAND_USER)
 
     def invoke(self, arg, from_tty):
-        n = None
-        if arg.strip():
-            # Any expression: hv-vcpus 2, hv-vcpus $n (evaluated before the
-            # helpers switch the stub to physical addresses).
-            try:
-                n = int(gdb.parse_and_eval(arg))
-            except gdb.error as e:
-                raise gdb.GdbError("usage: hv-vcpus [N] (%s)" % e)
+        n = optional_int(arg, "hv-vcpus [N]")
         threads = {t.index: t for t in pcpu_threads()}
         with physical_memory():
             hyp = Hyp()

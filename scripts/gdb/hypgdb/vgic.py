@@ -32,21 +32,15 @@ def vgic_state():
 class Irq:
     """One vgic::IrqState, decoded."""
 
+    FLAGS = ("enabled", "edge", "hw", "group1", "latch", "line", "lr_pending", "active")
+    NUMBERS = ("priority", "target", "irouter", "res_vcpu", "res_lr")
+
     def __init__(self, intid, v):
         self.intid = intid
-        self.enabled = boolean(field(v, "enabled"))
-        self.edge = boolean(field(v, "edge"))
-        self.hw = boolean(field(v, "hw"))
-        self.group1 = boolean(field(v, "group1"))
-        self.latch = boolean(field(v, "latch"))
-        self.line = boolean(field(v, "line"))
-        self.lr_pending = boolean(field(v, "lr_pending"))
-        self.active = boolean(field(v, "active"))
-        self.priority = u(field(v, "priority"))
-        self.target = u(field(v, "target"))
-        self.irouter = u(field(v, "irouter"))
-        self.res_vcpu = u(field(v, "res_vcpu"))
-        self.res_lr = u(field(v, "res_lr"))
+        for name in self.FLAGS:
+            setattr(self, name, boolean(field(v, name)))
+        for name in self.NUMBERS:
+            setattr(self, name, u(field(v, name)))
 
     @property
     def pending(self):
