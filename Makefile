@@ -67,6 +67,9 @@ $(ARM64_STAMP): scripts/fetch-arm64.sh | $(HOST_STAMP)
 
 $(LIBFDT): $(ARM64_STAMP)
 
+# The compile flags live here: objects built with other flags are stale.
+$(HYP_OBJ): Makefile
+
 $(BUILD)/obj/%.cpp.o: %.cpp | $(ARM64_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CXX     $<"
