@@ -67,6 +67,13 @@ def main():
                            "--mode", mode, "--build", build, "--busy-seconds", busy])
         passed += p
         failed += f
+    # Debugging the hypervisor with gdb (make debug): a batch session per
+    # mode, the error messages and an interactive session once.
+    for mode, extra in [("multi", ["--errors", "--interactive"]), ("single", [])]:
+        p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", "test_gdb.py"),
+                           "--mode", mode, "--build", build] + extra)
+        passed += p
+        failed += f
     if BOOT_TIMES:
         print("== boot time to the shell marker (reported, not asserted): " +
               ", ".join("%s %.2f s" % kv for kv in sorted(BOOT_TIMES.items())))
