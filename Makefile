@@ -2,6 +2,7 @@
 #
 #   make            build the hypervisor (build/hyp.elf) and the guest
 #   make run        boot the guest (MODE=multi|single MEM= KERNEL= INITRD= APPEND= DISK=path|none)
+#   make debug      the same under gdb through QEMU's gdb stub (GDBPORT= GDBCMDS=; mk/debug.mk)
 #   make test       host unit tests + QEMU system tests, ends with "N passed, N failed"
 #
 # Everything the build needs is installed on first use: host packages with
@@ -34,8 +35,10 @@ LIBFDT      := $(BUILD)/libfdt/lib/libfdt.a
 
 # Freestanding C++20 for EL2. General registers only: the hypervisor never
 # touches FP/SIMD, so it need not save the guest's. Frame pointers stay for
-# the panic backtrace.
-TARGET_CXXFLAGS := --target=aarch64-none-elf -march=armv8-a -std=c++20 -O2 -g \
+# the panic backtrace. -fstandalone-debug: complete debug info for every type
+# (clang otherwise omits classes whose vtable lives nowhere), for gdb and
+# the hv-* helpers (docs/debugging.md).
+TARGET_CXXFLAGS := --target=aarch64-none-elf -march=armv8-a -std=c++20 -O2 -g -fstandalone-debug \
 	-ffreestanding -fno-exceptions -fno-rtti -fno-use-cxa-atexit -fno-threadsafe-statics \
 	-mgeneral-regs-only -mstrict-align -fno-pic -fno-stack-protector \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-unwind-tables -fno-asynchronous-unwind-tables \
@@ -63,6 +66,9 @@ $(ARM64_STAMP): scripts/fetch-arm64.sh | $(HOST_STAMP)
 	@bash scripts/fetch-arm64.sh $(BUILD)
 
 $(LIBFDT): $(ARM64_STAMP)
+
+# The compile flags live here: objects built with other flags are stale.
+$(HYP_OBJ): Makefile
 
 $(BUILD)/obj/%.cpp.o: %.cpp | $(ARM64_STAMP)
 	@mkdir -p $(dir $@)

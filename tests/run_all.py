@@ -71,6 +71,13 @@ def main():
                            "--mode", mode, "--build", build, "--busy-seconds", busy])
         passed += p
         failed += f
+    # Debugging the hypervisor with gdb (make debug): a batch session per
+    # mode, the error messages and an interactive session once.
+    for mode, extra in [("multi", ["--errors", "--interactive"]), ("single", [])]:
+        p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", "test_gdb.py"),
+                           "--mode", mode, "--build", build] + extra)
+        passed += p
+        failed += f
     # The disk in both modes; the 30 s four-way pinned dd stress runs in
     # multi mode, where the four vCPUs really are concurrent.
     for mode, stress in [("multi", os.environ.get("DISK_STRESS_SECONDS", "30")), ("single", "0")]:
