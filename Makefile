@@ -1,7 +1,7 @@
 # AArch64 type-1 hypervisor: build, run, test.
 #
 #   make            build the hypervisor (build/hyp.elf) and the guest
-#   make run        boot the guest (MODE=multi|single MEM= KERNEL= INITRD= APPEND= DISK=)
+#   make run        boot the guest (MODE=multi|single MEM= KERNEL= INITRD= APPEND= DISK=path|none)
 #   make debug      the same under gdb through QEMU's gdb stub (GDBPORT= GDBCMDS=; mk/debug.mk)
 #   make test       host unit tests + QEMU system tests, ends with "N passed, N failed"
 #
@@ -16,10 +16,10 @@ CPU     ?= cortex-a57
 KERNEL  ?= $(BUILD)/guest/Image
 INITRD  ?= $(BUILD)/guest/initramfs.cpio.gz
 APPEND  ?= console=ttyAMA0
-# Host file behind the guest's /dev/vda (virtio-blk); DISK= for none. The
-# default image is created (sparse, 64 MiB) when missing.
+# Raw image behind the guest's /dev/vda (virtio-blk); DISK=none for no disk.
+# The default is created when missing: 64 MiB, sparse, an empty ext2.
 DEFAULT_DISK := $(BUILD)/disk.img
-DISK    ?=
+DISK    ?= $(DEFAULT_DISK)
 
 ifneq ($(filter-out multi single,$(MODE)),)
 $(error MODE=$(MODE) is not a mode: use MODE=multi or MODE=single)
@@ -46,7 +46,7 @@ TARGET_CXXFLAGS := --target=aarch64-none-elf -march=armv8-a -std=c++20 -O2 -g -f
 	-Ihyp/arch/aarch64/include -Ihyp/include -Ihyp -Ihyp/lib/include -isystem $(BUILD)/libfdt/include \
 	-MMD -MP
 
-HYP_SRC := $(wildcard hyp/core/*.cpp hyp/vgic/*.cpp hyp/psci/*.cpp hyp/devices/*.cpp hyp/fdt/*.cpp \
+HYP_SRC := $(wildcard hyp/core/*.cpp hyp/vgic/*.cpp hyp/psci/*.cpp hyp/devices/*.cpp hyp/drivers/*/*.cpp hyp/fdt/*.cpp \
 	hyp/lib/*.cpp hyp/arch/aarch64/*.cpp hyp/arch/aarch64/*.S)
 HYP_OBJ := $(patsubst %,$(BUILD)/obj/%.o,$(HYP_SRC))
 
@@ -93,10 +93,10 @@ run: all $(filter $(DEFAULT_DISK),$(DISK))
 	@HYP=$(HYP) KERNEL=$(KERNEL) INITRD=$(INITRD) MODE=$(MODE) MEM=$(MEM) CPU=$(CPU) APPEND="$(APPEND)" \
 		DISK="$(DISK)" scripts/run-qemu.sh
 
-$(DEFAULT_DISK):
+$(DEFAULT_DISK): | $(HOST_STAMP)
 	@mkdir -p $(dir $@)
-	@truncate -s 64M $@
-	@echo "  DISK    $@: created an empty 64 MiB raw image for the guest's /dev/vda"
+	@rm -f $@.tmp && truncate -s 64M $@.tmp && mkfs.ext2 -q -F -L guestdisk $@.tmp && mv $@.tmp $@
+	@echo "  DISK    $@: a 64 MiB ext2 image for the guest's /dev/vda (mount /dev/vda /mnt)"
 
 $(GUEST_INITRD): $(wildcard guest/modules.list)
 

@@ -4,11 +4,15 @@
 #
 # Environment: HYP KERNEL INITRD (paths), MODE (multi|single), MEM (guest
 # RAM: 1024, 1024M or 1G), APPEND (guest kernel command line), CPU,
-# DISK (host file backing the guest's virtio-blk /dev/vda; empty = no disk).
-# A disk turns on QEMU semihosting, which the hypervisor uses to reach the
-# file -- and which the guest kernel can use as well: only for trusted guests
-# (see hyp/arch/aarch64/block.cpp).
+# DISK (raw image file behind the guest's /dev/vda; none or empty = no disk).
+# The image is opened by QEMU for a virtio-blk-device on one of virt's
+# virtio-mmio transports, which only the hypervisor drives: the guest gets
+# the hypervisor's emulated disk, never QEMU's device (hyp/arch/aarch64/block.cpp).
 # Extra arguments are passed to QEMU.
+#
+# virtio-mmio.force-legacy=false: QEMU's virt transports default to the
+# legacy (version 1) registers; the hypervisor's virtio drivers speak only
+# the modern (version 2) ones. The guest never sees these transports.
 set -euo pipefail
 
 die() { echo "run-qemu: $*" >&2; exit 2; }
@@ -20,7 +24,7 @@ MODE=${MODE:-multi}
 MEM=${MEM:-1024}
 APPEND=${APPEND:-console=ttyAMA0}
 CPU=${CPU:-cortex-a57}
-DISK=${DISK:-}
+DISK=${DISK:-none}
 
 case "$MODE" in multi|single) ;; *) die "MODE=$MODE is not a mode: use MODE=multi or MODE=single" ;; esac
 case "$MEM" in
@@ -43,25 +47,25 @@ kernel_pa=$(printf '0x%x' $(( guest_pa + 0 )))
 initrd_pa=$(printf '0x%x' $(( guest_pa + 0x08000000 )))
 initrd_size=$(stat -c %s "$INITRD")
 
-# The disk: the hypervisor opens it through semihosting (QEMU resolves the
-# path from its own working directory, hence absolute), and takes the path
-# as a blank-separated option.
-hyp_disk=()
-semihosting=()
-if [[ -n $DISK ]]; then
-    [[ -f $DISK ]] || die "missing disk image $DISK: create it (e.g. truncate -s 64M $DISK) or set DISK= for none"
-    DISK=$(realpath "$DISK")
-    [[ $DISK != *[[:space:]]* ]] || die "DISK=$DISK: the path must not contain blanks"
-    hyp_disk=("disk=$DISK")
-    semihosting=(-semihosting-config enable=on,target=native)
-fi
+# The disk: a raw image QEMU opens (writeback cache; a guest FLUSH becomes
+# fdatasync on the file). Commas in -drive values are doubled.
+disk=()
+case "$DISK" in
+    none|'') ;;
+    *)
+        [[ -f $DISK ]] || die "missing disk image $DISK: create it (e.g. truncate -s 64M $DISK), or use DISK=none for no disk"
+        [[ -r $DISK && -w $DISK ]] || die "disk image $DISK is not readable and writable: fix its permissions, or use DISK=none"
+        disk=(-drive "file=${DISK//,/,,},if=none,format=raw,cache=writeback,id=disk0" -device virtio-blk-device,drive=disk0)
+        ;;
+esac
 
 exec qemu-system-aarch64 \
     -M virt,gic-version=3,virtualization=on -cpu "$CPU" -smp 4 -m $(( mem_mib + 64 ))M \
     -nographic -nic none \
+    -global virtio-mmio.force-legacy=false \
     -kernel "$HYP" \
     -device loader,file="$KERNEL",addr="$kernel_pa",force-raw=on \
     -device loader,file="$INITRD",addr="$initrd_pa",force-raw=on \
-    "${semihosting[@]}" \
-    -append "mode=$MODE initrd_size=$initrd_size ${hyp_disk[*]} -- $APPEND" \
+    "${disk[@]}" \
+    -append "mode=$MODE initrd_size=$initrd_size -- $APPEND" \
     "$@"

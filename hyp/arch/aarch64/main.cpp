@@ -138,7 +138,7 @@ void setup_vm()
                                  g_vm.vgic.redistributors()) &&
                     g_vm.bus.add(kGuestLayout.uart_ipa, kGuestLayout.uart_size, g_uart);
     HYP_ASSERT(ok);
-    block_setup();
+    block_setup(g_host);
     build_guest_dtb();
     // Guest virtual time starts at zero, the same on every vCPU.
     g_vm.cntvoff = read_cntpct_el0();
