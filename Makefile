@@ -43,7 +43,8 @@ TARGET_CXXFLAGS := --target=aarch64-none-elf -march=armv8-a -std=c++20 -O2 -g \
 	-Ihyp/arch/aarch64/include -Ihyp/include -Ihyp -Ihyp/lib/include -isystem $(BUILD)/libfdt/include \
 	-MMD -MP
 
-HYP_SRC := $(wildcard hyp/core/*.cpp hyp/vgic/*.cpp hyp/psci/*.cpp hyp/devices/*.cpp hyp/fdt/*.cpp hyp/debug/*.cpp \
+HYP_SRC := $(wildcard hyp/core/*.cpp hyp/vgic/*.cpp hyp/psci/*.cpp hyp/devices/*.cpp hyp/drivers/*/*.cpp hyp/fdt/*.cpp \
+	hyp/debug/*.cpp \
 	hyp/lib/*.cpp hyp/arch/aarch64/*.cpp hyp/arch/aarch64/*.S)
 HYP_OBJ := $(patsubst %,$(BUILD)/obj/%.o,$(HYP_SRC))
 

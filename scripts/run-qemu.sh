@@ -9,6 +9,10 @@
 # file -- and which the guest kernel can use as well: only for trusted guests
 # (see hyp/arch/aarch64/block.cpp).
 # Extra arguments are passed to QEMU.
+#
+# virtio-mmio.force-legacy=false: QEMU's virt transports default to the
+# legacy (version 1) registers; the hypervisor's virtio drivers speak only
+# the modern (version 2) ones. The guest never sees these transports.
 set -euo pipefail
 
 die() { echo "run-qemu: $*" >&2; exit 2; }
@@ -59,6 +63,7 @@ fi
 exec qemu-system-aarch64 \
     -M virt,gic-version=3,virtualization=on -cpu "$CPU" -smp 4 -m $(( mem_mib + 64 ))M \
     -nographic -nic none \
+    -global virtio-mmio.force-legacy=false \
     -kernel "$HYP" \
     -device loader,file="$KERNEL",addr="$kernel_pa",force-raw=on \
     -device loader,file="$INITRD",addr="$initrd_pa",force-raw=on \

@@ -34,17 +34,17 @@ u64 VirtioBlk::features() const
 
 u32 VirtioBlk::config_read(u32 offset, u8 width)
 {
-    u8 cfgspace[cfg::Size] = {};
+    u8 cfgspace[kConfigModelled] = {};
     const auto put = [&](u32 off, u64 v, u32 n) {
         for (u32 i = 0; i < n; i++)
             cfgspace[off + i] = static_cast<u8>(v >> (8 * i));
     };
-    put(cfg::Capacity, capacity(), 8);
-    put(cfg::SegMax, kSegMax, 4);
-    put(cfg::BlkSize, kSectorSize, 4);
+    put(off(Config::Capacity), capacity(), 8);
+    put(off(Config::SegMax), kSegMax, 4);
+    put(off(Config::BlkSize), kSectorSize, 4);
     u32 v = 0;
     for (u32 i = 0; i < width; i++)
-        if (offset + i < cfg::Size)
+        if (offset + i < kConfigModelled)
             v |= u32{cfgspace[offset + i]} << (8 * i);
     return v;
 }

@@ -12,37 +12,8 @@
 #include "devices/virtio_mmio.h"
 #include "devices/virtqueue.h"
 #include "types.h"
+#include "virtio/blk.h"
 
-namespace virtio_blk {
-constexpr u32 kDeviceId = 2;
-
-constexpr u64 kFSegMax = bit(2);
-constexpr u64 kFBlkSize = bit(6);
-constexpr u64 kFFlush = bit(9);
-
-constexpr u32 kTIn = 0;
-constexpr u32 kTOut = 1;
-constexpr u32 kTFlush = 4;
-constexpr u32 kTGetId = 8;
-
-constexpr u8 kSOk = 0;
-constexpr u8 kSIoErr = 1;
-constexpr u8 kSUnsupp = 2;
-
-constexpr u64 kSectorSize = 512;
-constexpr u32 kIdBytes = 20;
-constexpr u64 kHeaderBytes = 16;  // le32 type, le32 reserved, le64 sector
-
-// struct virtio_blk_config offsets (section 5.2.4).
-namespace cfg {
-constexpr u32 Capacity = 0;  // le64, in 512-byte sectors
-constexpr u32 SizeMax = 8;
-constexpr u32 SegMax = 12;
-constexpr u32 Geometry = 16;
-constexpr u32 BlkSize = 20;
-constexpr u32 Size = 64;     // bytes we model; the rest of 0x100.. reads as zero
-} // namespace cfg
-} // namespace virtio_blk
 
 // Where the disk's sectors live: 512-byte sectors, numbered from 0. The
 // device never asks for a sector at or beyond sectors(); buffers are guest

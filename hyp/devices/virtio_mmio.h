@@ -14,57 +14,10 @@
 #include "mmio.h"
 #include "spinlock.h"
 #include "types.h"
+#include "virtio/spec.h"
 
 namespace virtio {
-
-constexpr u32 kMagic = 0x7472'6976;  // "virt"
-constexpr u32 kVersion = 2;          // modern (non-legacy) register layout
-constexpr u32 kVendorId = 0x5650'5948; // "HYPV"
-
-// Device status bits (section 2.1).
-constexpr u32 kStatusAcknowledge = 1;
-constexpr u32 kStatusDriver = 2;
-constexpr u32 kStatusDriverOk = 4;
-constexpr u32 kStatusFeaturesOk = 8;
-constexpr u32 kStatusNeedsReset = 0x40;
-constexpr u32 kStatusFailed = 0x80;
-
-// Transport-level feature bits.
-constexpr u64 kFVersion1 = bit(32);
-
-// InterruptStatus bits.
-constexpr u32 kIntUsedBuffer = 1;
-constexpr u32 kIntConfigChange = 2;
-
-namespace reg {
-constexpr u64 MagicValue = 0x000;
-constexpr u64 Version = 0x004;
-constexpr u64 DeviceId = 0x008;
-constexpr u64 VendorId = 0x00c;
-constexpr u64 DeviceFeatures = 0x010;
-constexpr u64 DeviceFeaturesSel = 0x014;
-constexpr u64 DriverFeatures = 0x020;
-constexpr u64 DriverFeaturesSel = 0x024;
-constexpr u64 QueueSel = 0x030;
-constexpr u64 QueueNumMax = 0x034;
-constexpr u64 QueueNum = 0x038;
-constexpr u64 QueueReady = 0x044;
-constexpr u64 QueueNotify = 0x050;
-constexpr u64 InterruptStatus = 0x060;
-constexpr u64 InterruptAck = 0x064;
-constexpr u64 Status = 0x070;
-constexpr u64 QueueDescLow = 0x080;
-constexpr u64 QueueDescHigh = 0x084;
-constexpr u64 QueueDriverLow = 0x090;
-constexpr u64 QueueDriverHigh = 0x094;
-constexpr u64 QueueDeviceLow = 0x0a0;
-constexpr u64 QueueDeviceHigh = 0x0a4;
-constexpr u64 ConfigGeneration = 0x0fc;
-constexpr u64 Config = 0x100;
-} // namespace reg
-
-constexpr u64 kMmioSize = 0x200;  // registers + 256 bytes of config space
-
+constexpr u32 kVendorId = 0x5650'5948; // "HYPV": the emulated devices' VendorID
 } // namespace virtio
 
 // The device type behind the transport. Called with the transport lock held.
@@ -115,8 +68,8 @@ public:
     Stats stats() const;
 
 private:
-    u32 read_reg(u64 off);
-    void write_reg(u64 off, u32 v);
+    u32 read_reg(u32 reg);
+    void write_reg(u32 reg, u32 v);
     void write_status(u32 v);
     void do_reset();
     void set_needs_reset();

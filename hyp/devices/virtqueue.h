@@ -12,8 +12,8 @@
 // transport that owns them (VirtioMmio).
 #pragma once
 #include "types.h"
+#include "virtio/spec.h"
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "virtio rings are little-endian; so must the host be");
 
 // Guest RAM: one contiguous IPA range backed by contiguous host memory.
 class GuestMemory {
@@ -66,20 +66,6 @@ private:
     u64 size_ = 0;
 };
 
-namespace virtq {
-// Descriptor flags.
-constexpr u16 kDescNext = 1;
-constexpr u16 kDescWrite = 2;      // device-writable
-constexpr u16 kDescIndirect = 4;   // not negotiated: an error here
-// Ring flags.
-constexpr u16 kAvailNoInterrupt = 1;
-constexpr u16 kUsedNoNotify = 1;
-
-constexpr u64 kDescSize = 16;
-constexpr u64 desc_table_bytes(u32 n) { return kDescSize * n; }
-constexpr u64 avail_ring_bytes(u32 n) { return 6 + 2ull * n; }  // flags idx ring[n] used_event
-constexpr u64 used_ring_bytes(u32 n) { return 6 + 8ull * n; }   // flags idx ring[n]{id,len} avail_event
-} // namespace virtq
 
 // Why a descriptor chain cannot be used as a whole.
 enum class ChainError : u8 {

@@ -15,6 +15,9 @@
 
 namespace vt {
 
+using virtio::MmioReg;
+constexpr u64 kConfig = virtio::off(MmioReg::Config);
+
 constexpr u64 kRamBase = 0x4000'0000;
 constexpr u64 kRamSize = 4 * 1024 * 1024;
 
@@ -203,32 +206,38 @@ struct BlkRig {
         u64 d = v;
         EXPECT_EQ(access(off, true, d, width), MmioResult::Handled) << std::hex << off;
     }
-    u32 status() { return rd(virtio::reg::Status); }
+    MmioResult access(MmioReg reg, bool write, u64& data, u8 width = 4)
+    {
+        return access(virtio::off(reg), write, data, width);
+    }
+    u32 rd(MmioReg reg, u8 width = 4) { return rd(virtio::off(reg), width); }
+    void wr(MmioReg reg, u32 v, u8 width = 4) { wr(virtio::off(reg), v, width); }
+    u32 status() { return rd(MmioReg::Status); }
 
     void negotiate(u64 driver_features)
     {
         using namespace virtio;
-        wr(reg::Status, 0);
-        wr(reg::Status, kStatusAcknowledge);
-        wr(reg::Status, kStatusAcknowledge | kStatusDriver);
-        wr(reg::DriverFeaturesSel, 0);
-        wr(reg::DriverFeatures, static_cast<u32>(driver_features));
-        wr(reg::DriverFeaturesSel, 1);
-        wr(reg::DriverFeatures, static_cast<u32>(driver_features >> 32));
-        wr(reg::Status, kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk);
+        wr(MmioReg::Status, 0);
+        wr(MmioReg::Status, kStatusAcknowledge);
+        wr(MmioReg::Status, kStatusAcknowledge | kStatusDriver);
+        wr(MmioReg::DriverFeaturesSel, 0);
+        wr(MmioReg::DriverFeatures, static_cast<u32>(driver_features));
+        wr(MmioReg::DriverFeaturesSel, 1);
+        wr(MmioReg::DriverFeatures, static_cast<u32>(driver_features >> 32));
+        wr(MmioReg::Status, kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk);
     }
     void setup_queue(const Ring& r)
     {
         using namespace virtio;
-        wr(reg::QueueSel, 0);
-        wr(reg::QueueNum, r.size);
-        wr(reg::QueueDescLow, static_cast<u32>(r.desc));
-        wr(reg::QueueDescHigh, static_cast<u32>(r.desc >> 32));
-        wr(reg::QueueDriverLow, static_cast<u32>(r.avail));
-        wr(reg::QueueDriverHigh, static_cast<u32>(r.avail >> 32));
-        wr(reg::QueueDeviceLow, static_cast<u32>(r.used));
-        wr(reg::QueueDeviceHigh, static_cast<u32>(r.used >> 32));
-        wr(reg::QueueReady, 1);
+        wr(MmioReg::QueueSel, 0);
+        wr(MmioReg::QueueNum, r.size);
+        wr(MmioReg::QueueDescLow, static_cast<u32>(r.desc));
+        wr(MmioReg::QueueDescHigh, static_cast<u32>(r.desc >> 32));
+        wr(MmioReg::QueueDriverLow, static_cast<u32>(r.avail));
+        wr(MmioReg::QueueDriverHigh, static_cast<u32>(r.avail >> 32));
+        wr(MmioReg::QueueDeviceLow, static_cast<u32>(r.used));
+        wr(MmioReg::QueueDeviceHigh, static_cast<u32>(r.used >> 32));
+        wr(MmioReg::QueueReady, 1);
     }
     // The whole Linux-like bring-up with every offered feature accepted.
     void bring_up()
@@ -237,12 +246,12 @@ struct BlkRig {
         negotiate(blk.features());
         ASSERT_TRUE(status() & kStatusFeaturesOk);
         setup_queue(ring);
-        ASSERT_EQ(rd(reg::QueueReady), 1u);
-        wr(reg::Status, kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk | kStatusDriverOk);
+        ASSERT_EQ(rd(MmioReg::QueueReady), 1u);
+        wr(MmioReg::Status, kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk | kStatusDriverOk);
         ASSERT_EQ(status(), kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk | kStatusDriverOk);
     }
-    void notify() { wr(virtio::reg::QueueNotify, 0); }
-    void ack_all() { wr(virtio::reg::InterruptAck, rd(virtio::reg::InterruptStatus)); }
+    void notify() { wr(virtio::MmioReg::QueueNotify, 0); }
+    void ack_all() { wr(virtio::MmioReg::InterruptAck, rd(virtio::MmioReg::InterruptStatus)); }
 
     u64 alloc(u64 n)
     {

@@ -9,6 +9,7 @@
 #include "core/format.h"
 #include "frame.h"
 #include "gic.h"
+#include "host_irq.h"
 #include "hw_regs.h"
 #include "log.h"
 #include "mmu.h"
@@ -227,6 +228,8 @@ void handle_physical_irqs()
             gic::deactivate(id);
         } else if (id == g_vm.host_uart_intid) {
             drain_physical_uart();
+            gic::deactivate(id);
+        } else if (host_irq_dispatch(id)) {
             gic::deactivate(id);
         } else {
             gic::deactivate(id);
