@@ -67,6 +67,12 @@ def main():
                            "--mode", mode, "--build", build, "--busy-seconds", busy])
         passed += p
         failed += f
+    # The guest gdb stub (GDB=1), against real gdb and a raw protocol client.
+    for mode in ("multi", "single"):
+        p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", "test_gdb.py"),
+                           "--mode", mode, "--build", build])
+        passed += p
+        failed += f
     if BOOT_TIMES:
         print("== boot time to the shell marker (reported, not asserted): " +
               ", ".join("%s %.2f s" % kv for kv in sorted(BOOT_TIMES.items())))
