@@ -69,7 +69,7 @@ def main():
         failed += f
     # The guest gdb stub (GDB=1), against real gdb and a raw protocol client.
     for mode in ("multi", "single"):
-        p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", "test_gdb.py"),
+        p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", "test_guest_gdb.py"),
                            "--mode", mode, "--build", build])
         passed += p
         failed += f

@@ -15,7 +15,7 @@ still while the guest is stopped.
 
 Prints "ok - [mode] ..." / "not ok - [mode] ..." lines for tests/run_all.py.
 
-    tests/system/test_gdb.py --mode single --build build
+    tests/system/test_guest_gdb.py --mode single --build build
 """
 import argparse
 import os
@@ -87,7 +87,7 @@ def console_line(out):
 
 
 def gdb_session(t, con, port, addr, logdir):
-    g = Gdb(port, os.path.join(logdir, "gdb-%s.log" % t.mode))
+    g = Gdb(port, os.path.join(logdir, "guest-gdb-%s.log" % t.mode))
     try:
         out = g.cmd("info threads")
         threads = re.findall(r"^\*?\s+(\d+)\s+Thread (\d+) \(vCPU (\d+) on pCPU (\d+)", out, re.M)
@@ -244,8 +244,8 @@ def main():
     build = os.path.abspath(args.build)
     logdir = os.path.join(build, "test-logs")
     os.makedirs(logdir, exist_ok=True)
-    log = os.path.join(logdir, "gdb-%s-console.log" % args.mode)
-    for f in (log, os.path.join(logdir, "gdb-%s.log" % args.mode)):
+    log = os.path.join(logdir, "guest-gdb-%s-console.log" % args.mode)
+    for f in (log, os.path.join(logdir, "guest-gdb-%s.log" % args.mode)):
         if os.path.exists(f):
             os.remove(f)
     port = free_port()
