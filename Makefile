@@ -1,7 +1,7 @@
 # AArch64 type-1 hypervisor: build, run, test.
 #
 #   make            build the hypervisor (build/hyp.elf) and the guest
-#   make run        boot the guest (MODE=multi|single MEM= KERNEL= INITRD= APPEND= DISK= GDB=1 GDBPORT=)
+#   make run        boot the guest (MODE=multi|single MEM= KERNEL= INITRD= APPEND= DISK= GDB=1 GUEST_GDBPORT=)
 #   make test       host unit tests + QEMU system tests, ends with "N passed, N failed"
 #
 # Everything the build needs is installed on first use: host packages with
@@ -19,10 +19,10 @@ APPEND  ?= console=ttyAMA0
 # default image is created (sparse, 64 MiB) when missing.
 DEFAULT_DISK := $(BUILD)/disk.img
 DISK    ?=
-# GDB=1: the hypervisor's gdb stub for the guest, on 127.0.0.1:GDBPORT
-# (docs/debugging.md).
+# GDB=1: the hypervisor's gdb stub for the guest, on 127.0.0.1:GUEST_GDBPORT
+# (docs/debugging.md; GDBPORT is QEMU's own stub, make debug).
 GDB     ?= 0
-GDBPORT ?= 1235
+GUEST_GDBPORT ?= 1235
 
 ifneq ($(filter-out multi single,$(MODE)),)
 $(error MODE=$(MODE) is not a mode: use MODE=multi or MODE=single)
@@ -93,7 +93,7 @@ $(GUEST_INITRD): guest/build-initramfs.sh guest/init $(ARM64_STAMP)
 
 run: all $(filter $(DEFAULT_DISK),$(DISK))
 	@HYP=$(HYP) KERNEL=$(KERNEL) INITRD=$(INITRD) MODE=$(MODE) MEM=$(MEM) CPU=$(CPU) APPEND="$(APPEND)" \
-		DISK="$(DISK)" GDB=$(GDB) GDBPORT=$(GDBPORT) scripts/run-qemu.sh
+		DISK="$(DISK)" GDB=$(GDB) GUEST_GDBPORT=$(GUEST_GDBPORT) scripts/run-qemu.sh
 
 $(DEFAULT_DISK):
 	@mkdir -p $(dir $@)

@@ -10,7 +10,7 @@
 # (see hyp/arch/aarch64/block.cpp).
 # GDB=1 gives the hypervisor's guest gdb stub a channel: port 1 of a
 # virtio-serial device (driven by the hypervisor at EL2, never seen by the
-# guest) bound to a TCP server on 127.0.0.1:GDBPORT (default 1235); the
+# guest) bound to a TCP server on 127.0.0.1:GUEST_GDBPORT (default 1235); the
 # guest also gets nokaslr, so its symbols sit at their link addresses.
 # Extra arguments are passed to QEMU.
 #
@@ -30,7 +30,7 @@ APPEND=${APPEND:-console=ttyAMA0}
 CPU=${CPU:-cortex-a57}
 DISK=${DISK:-}
 GDB=${GDB:-0}
-GDBPORT=${GDBPORT:-1235}
+GUEST_GDBPORT=${GUEST_GDBPORT:-1235}
 
 case "$MODE" in multi|single) ;; *) die "MODE=$MODE is not a mode: use MODE=multi or MODE=single" ;; esac
 case "$GDB" in 0|1) ;; *) die "GDB=$GDB: use GDB=1 for the guest gdb stub (GDB=0 for none)" ;; esac
@@ -72,19 +72,19 @@ fi
 hyp_gdb=()
 gdbstub=()
 if [[ $GDB == 1 ]]; then
-    [[ $GDBPORT =~ ^[0-9]+$ ]] && (( GDBPORT >= 1 && GDBPORT <= 65535 )) ||
-        die "GDBPORT=$GDBPORT is not a TCP port: use 1-65535 (default 1235)"
+    [[ $GUEST_GDBPORT =~ ^[0-9]+$ ]] && (( GUEST_GDBPORT >= 1 && GUEST_GDBPORT <= 65535 )) ||
+        die "GUEST_GDBPORT=$GUEST_GDBPORT is not a TCP port: use 1-65535 (default 1235)"
     python3 -c 'import socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))' "$GDBPORT" 2>/dev/null ||
-        die "GDBPORT=$GDBPORT is in use on 127.0.0.1: pick a free one, e.g. make run GDB=1 GDBPORT=$(( GDBPORT + 1 ))"
+s.bind(("127.0.0.1", int(sys.argv[1])))' "$GUEST_GDBPORT" 2>/dev/null ||
+        die "GUEST_GDBPORT=$GUEST_GDBPORT is in use on 127.0.0.1: pick a free one, e.g. make run GDB=1 GUEST_GDBPORT=$(( GUEST_GDBPORT + 1 ))"
     hyp_gdb=(gdb=1)
     gdbstub=(-device virtio-serial-device,max_ports=2
-             -chardev "socket,id=gdbstub,host=127.0.0.1,port=$GDBPORT,server=on,wait=off"
+             -chardev "socket,id=gdbstub,host=127.0.0.1,port=$GUEST_GDBPORT,server=on,wait=off"
              -device virtserialport,chardev=gdbstub,nr=1,name=hyp.gdb)
     [[ " $APPEND " == *" nokaslr "* ]] || APPEND="$APPEND nokaslr"
-    echo "run-qemu: guest gdb stub on 127.0.0.1:$GDBPORT: gdb-multiarch -ex 'target remote :$GDBPORT' (docs/debugging.md)" >&2
+    echo "run-qemu: guest gdb stub on 127.0.0.1:$GUEST_GDBPORT: gdb-multiarch -ex 'target remote :$GUEST_GDBPORT' (docs/debugging.md)" >&2
 fi
 
 exec qemu-system-aarch64 \

@@ -250,7 +250,7 @@ def main():
             os.remove(f)
     port = free_port()
     env = dict(os.environ, HYP=os.path.join(build, "hyp.elf"), KERNEL=os.path.join(build, "guest", "Image"),
-               INITRD=os.path.join(build, "guest", "initramfs.cpio.gz"), MODE=args.mode, GDB="1", GDBPORT=str(port))
+               INITRD=os.path.join(build, "guest", "initramfs.cpio.gz"), MODE=args.mode, GDB="1", GUEST_GDBPORT=str(port))
     t = Checks(args.mode)
     con = QemuConsole([os.path.join(ROOT, "scripts", "run-qemu.sh")], log_path=log, env=env)
     try:
