@@ -25,28 +25,15 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import BAD, Checks, last_line  # noqa: E402
 from qemu_console import QemuConsole, ConsoleError  # noqa: E402
 from rsp_client import RspClient, RspError, frame  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BAD = re.compile(r"HYPERVISOR PANIC|Kernel panic|Internal error: Oops|Unexpected kernel BRK|"
-                 r"self-detected stall|soft lockup|detected stalls on CPUs")
+# A BRK of the guest's that we failed to give back would show up as this.
+BAD_HERE = re.compile(BAD.pattern + r"|Unexpected kernel BRK")
 SYMBOL = "__arm64_sys_newuname"  # the uname system call
 PIN_CPU = 2                       # uname runs on guest CPU 2: gdb thread 3
-
-
-class Checks:
-    def __init__(self, mode):
-        self.mode = mode
-        self.failed = 0
-
-    def check(self, name, cond, detail=""):
-        if cond:
-            print("ok - [%s] %s" % (self.mode, name), flush=True)
-        else:
-            self.failed += 1
-            print("not ok - [%s] %s%s" % (self.mode, name, (": " + detail) if detail else ""), flush=True)
-        return cond
 
 
 def free_port():
@@ -79,11 +66,6 @@ class Gdb:
 
     def close(self):
         self.c.kill()
-
-
-def console_line(out):
-    lines = [l.strip() for l in out.strip().splitlines() if l.strip() and not re.match(r"\[\s*\d+\.\d+\]", l)]
-    return lines[-1] if lines else ""
 
 
 def gdb_session(t, con, port, addr, logdir):
@@ -160,7 +142,7 @@ def gdb_session(t, con, port, addr, logdir):
         got = False
     t.check("both uname commands completed after detach", got)
     rc, out = con.run("echo responsive", timeout=60)
-    t.check("the shell still answers", console_line(out) == "responsive", repr(out))
+    t.check("the shell still answers", last_line(out) == "responsive", repr(out))
 
 
 def protocol_session(t, con, port, addr):
@@ -184,7 +166,7 @@ def protocol_session(t, con, port, addr):
 
         c.send_packet("vCont;c")
         rc, out = con.run("echo running-attached", timeout=60)
-        t.check("the guest runs while gdb is attached and continuing", console_line(out) == "running-attached", out)
+        t.check("the guest runs while gdb is attached and continuing", last_line(out) == "running-attached", out)
         # The guest's own BRKs (kprobes here) still work while the debugger
         # owns the debug hardware: they are given back to the guest.
         rc, out = con.run("mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; "
@@ -207,7 +189,7 @@ def protocol_session(t, con, port, addr):
         rc, up0 = con.run("cat /proc/uptime", timeout=60)
         rc, out = con.run("echo after-disconnect", timeout=60)
         t.check("a connection dropped in mid-packet leaves the guest running",
-                console_line(out) == "after-disconnect", out)
+                last_line(out) == "after-disconnect", out)
 
         c = RspClient(port)
         r = c.command("qSupported")
@@ -268,7 +250,7 @@ def main():
         protocol_session(t, con, port, addr)
         con.send("poweroff -f")
         t.check("poweroff -f makes QEMU exit 0", con.wait_exit(timeout=120) == 0)
-        bad = BAD.search(con.output)
+        bad = BAD_HERE.search(con.output)
         t.check("no panic, Oops, unexpected BRK or stall in the log", bad is None, bad.group(0) if bad else "")
     except (ConsoleError, RspError, OSError) as e:
         t.check("gdb session completes", False, str(e)[-1500:])

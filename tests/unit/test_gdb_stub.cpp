@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "debug/gdb_stub.h"
+#include "rsp_test_util.h"
 
 using gdb::Action;
 using gdb::StopEvent;
@@ -16,12 +17,7 @@ using gdb::StopReason;
 
 namespace {
 
-std::string frame(const std::string& body)
-{
-    char cs[3];
-    snprintf(cs, sizeof cs, "%02x", rsp::checksum(body.data(), body.size()));
-    return "$" + body + "#" + cs;
-}
+using rsp_test::frame;
 
 std::string hex(const std::string& s)
 {
@@ -165,9 +161,7 @@ protected:
         if (s.size() < 4 || s[0] != '$' || s[s.size() - 3] != '#')
             return "<not one packet: " + out + ">";
         const std::string body = s.substr(1, s.size() - 4);
-        char cs[3];
-        snprintf(cs, sizeof cs, "%02x", rsp::checksum(body.data(), body.size()));
-        EXPECT_EQ(s.substr(s.size() - 2), cs) << out;
+        EXPECT_EQ(s.substr(s.size() - 2), rsp_test::checksum_digits(body)) << out;
         return body;
     }
 

@@ -6,17 +6,13 @@
 #include <vector>
 
 #include "debug/rsp_packet.h"
+#include "rsp_test_util.h"
 
 using rsp::RxEvent;
 
 namespace {
 
-std::string frame(const std::string& body)
-{
-    char cs[3];
-    snprintf(cs, sizeof cs, "%02x", rsp::checksum(body.data(), body.size()));
-    return "$" + body + "#" + cs;
-}
+using rsp_test::frame;
 
 struct Fed {
     std::vector<RxEvent> events;      // every event other than None
@@ -212,9 +208,7 @@ TEST(RspWriterTest, EscapesFramingCharacters)
     const std::string s(reinterpret_cast<const char*>(w.data()), w.size());
     const std::string body = "a}\x04" "b}\x03" "c}]d}\x0a" "e";
     EXPECT_EQ(s.substr(0, s.size() - 3), "$" + body);
-    char cs[3];
-    snprintf(cs, sizeof cs, "%02x", rsp::checksum(body.data(), body.size()));
-    EXPECT_EQ(s.substr(s.size() - 2), cs);
+    EXPECT_EQ(s.substr(s.size() - 2), rsp_test::checksum_digits(body));
     // And our own reader decodes it back.
     rsp::PacketReader r;
     std::vector<std::string> got = feed(r, s).packets;

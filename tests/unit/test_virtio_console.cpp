@@ -18,27 +18,35 @@ using namespace virtio_console;
 
 namespace {
 
+// The register file is the driver harness's ScriptedMmio (4 queues: port
+// 0's pair and the control pair); this adds what a virtio-serial device
+// does when the driver notifies a queue.
 class FakeSerial final : public RegWindow {
 public:
-    static constexpr u32 kQueues = 8;
+    static constexpr u32 kQueues = 4;
+    static constexpr u32 kPort = 0;
 
-    explicit FakeSerial(vd::DmaArena& a) : mem_(a.mem()) {}
+    explicit FakeSerial(vd::DmaArena& a) : mem_(a.mem())
+    {
+        regs.device_id = kDeviceConsole;
+        regs.features = kFVersion1 | kFMultiport | kFSize;
+        for (u32& n : regs.queue_num_max)
+            n = 64;
+        set_max_ports(2);
+    }
 
-    u64 features = kFVersion1 | kFMultiport | kFSize;
-    u32 max_ports = 4;
-    std::vector<u32> ports{1};       // ports the device announces
+    vd::ScriptedMmio regs;
+    std::vector<u32> ports{kPort};   // ports the device announces
     bool host_connected = false;
     bool hold_tx = false;            // keep transmitted chains (device busy)
 
     // Observations.
-    u32 status = 0;
-    u64 driver_features = 0;
     std::vector<Control> from_driver;
-    int port_ready[kQueues] = {-1, -1, -1, -1, -1, -1, -1, -1};
-    bool guest_open[kQueues] = {};
+    int port_ready[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
+    bool guest_open[8] = {};
     std::string host_rx;             // bytes the host side received
-    u32 interrupt_status = 0;
 
+    void set_max_ports(u32 n) { regs.config[off(Config::MaxNrPorts) / 4] = n; }
     void connect(bool on)
     {
         host_connected = on;
@@ -46,88 +54,46 @@ public:
             if (port_ready[p] == 1)
                 push_control({p, kPortOpen, static_cast<u16>(on)});
     }
-    // Host -> guest bytes on `port`, as far as the driver gave buffers.
-    void host_send(u32 port, const std::string& s)
+    // Host -> guest bytes on our port, as far as the driver gave buffers.
+    void host_send(const std::string& s)
     {
         pending_data_ += s;
-        data_port_ = port;
         deliver();
     }
     void release_tx()
     {
         for (u16 h : held_)
-            q_[tx_queue(1)].push(mem_, h, 0);
+            vq(tx_queue(kPort)).push(mem_, h, 0);
         held_.clear();
-        interrupt_status |= kIntUsedBuffer;
+        regs.interrupt_status |= kIntUsedBuffer;
     }
 
-    u32 read(u32 offset, u8 width) override
+    u32 read(u32 offset, u8 width) override { return regs.read(offset, width); }
+    void write(u32 offset, u8 width, u32 v) override
     {
-        if (offset >= off(MmioReg::Config)) {
-            const u32 o = offset - off(MmioReg::Config);
-            u8 cfg[12] = {};
-            const u16 cols = 80, rows = 25;
-            std::memcpy(cfg, &cols, 2);
-            std::memcpy(cfg + 2, &rows, 2);
-            std::memcpy(cfg + 4, &max_ports, 4);
-            u32 v = 0;
-            if (o + width <= sizeof cfg)
-                std::memcpy(&v, cfg + o, width);
-            return v;
-        }
-        EXPECT_EQ(width, 4);
-        switch (static_cast<MmioReg>(offset)) {
-        case MmioReg::MagicValue: return kMagic;
-        case MmioReg::Version: return kVersionModern;
-        case MmioReg::DeviceId: return kDeviceConsole;
-        case MmioReg::DeviceFeatures: return dev_sel_ < 2 ? static_cast<u32>(features >> (32 * dev_sel_)) : 0;
-        case MmioReg::QueueNumMax: return sel_ < kQueues && sel_ < 2 + 2 * max_ports ? 64 : 0;
-        case MmioReg::QueueReady: return sel_ < kQueues && q_[sel_].ready();
-        case MmioReg::InterruptStatus: return interrupt_status;
-        case MmioReg::Status: return status;
-        default: return 0;
-        }
-    }
-
-    void write(u32 offset, u8, u32 v) override
-    {
-        Virtqueue* q = sel_ < kQueues ? &q_[sel_] : nullptr;
-        auto half = [](u64& r, bool high, u32 val) {
-            r = high ? (r & 0xffff'ffffu) | (u64{val} << 32) : (r & ~u64{0xffff'ffffu}) | val;
-        };
-        switch (static_cast<MmioReg>(offset)) {
-        case MmioReg::DeviceFeaturesSel: dev_sel_ = v; break;
-        case MmioReg::DriverFeaturesSel: drv_sel_ = v; break;
-        case MmioReg::DriverFeatures:
-            if (drv_sel_ < 2)
-                half(driver_features, drv_sel_ == 1, v);
-            break;
-        case MmioReg::QueueSel: sel_ = v; break;
-        case MmioReg::QueueNum: q->size = v; break;
-        case MmioReg::QueueDescLow:
-        case MmioReg::QueueDescHigh: half(q->desc_addr, offset == off(MmioReg::QueueDescHigh), v); break;
-        case MmioReg::QueueDriverLow:
-        case MmioReg::QueueDriverHigh: half(q->avail_addr, offset == off(MmioReg::QueueDriverHigh), v); break;
-        case MmioReg::QueueDeviceLow:
-        case MmioReg::QueueDeviceHigh: half(q->used_addr, offset == off(MmioReg::QueueDeviceHigh), v); break;
-        case MmioReg::QueueReady:
-            if (v & 1) {
-                EXPECT_TRUE(q->enable(mem_, 64));
-            }
-            break;
-        case MmioReg::QueueNotify: notify(v); break;
-        case MmioReg::InterruptAck: interrupt_status &= ~v; break;
-        case MmioReg::Status:
-            status = v;
-            if (v == 0)
-                for (auto& qq : q_)
-                    qq.reset();
-            break;
-        default: ADD_FAILURE() << "unexpected write 0x" << std::hex << offset;
-        }
+        regs.write(offset, width, v);
+        if (offset == off(MmioReg::Status) && v == 0)
+            for (auto& q : q_)
+                q.reset();
+        if (offset == off(MmioReg::QueueNotify))
+            notify(v);
     }
 
 private:
+    // The device side of queue i, from what the driver programmed.
+    Virtqueue& vq(u32 i)
+    {
+        Virtqueue& q = q_[i];
+        if (!q.ready() && regs.queue[i].ready) {
+            q.size = regs.queue[i].num;
+            q.desc_addr = regs.queue[i].desc;
+            q.avail_addr = regs.queue[i].driver;
+            q.used_addr = regs.queue[i].device;
+            EXPECT_TRUE(q.enable(mem_, 64));
+        }
+        return q;
+    }
+
     void push_control(Control c)
     {
         pending_ctrl_.push_back(c);
@@ -137,58 +103,57 @@ private:
     void deliver()
     {
         VqChain ch;
-        while (!pending_ctrl_.empty() && q_[kControlRx].ready() &&
-               q_[kControlRx].pop(mem_, ch) == Virtqueue::Pop::Chain) {
+        while (!pending_ctrl_.empty() && vq(kControlRx).ready() && vq(kControlRx).pop(mem_, ch) == Virtqueue::Pop::Chain) {
             EXPECT_TRUE(ch.write_stream(0, &pending_ctrl_.front(), sizeof(Control)));
-            q_[kControlRx].push(mem_, ch.head, sizeof(Control));
+            vq(kControlRx).push(mem_, ch.head, sizeof(Control));
             pending_ctrl_.pop_front();
-            interrupt_status |= kIntUsedBuffer;
+            regs.interrupt_status |= kIntUsedBuffer;
         }
         // QEMU sends data only to a port the guest opened.
-        const u16 rq = rx_queue(data_port_);
-        while (!pending_data_.empty() && guest_open[data_port_] && q_[rq].ready() &&
-               q_[rq].pop(mem_, ch) == Virtqueue::Pop::Chain) {
+        Virtqueue& rq = vq(rx_queue(kPort));
+        while (!pending_data_.empty() && guest_open[kPort] && rq.ready() && rq.pop(mem_, ch) == Virtqueue::Pop::Chain) {
             const u64 n = std::min<u64>(ch.writable, pending_data_.size());
             EXPECT_TRUE(ch.write_stream(0, pending_data_.data(), n));
-            q_[rq].push(mem_, ch.head, static_cast<u32>(n));
+            rq.push(mem_, ch.head, static_cast<u32>(n));
             pending_data_.erase(0, n);
-            interrupt_status |= kIntUsedBuffer;
+            regs.interrupt_status |= kIntUsedBuffer;
         }
     }
 
     void notify(u32 qi)
     {
         ASSERT_LT(qi, kQueues);
-        ASSERT_TRUE(status & kStatusDriverOk) << "notify before DRIVER_OK";
+        ASSERT_TRUE(regs.status & kStatusDriverOk) << "notify before DRIVER_OK";
         VqChain ch;
+        Virtqueue& q = vq(qi);
         if (qi == kControlTx) {
-            while (q_[qi].pop(mem_, ch) == Virtqueue::Pop::Chain) {
+            while (q.pop(mem_, ch) == Virtqueue::Pop::Chain) {
                 Control c{};
                 EXPECT_TRUE(ch.read_stream(0, &c, sizeof c));
                 from_driver.push_back(c);
-                q_[qi].push(mem_, ch.head, 0);
-                interrupt_status |= kIntUsedBuffer;
+                q.push(mem_, ch.head, 0);
+                regs.interrupt_status |= kIntUsedBuffer;
                 if (c.event == kDeviceReady && c.value == 1)
                     for (u32 p : ports)
                         push_control({p, kDeviceAdd, 0});
-                if (c.event == kPortReady && c.id < kQueues) {
+                if (c.event == kPortReady && c.id < 8) {
                     port_ready[c.id] = c.value;
                     if (c.value == 1 && host_connected)
                         push_control({c.id, kPortOpen, 1});
                 }
-                if (c.event == kPortOpen && c.id < kQueues)
+                if (c.event == kPortOpen && c.id < 8)
                     guest_open[c.id] = c.value != 0;
             }
-        } else if (qi >= 4 && (qi & 1)) {
-            while (q_[qi].pop(mem_, ch) == Virtqueue::Pop::Chain) {
+        } else if (qi == tx_queue(kPort)) {
+            while (q.pop(mem_, ch) == Virtqueue::Pop::Chain) {
                 std::string s(ch.readable, '\0');
                 EXPECT_TRUE(ch.read_stream(0, s.data(), s.size()));
                 host_rx += s;
                 if (hold_tx) {
                     held_.push_back(ch.head);
                 } else {
-                    q_[qi].push(mem_, ch.head, 0);
-                    interrupt_status |= kIntUsedBuffer;
+                    q.push(mem_, ch.head, 0);
+                    regs.interrupt_status |= kIntUsedBuffer;
                 }
             }
         }
@@ -197,10 +162,8 @@ private:
 
     GuestMemory mem_;
     Virtqueue q_[kQueues]{};
-    u32 sel_ = 0, dev_sel_ = 0, drv_sel_ = 0;
     std::deque<Control> pending_ctrl_;
     std::string pending_data_;
-    u32 data_port_ = 1;
     std::vector<u16> held_;
 };
 
@@ -221,7 +184,7 @@ struct Rig {
     // pointers, so the fake device may only reach them through an arena
     // that contains them: place the port inside the arena.
     ConsolePort* port = nullptr;
-    explicit Rig(u32 nport = 1)
+    explicit Rig(u32 nport = FakeSerial::kPort)
     {
         static_assert(sizeof(ConsolePort) < (1 << 16));
         port = new (arena.alloc(sizeof(ConsolePort), 64)) ConsolePort(t, nport, ev);
@@ -240,22 +203,22 @@ TEST(VirtioConsole, BringUpOpensOurPort)
 {
     Rig r;
     ASSERT_EQ(r.port->init(), Setup::Ok);
-    EXPECT_EQ(r.dev.driver_features, kFVersion1 | kFMultiport) << "only what the driver needs";
-    EXPECT_TRUE(r.dev.status & kStatusDriverOk);
+    EXPECT_EQ(r.dev.regs.driver_features, kFVersion1 | kFMultiport) << "only what the driver needs";
+    EXPECT_TRUE(r.dev.regs.status & kStatusDriverOk);
     ASSERT_FALSE(r.dev.from_driver.empty());
     EXPECT_EQ(r.dev.from_driver[0].event, kDeviceReady);
     EXPECT_FALSE(r.port->opened()); // DEVICE_ADD is waiting in the control queue
     r.port->poll();
-    EXPECT_TRUE(r.has(kPortReady, 1, 1));
-    EXPECT_TRUE(r.has(kPortOpen, 1, 1));
+    EXPECT_TRUE(r.has(kPortReady, 0, 1));
+    EXPECT_TRUE(r.has(kPortOpen, 0, 1));
     EXPECT_TRUE(r.port->opened());
     EXPECT_FALSE(r.port->host_connected());
     EXPECT_TRUE(r.ev.opens.empty());
     // Our replies completed after the acknowledgement and interrupted again;
     // with nothing new, the next poll leaves the line quiet.
-    EXPECT_NE(r.dev.interrupt_status, 0u);
+    EXPECT_NE(r.dev.regs.interrupt_status, 0u);
     r.port->poll();
-    EXPECT_EQ(r.dev.interrupt_status, 0u);
+    EXPECT_EQ(r.dev.regs.interrupt_status, 0u);
 }
 
 TEST(VirtioConsole, HostConnectAndDisconnectAreReported)
@@ -288,7 +251,7 @@ TEST(VirtioConsole, ReceivesDataAcrossBuffersAndReusesThem)
     Rig r;
     ASSERT_EQ(r.port->init(), Setup::Ok);
     r.port->poll();
-    r.dev.host_send(1, "$qSupported#37");
+    r.dev.host_send("$qSupported#37");
     r.port->poll();
     EXPECT_EQ(r.ev.data, "$qSupported#37");
     // Far more than the receive buffers hold at once, in pieces.
@@ -296,7 +259,7 @@ TEST(VirtioConsole, ReceivesDataAcrossBuffersAndReusesThem)
     for (int i = 0; i < 60; i++) {
         const std::string s(300, static_cast<char>('a' + i % 26));
         all += s;
-        r.dev.host_send(1, s);
+        r.dev.host_send(s);
         r.port->poll();
     }
     EXPECT_EQ(r.ev.data, "$qSupported#37" + all);
@@ -331,10 +294,10 @@ TEST(VirtioConsole, TransmitsAndNeverBlocks)
 TEST(VirtioConsole, OtherPortsAreRefused)
 {
     Rig r;
-    r.dev.ports = {1, 2};
+    r.dev.ports = {0, 2};
     ASSERT_EQ(r.port->init(), Setup::Ok);
     r.port->poll();
-    EXPECT_TRUE(r.has(kPortReady, 1, 1));
+    EXPECT_TRUE(r.has(kPortReady, 0, 1));
     EXPECT_TRUE(r.has(kPortReady, 2, 0));
     EXPECT_FALSE(r.has(kPortOpen, 2, 1));
     EXPECT_EQ(r.dev.port_ready[2], 0);
@@ -343,17 +306,17 @@ TEST(VirtioConsole, OtherPortsAreRefused)
 TEST(VirtioConsole, DeviceWithoutMultiportIsRejected)
 {
     Rig r;
-    r.dev.features = kFVersion1 | kFSize;
+    r.dev.regs.features = kFVersion1 | kFSize;
     EXPECT_EQ(r.port->init(), Setup::MissingFeatures);
-    EXPECT_TRUE(r.dev.status & kStatusFailed);
+    EXPECT_TRUE(r.dev.regs.status & kStatusFailed);
 }
 
 TEST(VirtioConsole, PortBeyondTheDevicesPortsIsRejected)
 {
     Rig r(3);
-    r.dev.max_ports = 2;
+    r.dev.set_max_ports(2);
     EXPECT_EQ(r.port->init(), Setup::NoQueue);
-    EXPECT_TRUE(r.dev.status & kStatusFailed);
+    EXPECT_TRUE(r.dev.regs.status & kStatusFailed);
 }
 
 } // namespace
