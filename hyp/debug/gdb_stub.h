@@ -52,7 +52,8 @@ public:
 
     bool attached() const { return attached_; }
     bool running() const { return state_ != State::Stopped; }
-    // Is `va` one of our Z0 breakpoints? (The target asks when a BRK traps.)
+    // Is `va` one of our inserted Z0 breakpoints? (The target needs not ask:
+    // a BRK with kBrkImm is ours wherever it is.)
     bool is_sw_breakpoint(u64 va) const;
     const StubStats& stats() const { return stats_; }
 

@@ -27,6 +27,8 @@
 #include "virtio_devices.h"
 #include "vm.h"
 
+static_assert(kMaxVcpus <= gdb::Stub::kMaxThreads, "one gdb thread per vCPU");
+
 namespace {
 
 constexpr u32 kGdbPort = 1;            // virtio-serial port number (run-qemu.sh: nr=1)
