@@ -52,7 +52,7 @@ public:
 
     bool attached() const { return attached_; }
     bool running() const { return state_ != State::Stopped; }
-    // Is `va` one of our inserted Z0 breakpoints? (The target needs not ask:
+    // Is `va` one of our inserted Z0 breakpoints? (The target need not ask:
     // a BRK with kBrkImm is ours wherever it is.)
     bool is_sw_breakpoint(u64 va) const;
     const StubStats& stats() const { return stats_; }
