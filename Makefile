@@ -1,7 +1,8 @@
 # AArch64 type-1 hypervisor: build, run, test.
 #
 #   make            build the hypervisor (build/hyp.elf) and the guest
-#   make run        boot the guest (MODE=multi|single MEM= KERNEL= INITRD= APPEND= DISK=path|none)
+#   make run        boot the guest (MODE=multi|single MEM= KERNEL= INITRD= APPEND= DISK=path|none
+#                   GDB=1 GUEST_GDBPORT=)
 #   make debug      the same under gdb through QEMU's gdb stub (GDBPORT= GDBCMDS=; mk/debug.mk)
 #   make test       host unit tests + QEMU system tests, ends with "N passed, N failed"
 #
@@ -20,9 +21,16 @@ APPEND  ?= console=ttyAMA0
 # The default is created when missing: 64 MiB, sparse, an empty ext2.
 DEFAULT_DISK := $(BUILD)/disk.img
 DISK    ?= $(DEFAULT_DISK)
+# GDB=1: the hypervisor's gdb stub for the guest, on 127.0.0.1:GUEST_GDBPORT
+# (docs/debugging.md; GDBPORT is QEMU's own stub, make debug).
+GDB     ?= 0
+GUEST_GDBPORT ?= 1235
 
 ifneq ($(filter-out multi single,$(MODE)),)
 $(error MODE=$(MODE) is not a mode: use MODE=multi or MODE=single)
+endif
+ifneq ($(filter-out 0 1,$(GDB)),)
+$(error GDB=$(GDB): use GDB=1 for the guest gdb stub (GDB=0 for none))
 endif
 
 CXX := clang++
@@ -47,6 +55,7 @@ TARGET_CXXFLAGS := --target=aarch64-none-elf -march=armv8-a -std=c++20 -O2 -g -f
 	-MMD -MP
 
 HYP_SRC := $(wildcard hyp/core/*.cpp hyp/vgic/*.cpp hyp/psci/*.cpp hyp/devices/*.cpp hyp/drivers/*/*.cpp hyp/fdt/*.cpp \
+	hyp/debug/*.cpp \
 	hyp/lib/*.cpp hyp/arch/aarch64/*.cpp hyp/arch/aarch64/*.S)
 HYP_OBJ := $(patsubst %,$(BUILD)/obj/%.o,$(HYP_SRC))
 
@@ -91,7 +100,7 @@ $(GUEST_INITRD): guest/build-initramfs.sh guest/init $(ARM64_STAMP)
 
 run: all $(filter $(DEFAULT_DISK),$(DISK))
 	@HYP=$(HYP) KERNEL=$(KERNEL) INITRD=$(INITRD) MODE=$(MODE) MEM=$(MEM) CPU=$(CPU) APPEND="$(APPEND)" \
-		DISK="$(DISK)" scripts/run-qemu.sh
+		DISK="$(DISK)" GDB=$(GDB) GUEST_GDBPORT=$(GUEST_GDBPORT) scripts/run-qemu.sh
 
 $(DEFAULT_DISK): | $(HOST_STAMP)
 	@mkdir -p $(dir $@)

@@ -8,6 +8,10 @@
 # The image is opened by QEMU for a virtio-blk-device on one of virt's
 # virtio-mmio transports, which only the hypervisor drives: the guest gets
 # the hypervisor's emulated disk, never QEMU's device (hyp/arch/aarch64/block.cpp).
+# GDB=1 gives the hypervisor's guest gdb stub a channel: port 1 of a
+# virtio-serial device (driven by the hypervisor at EL2, never seen by the
+# guest) bound to a TCP server on 127.0.0.1:GUEST_GDBPORT (default 1235); the
+# guest also gets nokaslr, so its symbols sit at their link addresses.
 # Extra arguments are passed to QEMU.
 #
 # virtio-mmio.force-legacy=false: QEMU's virt transports default to the
@@ -25,8 +29,11 @@ MEM=${MEM:-1024}
 APPEND=${APPEND:-console=ttyAMA0}
 CPU=${CPU:-cortex-a57}
 DISK=${DISK:-none}
+GDB=${GDB:-0}
+GUEST_GDBPORT=${GUEST_GDBPORT:-1235}
 
 case "$MODE" in multi|single) ;; *) die "MODE=$MODE is not a mode: use MODE=multi or MODE=single" ;; esac
+case "$GDB" in 0|1) ;; *) die "GDB=$GDB: use GDB=1 for the guest gdb stub (GDB=0 for none)" ;; esac
 case "$MEM" in
     *[!0-9MG]*|''|[MG]*) die "MEM=$MEM is not a size: use MiB (MEM=1024) or a suffix (MEM=512M, MEM=2G)" ;;
     *G) mem_mib=$(( ${MEM%G} * 1024 )) ;;
@@ -59,6 +66,26 @@ case "$DISK" in
         ;;
 esac
 
+# The guest gdb stub's channel. QEMU would only say "Address already in
+# use" after starting; check first (with SO_REUSEADDR, as QEMU binds).
+hyp_gdb=()
+gdbstub=()
+if [[ $GDB == 1 ]]; then
+    [[ $GUEST_GDBPORT =~ ^[0-9]+$ ]] && (( GUEST_GDBPORT >= 1 && GUEST_GDBPORT <= 65535 )) ||
+        die "GUEST_GDBPORT=$GUEST_GDBPORT is not a TCP port: use 1-65535 (default 1235)"
+    python3 -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))' "$GUEST_GDBPORT" 2>/dev/null ||
+        die "GUEST_GDBPORT=$GUEST_GDBPORT is in use on 127.0.0.1: pick a free one, e.g. make run GDB=1 GUEST_GDBPORT=$(( GUEST_GDBPORT + 1 ))"
+    hyp_gdb=(gdb=1)
+    gdbstub=(-device virtio-serial-device,max_ports=2
+             -chardev "socket,id=gdbstub,host=127.0.0.1,port=$GUEST_GDBPORT,server=on,wait=off"
+             -device virtserialport,chardev=gdbstub,nr=1,name=hyp.gdb)
+    [[ " $APPEND " == *" nokaslr "* ]] || APPEND="$APPEND nokaslr"
+    echo "run-qemu: guest gdb stub on 127.0.0.1:$GUEST_GDBPORT: gdb-multiarch -ex 'target remote :$GUEST_GDBPORT' (docs/debugging.md)" >&2
+fi
+
 exec qemu-system-aarch64 \
     -M virt,gic-version=3,virtualization=on -cpu "$CPU" -smp 4 -m $(( mem_mib + 64 ))M \
     -nographic -nic none \
@@ -67,5 +94,6 @@ exec qemu-system-aarch64 \
     -device loader,file="$KERNEL",addr="$kernel_pa",force-raw=on \
     -device loader,file="$INITRD",addr="$initrd_pa",force-raw=on \
     "${disk[@]}" \
-    -append "mode=$MODE initrd_size=$initrd_size -- $APPEND" \
+    "${gdbstub[@]}" \
+    -append "mode=$MODE initrd_size=$initrd_size ${hyp_gdb[*]} -- $APPEND" \
     "$@"

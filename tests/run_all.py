@@ -78,6 +78,12 @@ def main():
                            "--mode", mode, "--build", build] + extra)
         passed += p
         failed += f
+    # The guest gdb stub (GDB=1), against real gdb and a raw protocol client.
+    for mode in ("multi", "single"):
+        p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", "test_guest_gdb.py"),
+                           "--mode", mode, "--build", build])
+        passed += p
+        failed += f
     # The disk in both modes; the 30 s four-way pinned dd stress runs in
     # multi mode, where the four vCPUs really are concurrent.
     for mode, stress in [("multi", os.environ.get("DISK_STRESS_SECONDS", "30")), ("single", "0")]:

@@ -7,6 +7,7 @@
 #include <cpu.h>
 #include "firmware.h"
 #include "core/format.h"
+#include "debug.h"
 #include "frame.h"
 #include "gic.h"
 #include "host_irq.h"
@@ -138,6 +139,7 @@ GuestRegs* prepare_entry(Vcpu& v)
 {
     g_vm.vgic.flush(v.id, v.lrs);
     lrs_load(v);
+    debug_before_entry(v);
     return &v.regs;
 }
 
@@ -270,6 +272,7 @@ extern "C" GuestRegs* handle_guest_exit(u64 kind, GuestRegs* regs)
                 static_cast<unsigned long long>(v.regs.elr), static_cast<unsigned long long>(read_esr_el2()));
         break;
     }
+    debug_check_stop(p);
     return prepare_entry(schedule(p));
 }
 

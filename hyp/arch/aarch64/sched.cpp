@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "context.h"
+#include "debug.h"
 #include "gic.h"
 #include "hw_regs.h"
 #include "log.h"
@@ -21,6 +22,9 @@ constexpr u64 kCntvEnable = bit(0);
 constexpr u64 kCntvImask = bit(1);
 
 u64 now() { return read_cntpct_el0(); }
+
+// Runnable, and not kept stopped by the debugger.
+bool can_run(const Vcpu& v) { return v.state == RunState::Runnable && !debug_holds(v); }
 
 u64 slice_ticks() { return read_cntfrq_el0() * g_vm.opts.timeslice_ms / 1000; }
 
@@ -86,7 +90,7 @@ Vcpu* pick_next(Pcpu& p)
 {
     for (u32 k = 1; k <= p.nrun; k++) {
         const u32 i = (p.rr + k) % p.nrun;
-        if (p.runq[i]->state == RunState::Runnable) {
+        if (can_run(*p.runq[i])) {
             p.rr = i;
             return p.runq[i];
         }
@@ -177,7 +181,7 @@ Vcpu& schedule(Pcpu& p)
         const u64 t = now();
         update_states(p, t);
         Vcpu* cur = p.vcpu;
-        const bool cur_runnable = cur && cur->state == RunState::Runnable;
+        const bool cur_runnable = cur && can_run(*cur);
         const bool give_way = p.nrun > 1 && (p.yield || t >= p.slice_end);
         p.yield = false;
         // An interrupt that wakes a blocked vCPU (an IPI, its timer, the
@@ -186,7 +190,7 @@ Vcpu& schedule(Pcpu& p)
         // (rr) and the slice end stay as they were.
         Vcpu* boost = p.prefer;
         p.prefer = nullptr;
-        const bool boosted = boost && boost != cur && boost->state == RunState::Runnable;
+        const bool boosted = boost && boost != cur && can_run(*boost);
         Vcpu* next = boosted ? boost : cur_runnable && !give_way ? cur : pick_next(p);
         if (next) {
             if (next != cur) {
@@ -206,6 +210,7 @@ Vcpu& schedule(Pcpu& p)
         arm_hyp_timer(p, false);
         cpu_wait_interrupt();
         handle_physical_irqs();
+        debug_check_stop(p);
     }
 }
 
