@@ -52,6 +52,7 @@
 #include "pcpu.h"
 #include "sysreg.h"
 #include "trap.h"
+#include "vif.h"
 #include "vm.h"
 
 namespace {
@@ -293,7 +294,7 @@ void debug_before_entry(const Vcpu& v)
     // With En clear the virtual CPU interface signals nothing; the list
     // registers keep their state for the next ordinary entry.
     if (g_vdbg[v.id].step)
-        write_ich_hcr_el2(v.lrs.hcr & ~kIchHcrEn);
+        vif_write_hcr(this_pcpu(), v.lrs.hcr & ~kIchHcrEn);
 }
 
 void debug_context_save(Vcpu& v)
