@@ -1,7 +1,9 @@
 # AArch64 type-1 hypervisor: build, run, test.
 #
 #   make            build the hypervisor (build/hyp.elf) and the guest
-#   make run        boot the guest (MODE=multi|single MEM= KERNEL= INITRD= APPEND= DISK=)
+#   make run        boot the guest (MODE=multi|single MEM= KERNEL= INITRD= APPEND= DISK=path|none
+#                   GDB=1 GUEST_GDBPORT=)
+#   make debug      the same under gdb through QEMU's gdb stub (GDBPORT= GDBCMDS=; mk/debug.mk)
 #   make test       host unit tests + QEMU system tests, ends with "N passed, N failed"
 #
 # Everything the build needs is installed on first use: host packages with
@@ -15,13 +17,20 @@ CPU     ?= cortex-a57
 KERNEL  ?= $(BUILD)/guest/Image
 INITRD  ?= $(BUILD)/guest/initramfs.cpio.gz
 APPEND  ?= console=ttyAMA0
-# Host file behind the guest's /dev/vda (virtio-blk); DISK= for none. The
-# default image is created (sparse, 64 MiB) when missing.
+# Raw image behind the guest's /dev/vda (virtio-blk); DISK=none for no disk.
+# The default is created when missing: 64 MiB, sparse, an empty ext2.
 DEFAULT_DISK := $(BUILD)/disk.img
-DISK    ?=
+DISK    ?= $(DEFAULT_DISK)
+# GDB=1: the hypervisor's gdb stub for the guest, on 127.0.0.1:GUEST_GDBPORT
+# (docs/debugging.md; GDBPORT is QEMU's own stub, make debug).
+GDB     ?= 0
+GUEST_GDBPORT ?= 1235
 
 ifneq ($(filter-out multi single,$(MODE)),)
 $(error MODE=$(MODE) is not a mode: use MODE=multi or MODE=single)
+endif
+ifneq ($(filter-out 0 1,$(GDB)),)
+$(error GDB=$(GDB): use GDB=1 for the guest gdb stub (GDB=0 for none))
 endif
 
 CXX := clang++
@@ -34,8 +43,10 @@ LIBFDT      := $(BUILD)/libfdt/lib/libfdt.a
 
 # Freestanding C++20 for EL2. General registers only: the hypervisor never
 # touches FP/SIMD, so it need not save the guest's. Frame pointers stay for
-# the panic backtrace.
-TARGET_CXXFLAGS := --target=aarch64-none-elf -march=armv8-a -std=c++20 -O2 -g \
+# the panic backtrace. -fstandalone-debug: complete debug info for every type
+# (clang otherwise omits classes whose vtable lives nowhere), for gdb and
+# the hv-* helpers (docs/debugging.md).
+TARGET_CXXFLAGS := --target=aarch64-none-elf -march=armv8-a -std=c++20 -O2 -g -fstandalone-debug \
 	-ffreestanding -fno-exceptions -fno-rtti -fno-use-cxa-atexit -fno-threadsafe-statics \
 	-mgeneral-regs-only -mstrict-align -fno-pic -fno-stack-protector \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-unwind-tables -fno-asynchronous-unwind-tables \
@@ -43,7 +54,8 @@ TARGET_CXXFLAGS := --target=aarch64-none-elf -march=armv8-a -std=c++20 -O2 -g \
 	-Ihyp/arch/aarch64/include -Ihyp/include -Ihyp -Ihyp/lib/include -isystem $(BUILD)/libfdt/include \
 	-MMD -MP
 
-HYP_SRC := $(wildcard hyp/core/*.cpp hyp/vgic/*.cpp hyp/psci/*.cpp hyp/devices/*.cpp hyp/fdt/*.cpp \
+HYP_SRC := $(wildcard hyp/core/*.cpp hyp/vgic/*.cpp hyp/psci/*.cpp hyp/devices/*.cpp hyp/drivers/*/*.cpp hyp/fdt/*.cpp \
+	hyp/debug/*.cpp \
 	hyp/lib/*.cpp hyp/arch/aarch64/*.cpp hyp/arch/aarch64/*.S)
 HYP_OBJ := $(patsubst %,$(BUILD)/obj/%.o,$(HYP_SRC))
 
@@ -63,6 +75,9 @@ $(ARM64_STAMP): scripts/fetch-arm64.sh | $(HOST_STAMP)
 	@bash scripts/fetch-arm64.sh $(BUILD)
 
 $(LIBFDT): $(ARM64_STAMP)
+
+# The compile flags live here: objects built with other flags are stale.
+$(HYP_OBJ): Makefile
 
 $(BUILD)/obj/%.cpp.o: %.cpp | $(ARM64_STAMP)
 	@mkdir -p $(dir $@)
@@ -85,12 +100,12 @@ $(GUEST_INITRD): guest/build-initramfs.sh guest/init $(ARM64_STAMP)
 
 run: all $(filter $(DEFAULT_DISK),$(DISK))
 	@HYP=$(HYP) KERNEL=$(KERNEL) INITRD=$(INITRD) MODE=$(MODE) MEM=$(MEM) CPU=$(CPU) APPEND="$(APPEND)" \
-		DISK="$(DISK)" scripts/run-qemu.sh
+		DISK="$(DISK)" GDB=$(GDB) GUEST_GDBPORT=$(GUEST_GDBPORT) scripts/run-qemu.sh
 
-$(DEFAULT_DISK):
+$(DEFAULT_DISK): | $(HOST_STAMP)
 	@mkdir -p $(dir $@)
-	@truncate -s 64M $@
-	@echo "  DISK    $@: created an empty 64 MiB raw image for the guest's /dev/vda"
+	@rm -f $@.tmp && truncate -s 64M $@.tmp && mkfs.ext2 -q -F -L guestdisk $@.tmp && mv $@.tmp $@
+	@echo "  DISK    $@: a 64 MiB ext2 image for the guest's /dev/vda (mount /dev/vda /mnt)"
 
 $(GUEST_INITRD): $(wildcard guest/modules.list)
 

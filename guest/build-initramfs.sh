@@ -68,7 +68,7 @@ fi
 
 STAGE="$B/initramfs-root"
 rm -rf "$STAGE"
-mkdir -p "$STAGE"/{bin,dev,proc,sys,tmp,root,etc}
+mkdir -p "$STAGE"/{bin,dev,proc,sys,tmp,root,etc,mnt}
 ln -s bin "$STAGE/sbin"
 mkdir -p "$STAGE/usr"
 ln -s ../bin "$STAGE/usr/bin"

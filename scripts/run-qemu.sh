@@ -4,11 +4,19 @@
 #
 # Environment: HYP KERNEL INITRD (paths), MODE (multi|single), MEM (guest
 # RAM: 1024, 1024M or 1G), APPEND (guest kernel command line), CPU,
-# DISK (host file backing the guest's virtio-blk /dev/vda; empty = no disk).
-# A disk turns on QEMU semihosting, which the hypervisor uses to reach the
-# file -- and which the guest kernel can use as well: only for trusted guests
-# (see hyp/arch/aarch64/block.cpp).
+# DISK (raw image file behind the guest's /dev/vda; none or empty = no disk).
+# The image is opened by QEMU for a virtio-blk-device on one of virt's
+# virtio-mmio transports, which only the hypervisor drives: the guest gets
+# the hypervisor's emulated disk, never QEMU's device (hyp/arch/aarch64/block.cpp).
+# GDB=1 gives the hypervisor's guest gdb stub a channel: port 1 of a
+# virtio-serial device (driven by the hypervisor at EL2, never seen by the
+# guest) bound to a TCP server on 127.0.0.1:GUEST_GDBPORT (default 1235); the
+# guest also gets nokaslr, so its symbols sit at their link addresses.
 # Extra arguments are passed to QEMU.
+#
+# virtio-mmio.force-legacy=false: QEMU's virt transports default to the
+# legacy (version 1) registers; the hypervisor's virtio drivers speak only
+# the modern (version 2) ones. The guest never sees these transports.
 set -euo pipefail
 
 die() { echo "run-qemu: $*" >&2; exit 2; }
@@ -20,9 +28,12 @@ MODE=${MODE:-multi}
 MEM=${MEM:-1024}
 APPEND=${APPEND:-console=ttyAMA0}
 CPU=${CPU:-cortex-a57}
-DISK=${DISK:-}
+DISK=${DISK:-none}
+GDB=${GDB:-0}
+GUEST_GDBPORT=${GUEST_GDBPORT:-1235}
 
 case "$MODE" in multi|single) ;; *) die "MODE=$MODE is not a mode: use MODE=multi or MODE=single" ;; esac
+case "$GDB" in 0|1) ;; *) die "GDB=$GDB: use GDB=1 for the guest gdb stub (GDB=0 for none)" ;; esac
 case "$MEM" in
     *[!0-9MG]*|''|[MG]*) die "MEM=$MEM is not a size: use MiB (MEM=1024) or a suffix (MEM=512M, MEM=2G)" ;;
     *G) mem_mib=$(( ${MEM%G} * 1024 )) ;;
@@ -43,25 +54,46 @@ kernel_pa=$(printf '0x%x' $(( guest_pa + 0 )))
 initrd_pa=$(printf '0x%x' $(( guest_pa + 0x08000000 )))
 initrd_size=$(stat -c %s "$INITRD")
 
-# The disk: the hypervisor opens it through semihosting (QEMU resolves the
-# path from its own working directory, hence absolute), and takes the path
-# as a blank-separated option.
-hyp_disk=()
-semihosting=()
-if [[ -n $DISK ]]; then
-    [[ -f $DISK ]] || die "missing disk image $DISK: create it (e.g. truncate -s 64M $DISK) or set DISK= for none"
-    DISK=$(realpath "$DISK")
-    [[ $DISK != *[[:space:]]* ]] || die "DISK=$DISK: the path must not contain blanks"
-    hyp_disk=("disk=$DISK")
-    semihosting=(-semihosting-config enable=on,target=native)
+# The disk: a raw image QEMU opens (writeback cache; a guest FLUSH becomes
+# fdatasync on the file). Commas in -drive values are doubled.
+disk=()
+case "$DISK" in
+    none|'') ;;
+    *)
+        [[ -f $DISK ]] || die "missing disk image $DISK: create it (e.g. truncate -s 64M $DISK), or use DISK=none for no disk"
+        [[ -r $DISK && -w $DISK ]] || die "disk image $DISK is not readable and writable: fix its permissions, or use DISK=none"
+        disk=(-drive "file=${DISK//,/,,},if=none,format=raw,cache=writeback,id=disk0" -device virtio-blk-device,drive=disk0)
+        ;;
+esac
+
+# The guest gdb stub's channel. QEMU would only say "Address already in
+# use" after starting; check first (with SO_REUSEADDR, as QEMU binds).
+hyp_gdb=()
+gdbstub=()
+if [[ $GDB == 1 ]]; then
+    [[ $GUEST_GDBPORT =~ ^[0-9]+$ ]] && (( GUEST_GDBPORT >= 1 && GUEST_GDBPORT <= 65535 )) ||
+        die "GUEST_GDBPORT=$GUEST_GDBPORT is not a TCP port: use 1-65535 (default 1235)"
+    python3 -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))' "$GUEST_GDBPORT" 2>/dev/null ||
+        die "GUEST_GDBPORT=$GUEST_GDBPORT is in use on 127.0.0.1: pick a free one, e.g. make run GDB=1 GUEST_GDBPORT=$(( GUEST_GDBPORT + 1 ))"
+    hyp_gdb=(gdb=1)
+    gdbstub=(-device virtio-serial-device,max_ports=2
+             -chardev "socket,id=gdbstub,host=127.0.0.1,port=$GUEST_GDBPORT,server=on,wait=off"
+             -device virtserialport,chardev=gdbstub,nr=1,name=hyp.gdb)
+    [[ " $APPEND " == *" nokaslr "* ]] || APPEND="$APPEND nokaslr"
+    echo "run-qemu: guest gdb stub on 127.0.0.1:$GUEST_GDBPORT: gdb-multiarch -ex 'target remote :$GUEST_GDBPORT' (docs/debugging.md)" >&2
 fi
 
 exec qemu-system-aarch64 \
     -M virt,gic-version=3,virtualization=on -cpu "$CPU" -smp 4 -m $(( mem_mib + 64 ))M \
     -nographic -nic none \
+    -global virtio-mmio.force-legacy=false \
     -kernel "$HYP" \
     -device loader,file="$KERNEL",addr="$kernel_pa",force-raw=on \
     -device loader,file="$INITRD",addr="$initrd_pa",force-raw=on \
-    "${semihosting[@]}" \
-    -append "mode=$MODE initrd_size=$initrd_size ${hyp_disk[*]} -- $APPEND" \
+    "${disk[@]}" \
+    "${gdbstub[@]}" \
+    -append "mode=$MODE initrd_size=$initrd_size ${hyp_gdb[*]} -- $APPEND" \
     "$@"

@@ -9,6 +9,7 @@ PKGS=(
   gdb-multiarch
   device-tree-compiler
   cpio
+  e2fsprogs              # mkfs.ext2: the default guest disk image (build/disk.img)
   libfdt-dev             # host libfdt, used by unit tests
   googletest
   libgtest-dev

@@ -25,6 +25,7 @@ def run_unit(build):
 
 
 BOOT_TIMES = {}
+DISK_PERF = []  # "multi write 45.1 MB/s", ...
 
 
 def run_system(cmd):
@@ -41,6 +42,9 @@ def run_system(cmd):
         m = re.match(r"boot-time \[(\w+)\] ([\d.]+) s|boot marker after ([\d.]+) s", line)
         if m:
             BOOT_TIMES[m.group(1) or "native"] = float(m.group(2) or m.group(3))
+        m = re.match(r"perf \[(\w+)\] disk sequential (\w+): ([\d.]+ MB/s)", line)
+        if m:
+            DISK_PERF.append("%s %s %s" % m.groups())
     rc = p.wait()
     if rc != 0 and failed == 0:
         failed = 1
@@ -67,6 +71,26 @@ def main():
                            "--mode", mode, "--build", build, "--busy-seconds", busy])
         passed += p
         failed += f
+    # Debugging the hypervisor with gdb (make debug): a batch session per
+    # mode, the error messages and an interactive session once.
+    for mode, extra in [("multi", ["--errors", "--interactive"]), ("single", [])]:
+        p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", "test_gdb.py"),
+                           "--mode", mode, "--build", build] + extra)
+        passed += p
+        failed += f
+    # The guest gdb stub (GDB=1), against real gdb and a raw protocol client.
+    for mode in ("multi", "single"):
+        p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", "test_guest_gdb.py"),
+                           "--mode", mode, "--build", build])
+        passed += p
+        failed += f
+    # The disk in both modes; the 30 s four-way pinned dd stress runs in
+    # multi mode, where the four vCPUs really are concurrent.
+    for mode, stress in [("multi", os.environ.get("DISK_STRESS_SECONDS", "30")), ("single", "0")]:
+        p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", "test_disk.py"),
+                           "--mode", mode, "--build", build, "--stress-seconds", stress])
+        passed += p
+        failed += f
     # make bench's tooling: parsers, guest programs and module (no timings).
     p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", "test_bench_tools.py"), "--build", build])
     passed += p
@@ -74,6 +98,8 @@ def main():
     if BOOT_TIMES:
         print("== boot time to the shell marker (reported, not asserted): " +
               ", ".join("%s %.2f s" % kv for kv in sorted(BOOT_TIMES.items())))
+    if DISK_PERF:
+        print("== disk sequential throughput in the guest (reported, not asserted): " + ", ".join(DISK_PERF))
     print("== all tests took %.0f s" % (time.monotonic() - start))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

@@ -98,21 +98,7 @@ public:
                 return fail(tok, "expected gdb=0 or gdb=1");
             return true;
         }
-        if (key.equals("disk")) {
-            if (!has_value)
-                return fail(tok, "expected disk=<host path> (or disk= for none)");
-            if (val.n >= Options::kDiskPathMax) {
-                if (err_len_)
-                    fmt_snprintf(err_, err_len_, "disk path too long: %zu bytes, max %zu", val.n,
-                                 Options::kDiskPathMax - 1);
-                return false;
-            }
-            for (usize i = 0; i < val.n; i++)
-                out_.disk[i] = val.s[i];
-            out_.disk[val.n] = '\0';
-            return true;
-        }
-        return fail(tok, "unknown option; expected mode=, initrd_size=, timeslice_ms=, gdb=, disk= or --");
+        return fail(tok, "unknown option; expected mode=, initrd_size=, timeslice_ms=, gdb= or --");
     }
 
     // The guest's part, with surrounding blanks trimmed.

@@ -6,9 +6,6 @@
 //     initrd_size=N          bytes, decimal or 0x hex; 0 = no initrd
 //     timeslice_ms=N         1..1000, scheduling quantum of mode=single
 //     gdb=0|1                enable the gdb stub
-//     disk=PATH              host file backing the guest's virtio-blk disk,
-//                            opened through QEMU semihosting; empty = no disk
-//                            (no blanks in PATH, at most kDiskPathMax-1 bytes)
 // Everything after the first standalone "--" is passed to the guest.
 #pragma once
 #include "types.h"
@@ -17,13 +14,11 @@ enum class Mode : u8 { Multi, Single };
 
 struct Options {
     static constexpr usize kGuestCmdlineMax = 1024; // including the NUL
-    static constexpr usize kDiskPathMax = 256;      // including the NUL
 
     Mode mode = Mode::Multi;
     u64 initrd_size = 0;
     u32 timeslice_ms = 10;
     bool gdb = false;
-    char disk[kDiskPathMax] = {};
     char guest_cmdline[kGuestCmdlineMax] = {};
 };
 

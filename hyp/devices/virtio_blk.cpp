@@ -6,222 +6,287 @@
 //   device-writable: [data for IN / 20-byte ID for GET_ID] + status (1 byte)
 // The status byte is the last writable byte; data lengths follow from the
 // stream lengths. Extra readable bytes after the header of IN, FLUSH and
-// GET_ID are ignored.
+// GET_ID are ignored. The data part of a stream goes to the backend as the
+// pieces of guest memory it consists of, whatever their sizes: the backend
+// sees the guest's buffers, never a copy.
 #include "devices/virtio_blk.h"
+
+#include "stat_counter.h"
 
 using namespace virtio_blk;
 
-bool MemoryBlockBackend::read(u64 sector, void* buf, u64 count)
+namespace {
+
+// The host address of byte `pos` of a stream, or nullptr if it is not mapped.
+u8* stream_byte(const VqChain& c, bool writable, u64 pos)
 {
-    if (!in_range(sector, count))
-        return false;
-    __builtin_memcpy(buf, data_ + sector * kSectorSize, count * kSectorSize);
-    return true;
+    u8* at = nullptr;
+    c.for_each_piece(writable, pos, 1, [&](u8* host, u64, u64) {
+        at = host;
+        return true;
+    });
+    return at;
 }
 
-bool MemoryBlockBackend::write(u64 sector, const void* buf, u64 count)
+} // namespace
+
+// ---- MemoryBlockBackend -----------------------------------------------------
+
+BlockBackend::Start MemoryBlockBackend::start(const BlockRequest& r)
 {
-    if (!in_range(sector, count))
-        return false;
-    __builtin_memcpy(data_ + sector * kSectorSize, buf, count * kSectorSize);
-    return true;
+    if (r.op == BlockRequest::Op::Flush)
+        return Start::Done;
+    const u64 n = r.bytes / kSectorSize;
+    if (r.bytes % kSectorSize || n > sectors_ || r.sector > sectors_ - n)
+        return Start::Failed;
+    u8* disk = data_ + r.sector * kSectorSize;
+    u64 done = 0;
+    for (u32 i = 0; i < r.nseg; i++) {
+        const BlockSeg& s = r.seg[i];
+        if (s.len > r.bytes - done)
+            return Start::Failed;
+        if (r.op == BlockRequest::Op::Read)
+            __builtin_memcpy(s.host, disk + done, s.len);
+        else
+            __builtin_memcpy(disk + done, s.host, s.len);
+        done += s.len;
+    }
+    return done == r.bytes ? Start::Done : Start::Failed;
 }
+
+// ---- VirtioBlk: configuration ----------------------------------------------
 
 u64 VirtioBlk::features() const
 {
-    return virtio::kFVersion1 | kFSegMax | kFBlkSize | kFFlush;
+    return virtio::kFVersion1 | kFSegMax | kFBlkSize | kFFlush | (backend_.read_only() ? kFRo : 0);
+}
+
+u32 VirtioBlk::seg_max() const
+{
+    const u32 b = backend_.max_segments();
+    return b < kSegMax ? b : kSegMax;
 }
 
 u32 VirtioBlk::config_read(u32 offset, u8 width)
 {
-    u8 cfgspace[cfg::Size] = {};
-    const auto put = [&](u32 off, u64 v, u32 n) {
+    u8 cfgspace[kConfigModelled] = {};
+    const auto put = [&](Config field, u64 v, u32 n) {
         for (u32 i = 0; i < n; i++)
-            cfgspace[off + i] = static_cast<u8>(v >> (8 * i));
+            cfgspace[off(field) + i] = static_cast<u8>(v >> (8 * i));
     };
-    put(cfg::Capacity, capacity(), 8);
-    put(cfg::SegMax, kSegMax, 4);
-    put(cfg::BlkSize, kSectorSize, 4);
+    put(Config::Capacity, capacity(), 8);
+    put(Config::SegMax, seg_max(), 4);
+    put(Config::BlkSize, backend_.block_size(), 4);
     u32 v = 0;
     for (u32 i = 0; i < width; i++)
-        if (offset + i < cfg::Size)
+        if (offset + i < kConfigModelled)
             v |= u32{cfgspace[offset + i]} << (8 * i);
     return v;
 }
 
+// ---- VirtioBlk: the queue ----------------------------------------------------
+
+void VirtioBlk::reset()
+{
+    drain();
+    for (Pending& p : pending_)
+        p.busy = false;
+    in_flight_ = 0;
+}
+
+// The backend may still be reading or writing guest buffers the driver is
+// about to reuse: wait for all of it, and forget the answers. A chain that
+// waited for room is dropped with them.
+void VirtioBlk::drain()
+{
+    while (in_flight_ > 0 && backend_.in_flight() > 0) {
+        BlockBackend::Completion c;
+        if (!backend_.next_completion(c)) {
+            backend_.wait();
+            continue;
+        }
+        if (c.tag < kQueueSize && pending_[c.tag].busy) {
+            pending_[c.tag].busy = false;
+            in_flight_--;
+        }
+    }
+    held_ = false;
+}
+
 u32 VirtioBlk::process_queue(u32, Virtqueue& vq, const GuestMemory& mem)
 {
-    u32 done = 0;
+    u32 pushed = 0;
     for (;;) {
-        const Virtqueue::Pop r = vq.pop(mem, chain_);
-        if (r != Virtqueue::Pop::Chain)
-            return done;
-        const u32 len = execute(chain_);
-        if (!vq.push(mem, chain_.head, len))
-            return done;  // cannot happen: enable() checked the used ring
-        done++;
+        if (!held_) {
+            if (vq.pop(mem, chain_) != Virtqueue::Pop::Chain)
+                break;
+            held_ = true;
+        }
+        u32 used_len = 0;
+        const Outcome o = start(chain_, used_len);
+        if (o == Outcome::Wait) {
+            stat_add(stats_.waits);
+            break;  // keep the chain: complete() makes room, service() retries
+        }
+        held_ = false;
+        if (o == Outcome::BreaksQueue) {
+            vq.mark_broken();
+            break;
+        }
+        if (o == Outcome::Complete) {
+            if (!vq.push(mem, chain_.head, used_len))
+                break;  // cannot happen: enable() checked the used ring
+            pushed++;
+        }
     }
+    backend_.kick();
+    return pushed;
 }
 
-u32 VirtioBlk::execute(const VqChain& c)
+u32 VirtioBlk::complete(u32, Virtqueue& vq, const GuestMemory& mem)
 {
+    u32 pushed = 0;
+    BlockBackend::Completion c;
+    while (in_flight_ > 0 && backend_.next_completion(c)) {
+        if (c.tag >= kQueueSize || !pending_[c.tag].busy)
+            continue;  // not ours: the backend checks its tags, so never seen
+        Pending& p = pending_[c.tag];
+        p.busy = false;
+        in_flight_--;
+        const u8 st = c.ok ? kSOk : kSIoErr;
+        account(p.type, st, p.bytes);
+        if (!vq.ready() || vq.broken())
+            continue;  // the driver gave the queue up; it resets before reuse
+        *p.status = st;
+        if (vq.push(mem, c.tag, c.ok ? p.used_len : 1))
+            pushed++;
+    }
+    return pushed;
+}
+
+// ---- VirtioBlk: one request --------------------------------------------------
+
+VirtioBlk::Outcome VirtioBlk::start(const VqChain& c, u32& used_len)
+{
+    used_len = 0;
     // Without a known shape there is no status byte we could trust.
     if (!c.shaped() || c.writable == 0) {
-        stats_.errors++;
-        return 0;
+        stat_add(stats_.errors);
+        return Outcome::Complete;
     }
-    u64 written = 0;
-    const u8 status = do_request(c, written);
-    if (!c.write_stream(c.writable - 1, &status, 1)) {
-        stats_.errors++;  // the status byte itself is outside guest RAM
-        return 0;
+    u8* status = stream_byte(c, true, c.writable - 1);
+    if (!status) {
+        stat_add(stats_.errors);  // the status byte itself is outside guest RAM
+        return Outcome::Complete;
     }
-    if (status == kSIoErr)
-        stats_.errors++;
-    else if (status == kSUnsupp)
-        stats_.unsupported++;
-    return static_cast<u32>(written + 1);
+    if (c.head < kQueueSize && pending_[c.head].busy)
+        return Outcome::BreaksQueue;
+    used_len = 1;
+    ReqHeader h{};
+    u64 bytes = 0;  // data moved, for the statistics
+    u8 st = kSIoErr;
+    Outcome out = Outcome::Complete;
+    if (c.error == ChainError::None && c.readable >= kHeaderBytes && c.read_stream(0, &h, sizeof h)) {
+        switch (h.type) {
+        case kTIn:
+        case kTOut:
+        case kTFlush: st = start_io(c, h.type, h.sector, status, out, used_len, bytes); break;
+        case kTGetId: {
+            u8 id[kIdBytes] = {};
+            for (u32 i = 0; i < kIdBytes && serial_ && serial_[i]; i++)
+                id[i] = static_cast<u8>(serial_[i]);
+            if (c.writable - 1 >= kIdBytes && c.write_stream(0, id, kIdBytes)) {
+                st = kSOk;
+                used_len = kIdBytes + 1;
+            }
+            break;
+        }
+        default: st = kSUnsupp; break;
+        }
+    }
+    if (out != Outcome::Complete)
+        return out;
+    *status = st;
+    account(h.type, st, bytes);
+    return Outcome::Complete;
 }
 
-u8 VirtioBlk::do_request(const VqChain& c, u64& written)
+// IN, OUT and FLUSH: checks the request, hands it to the backend, and says
+// (in `out`) whether it finished, started or must wait. Returns the status
+// of a request that finished.
+u8 VirtioBlk::start_io(const VqChain& c, u32 type, u64 sector, u8* status, Outcome& out, u32& used_len, u64& bytes)
 {
-    written = 0;
-    if (c.error != ChainError::None || c.readable < kHeaderBytes)
-        return kSIoErr;
-    u8 hdr[kHeaderBytes];
-    if (!c.read_stream(0, hdr, kHeaderBytes))
-        return kSIoErr;
-    u32 type = 0;
-    u64 sector = 0;
-    for (u32 i = 0; i < 4; i++)
-        type |= u32{hdr[i]} << (8 * i);
-    for (u32 i = 0; i < 8; i++)
-        sector |= u64{hdr[8 + i]} << (8 * i);
-
-    switch (type) {
-    case kTIn: {
-        const u64 bytes = c.writable - 1;
-        const u8 s = transfer(c, true, sector, bytes);
-        if (s == kSOk) {
-            written = bytes;
-            stats_.reads++;
-            stats_.bytes_read += bytes;
-        }
-        return s;
-    }
-    case kTOut: {
-        const u64 bytes = c.readable - kHeaderBytes;
-        const u8 s = transfer(c, false, sector, bytes);
-        if (s == kSOk) {
-            stats_.writes++;
-            stats_.bytes_written += bytes;
-        }
-        return s;
-    }
-    case kTFlush:
-        stats_.flushes++;
-        return backend_.flush() ? kSOk : kSIoErr;
-    case kTGetId: {
-        if (c.writable - 1 < kIdBytes)
+    out = Outcome::Complete;
+    bytes = 0;
+    BlockRequest r{.op = BlockRequest::Op::Flush, .sector = 0, .bytes = 0, .seg = seg_, .nseg = 0, .tag = c.head};
+    if (type != kTFlush) {
+        const bool in = type == kTIn;
+        r.op = in ? BlockRequest::Op::Read : BlockRequest::Op::Write;
+        r.sector = sector;
+        r.bytes = in ? c.writable - 1 : c.readable - kHeaderBytes;
+        const u64 cap = capacity();
+        const u64 nsect = r.bytes / kSectorSize;
+        // used.len is 32 bits: a larger IN could not even be reported.
+        if (r.bytes % kSectorSize || r.bytes >= 0xffff'ffffu || sector > cap || nsect > cap - sector ||
+            (!in && backend_.read_only()))
             return kSIoErr;
-        u8 id[kIdBytes] = {};
-        for (u32 i = 0; i < kIdBytes && serial_ && serial_[i]; i++)
-            id[i] = static_cast<u8>(serial_[i]);
-        if (!c.write_stream(0, id, kIdBytes))
+        if (r.bytes == 0)
+            return kSOk;  // nothing to move; the range is still checked
+        const u32 limit = seg_max();
+        const bool mapped = c.for_each_piece(in, in ? 0 : kHeaderBytes, r.bytes, [&](u8* host, u64 n, u64) {
+            if (r.nseg == limit)
+                return false;
+            seg_[r.nseg++] = {host, static_cast<u32>(n)};
+            return true;
+        });
+        if (!mapped)
             return kSIoErr;
-        written = kIdBytes;
-        stats_.get_ids++;
+        used_len = in ? static_cast<u32>(r.bytes) + 1 : 1;
+    }
+    bytes = r.bytes;
+    switch (backend_.start(r)) {
+    case BlockBackend::Start::Done: return kSOk;
+    case BlockBackend::Start::Failed: return kSIoErr;
+    case BlockBackend::Start::Queued:
+        pending_[c.head] = {.status = status, .used_len = used_len, .bytes = r.bytes, .type = type, .busy = true};
+        in_flight_++;
+        stat_add(stats_.queued);
+        if (in_flight_ > stats_.max_in_flight)
+            stat_add(stats_.max_in_flight, in_flight_ - stats_.max_in_flight);
+        out = Outcome::Started;
+        return kSOk;
+    case BlockBackend::Start::Busy:
+        // Room comes with a completion; with nothing in flight none will.
+        if (backend_.in_flight() == 0)
+            return kSIoErr;
+        out = Outcome::Wait;
         return kSOk;
     }
-    default: return kSUnsupp;
+    return kSIoErr;
+}
+
+void VirtioBlk::account(u32 type, u8 status, u64 bytes)
+{
+    if (status == kSIoErr)
+        stat_add(stats_.errors);
+    else if (status == kSUnsupp)
+        stat_add(stats_.unsupported);
+    if (type == kTFlush)
+        stat_add(stats_.flushes);  // every flush, whatever its outcome
+    if (status != kSOk)
+        return;
+    switch (type) {
+    case kTIn:
+        stat_add(stats_.reads);
+        stat_add(stats_.bytes_read, bytes);
+        break;
+    case kTOut:
+        stat_add(stats_.writes);
+        stat_add(stats_.bytes_written, bytes);
+        break;
+    case kTGetId: stat_add(stats_.get_ids); break;
+    default: break;
     }
 }
 
-// Moves `bytes` between the disk at `sector` and the data part of the
-// chain: the writable stream from 0 (IN) or the readable stream after the
-// header (OUT). Whole sectors of a buffer go straight between the backend
-// and guest memory; a sector split across buffers goes through bounce_.
-u8 VirtioBlk::transfer(const VqChain& c, bool to_guest, u64 sector, u64 bytes)
-{
-    if (bytes % kSectorSize)
-        return kSIoErr;
-    const u64 cap = capacity();
-    const u64 nsect = bytes / kSectorSize;
-    if (sector > cap || nsect > cap - sector)
-        return kSIoErr;
-    cur_sector_ = sector;
-    bounce_pos_ = 0;
-    bounce_full_ = false;
-    const bool ok = c.for_each_piece(to_guest, to_guest ? 0 : kHeaderBytes, bytes, [&](u8* host, u64 n, u64) {
-        return to_guest ? read_piece(host, n) : write_piece(host, n);
-    });
-    // The stream is whole sectors, so a successful walk leaves no partial
-    // sector behind in bounce_.
-    return ok && bounce_pos_ == 0 ? kSOk : kSIoErr;
-}
-
-bool VirtioBlk::read_piece(u8* dst, u64 n)
-{
-    while (n) {
-        if (!bounce_full_ && n >= kSectorSize) {
-            const u64 k = n / kSectorSize;
-            if (!backend_.read(cur_sector_, dst, k))
-                return false;
-            cur_sector_ += k;
-            dst += k * kSectorSize;
-            n -= k * kSectorSize;
-            continue;
-        }
-        if (!bounce_full_) {
-            if (!backend_.read(cur_sector_, bounce_, 1))
-                return false;
-            cur_sector_++;
-            bounce_full_ = true;
-            bounce_pos_ = 0;
-        }
-        const u64 m = kSectorSize - bounce_pos_ < n ? kSectorSize - bounce_pos_ : n;
-        __builtin_memcpy(dst, bounce_ + bounce_pos_, m);
-        dst += m;
-        n -= m;
-        bounce_pos_ += static_cast<u32>(m);
-        if (bounce_pos_ == kSectorSize) {
-            bounce_full_ = false;
-            bounce_pos_ = 0;
-        }
-    }
-    return true;
-}
-
-bool VirtioBlk::write_piece(const u8* src, u64 n)
-{
-    while (n) {
-        if (bounce_pos_ == 0 && n >= kSectorSize) {
-            const u64 k = n / kSectorSize;
-            if (!backend_.write(cur_sector_, src, k))
-                return false;
-            cur_sector_ += k;
-            src += k * kSectorSize;
-            n -= k * kSectorSize;
-            continue;
-        }
-        const u64 m = kSectorSize - bounce_pos_ < n ? kSectorSize - bounce_pos_ : n;
-        __builtin_memcpy(bounce_ + bounce_pos_, src, m);
-        src += m;
-        n -= m;
-        bounce_pos_ += static_cast<u32>(m);
-        if (bounce_pos_ == kSectorSize) {
-            if (!backend_.write(cur_sector_, bounce_, 1))
-                return false;
-            cur_sector_++;
-            bounce_pos_ = 0;
-        }
-    }
-    return true;
-}
-
-VirtioBlk::Stats VirtioBlk::stats() const
-{
-    Stats s;
-    __builtin_memcpy(&s, &stats_, sizeof s);
-    return s;
-}
+VirtioBlk::Stats VirtioBlk::stats() const { return stat_snapshot(stats_); }

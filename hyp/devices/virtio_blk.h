@@ -1,76 +1,92 @@
 // virtio block device (virtio 1.x section 5.2) over a BlockBackend: the
 // request parser and executor behind a VirtioMmio transport.
 //
-// Features offered: VIRTIO_F_VERSION_1, SEG_MAX, BLK_SIZE (512), FLUSH.
-// Requests: IN, OUT, FLUSH, GET_ID; anything else completes UNSUPP.
+// Features offered: VIRTIO_F_VERSION_1, SEG_MAX, BLK_SIZE, FLUSH, and RO
+// when the backend is read-only. Requests: IN, OUT, FLUSH, GET_ID (answered
+// here); anything else completes UNSUPP.
+//
 // A request the guest got wrong completes with IOERR (or, when its chain has
-// no usable status byte, with used.len 0): a header shorter than 16 bytes,
-// a data length that is not a multiple of 512, a range past the end of the
-// disk, a buffer outside guest RAM, a chain that loops or is malformed.
-// The backend is never asked for a sector outside [0, capacity).
+// no usable status byte, with used.len 0) and never reaches the backend: a
+// header shorter than 16 bytes, a data length that is not a multiple of 512,
+// a range past the end of the disk, a buffer outside guest RAM, more data
+// buffers than seg_max, a chain that loops or is malformed. A chain offered
+// again while it is still in flight breaks the queue (DEVICE_NEEDS_RESET).
+//
+// Requests run synchronously or asynchronously, as the backend decides:
+// BlockBackend::start() finishes one at once or queues it, and queued ones
+// come back through complete() when the backend signals (VirtioMmio::
+// service()). A chain the backend has no room for waits, consumed from the
+// ring but not started, until a completion makes room. A device reset waits
+// for the backend to finish everything in flight, so no backend request
+// touches guest memory after the driver reclaimed it.
 #pragma once
 #include "devices/virtio_mmio.h"
 #include "devices/virtqueue.h"
 #include "types.h"
+#include "virtio/blk.h"
 
-namespace virtio_blk {
-constexpr u32 kDeviceId = 2;
+// One data buffer of a request: guest memory the device checked with
+// GuestMemory (host pointer, length).
+struct BlockSeg {
+    u8* host;
+    u32 len;
+};
 
-constexpr u64 kFSegMax = bit(2);
-constexpr u64 kFBlkSize = bit(6);
-constexpr u64 kFFlush = bit(9);
+struct BlockRequest {
+    enum class Op : u8 { Read, Write, Flush };
+    Op op;
+    u64 sector;          // first 512-byte sector (Read, Write)
+    u64 bytes;           // sum of the segments: a non-zero multiple of 512 (0 for Flush)
+    const BlockSeg* seg;
+    u32 nseg;            // <= max_segments()
+    u16 tag;             // the device's name for the request, given back on completion
+};
 
-constexpr u32 kTIn = 0;
-constexpr u32 kTOut = 1;
-constexpr u32 kTFlush = 4;
-constexpr u32 kTGetId = 8;
-
-constexpr u8 kSOk = 0;
-constexpr u8 kSIoErr = 1;
-constexpr u8 kSUnsupp = 2;
-
-constexpr u64 kSectorSize = 512;
-constexpr u32 kIdBytes = 20;
-constexpr u64 kHeaderBytes = 16;  // le32 type, le32 reserved, le64 sector
-
-// struct virtio_blk_config offsets (section 5.2.4).
-namespace cfg {
-constexpr u32 Capacity = 0;  // le64, in 512-byte sectors
-constexpr u32 SizeMax = 8;
-constexpr u32 SegMax = 12;
-constexpr u32 Geometry = 16;
-constexpr u32 BlkSize = 20;
-constexpr u32 Size = 64;     // bytes we model; the rest of 0x100.. reads as zero
-} // namespace cfg
-} // namespace virtio_blk
-
-// Where the disk's sectors live: 512-byte sectors, numbered from 0. The
-// device never asks for a sector at or beyond sectors(); buffers are guest
-// memory (or the device's bounce sector) and have no particular alignment.
+// Where the disk's sectors live. The device only asks for whole sectors in
+// [0, sectors()), never writes a read_only() disk, and passes at most
+// max_segments() buffers, which have no particular alignment.
 class BlockBackend {
 public:
     virtual u64 sectors() const = 0;
-    virtual bool read(u64 sector, void* buf, u64 count) = 0;
-    virtual bool write(u64 sector, const void* buf, u64 count) = 0;
-    // Makes completed writes durable as far as the backend can.
-    virtual bool flush() = 0;
+    virtual u32 block_size() const { return virtio_blk::kSectorSize; }
+    virtual bool read_only() const { return false; }
+    virtual u32 max_segments() const = 0;
+
+    enum class Start : u8 {
+        Done,    // finished now, successfully
+        Failed,  // finished now, with an error
+        Queued,  // next_completion() will report it
+        Busy,    // not started, nothing changed: retry after a completion
+    };
+    virtual Start start(const BlockRequest& r) = 0;
+    // After a batch of start()s: let queued requests go (one notification).
+    virtual void kick() {}
+    // Acknowledge the backend's completion interrupt, before next_completion().
+    virtual void ack_interrupt() {}
+    struct Completion {
+        u16 tag;
+        bool ok;
+    };
+    virtual bool next_completion(Completion& /*out*/) { return false; }
+    virtual u32 in_flight() const { return 0; }
+    // Pause while waiting for in-flight requests (device reset).
+    virtual void wait() {}
 
 protected:
     ~BlockBackend() = default;
 };
 
-// A disk in memory (host tests, RAM disks). Trailing bytes short of a
-// whole sector are not part of the disk.
+// A disk in memory (host tests, RAM disks): every request is Done or
+// Failed at once. Trailing bytes short of a whole sector are not part of
+// the disk.
 class MemoryBlockBackend final : public BlockBackend {
 public:
     constexpr MemoryBlockBackend(u8* data, u64 bytes) : data_(data), sectors_(bytes / virtio_blk::kSectorSize) {}
     u64 sectors() const override { return sectors_; }
-    bool read(u64 sector, void* buf, u64 count) override;
-    bool write(u64 sector, const void* buf, u64 count) override;
-    bool flush() override { return true; }
+    u32 max_segments() const override { return VqChain::kMaxSegments; }
+    Start start(const BlockRequest& r) override;
 
 private:
-    bool in_range(u64 sector, u64 count) const { return count <= sectors_ && sector <= sectors_ - count; }
     u8* data_;
     u64 sectors_;
 };
@@ -88,6 +104,9 @@ public:
         u64 bytes_read, bytes_written;
         u64 errors;       // completed IOERR or without a status byte
         u64 unsupported;  // completed UNSUPP
+        u64 queued;       // requests the backend ran asynchronously
+        u64 waits;        // times a chain waited for room in the backend
+        u64 max_in_flight;
     };
 
     // `serial` is the GET_ID string (at most 20 bytes are used).
@@ -99,30 +118,40 @@ public:
     u32 queue_max_size() const override { return kQueueSize; }
     u32 config_read(u32 offset, u8 width) override;
     void config_write(u32, u8, u32) override {}  // nothing writable (no CONFIG_WCE)
-    void reset() override {}
+    void reset() override;
+    void quiesce(u32) override { drain(); }
     u32 process_queue(u32 q, Virtqueue& vq, const GuestMemory& mem) override;
-
-    // Executes one request; writes its status byte (when it has one) and
-    // returns used.len: bytes written into the chain's writable part.
-    u32 execute(const VqChain& c);
+    void backend_interrupt() override { backend_.ack_interrupt(); }
+    u32 complete(u32 q, Virtqueue& vq, const GuestMemory& mem) override;
 
     u64 capacity() const { return backend_.sectors(); }
+    u32 seg_max() const;
+    u32 in_flight() const { return in_flight_; }
     Stats stats() const;  // read without the transport lock: values may lag
 
 private:
-    u8 do_request(const VqChain& c, u64& written);
-    u8 transfer(const VqChain& c, bool to_guest, u64 sector, u64 bytes);
-    bool read_piece(u8* dst, u64 n);
-    bool write_piece(const u8* src, u64 n);
+    enum class Outcome : u8 { Complete, Started, Wait, BreaksQueue };
+    void drain();
+    Outcome start(const VqChain& c, u32& used_len);
+    u8 start_io(const VqChain& c, u32 type, u64 sector, u8* status, Outcome& out, u32& used_len, u64& bytes);
+    void account(u32 type, u8 status, u64 bytes);
+
+    struct Pending {
+        u8* status;     // the guest's status byte (checked when the chain was popped)
+        u32 used_len;   // used.len on success
+        u64 bytes;
+        u32 type;
+        bool busy;
+    };
 
     BlockBackend& backend_;
     const char* serial_;
-    VqChain chain_{};  // scratch for process_queue(); guarded by the transport lock
-    // Transfer state: the next disk sector, and a bounce sector for data
-    // split across buffers at offsets that are not multiples of 512.
-    u64 cur_sector_ = 0;
-    u8 bounce_[virtio_blk::kSectorSize]{};
-    u32 bounce_pos_ = 0;   // bytes of bounce_ consumed (IN) or filled (OUT)
-    bool bounce_full_ = false;  // IN: bounce_ holds sector cur_sector_-1
+    // Scratch for process_queue(), and a chain popped but not yet started
+    // because the backend was busy. Guarded by the transport lock.
+    VqChain chain_{};
+    bool held_ = false;
+    BlockSeg seg_[VqChain::kMaxSegments]{};
+    Pending pending_[kQueueSize]{};  // by head index of the guest's chain
+    u32 in_flight_ = 0;
     Stats stats_{};
 };

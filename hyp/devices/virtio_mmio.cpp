@@ -24,8 +24,6 @@ using namespace virtio;
 
 namespace {
 
-void bump(u64& counter) { __atomic_store_n(&counter, counter + 1, __ATOMIC_RELAXED); }
-
 void set_half(u64& v, bool high, u32 half)
 {
     if (high)
@@ -40,24 +38,24 @@ MmioResult VirtioMmio::access(u32, u64 offset, MmioAccess& a)
 {
     if (offset >= kMmioSize)
         return MmioResult::Unhandled;
-    if (offset >= reg::Config) {
+    if (offset >= off(MmioReg::Config)) {
         if ((a.width != 1 && a.width != 2 && a.width != 4) || (offset & (a.width - 1u)))
             return MmioResult::Unhandled;
         LockGuard g(lock_);
-        const u32 off = static_cast<u32>(offset - reg::Config);
+        const u32 coff = static_cast<u32>(offset - off(MmioReg::Config));
         if (a.write)
-            dev_.config_write(off, a.width, static_cast<u32>(a.data));
+            dev_.config_write(coff, a.width, static_cast<u32>(a.data));
         else
-            a.data = dev_.config_read(off, a.width) & mask(a.width * 8u);
+            a.data = dev_.config_read(coff, a.width) & mask(a.width * 8u);
         return MmioResult::Handled;
     }
     if (a.width != 4 || (offset & 3))
         return MmioResult::Unhandled;
     LockGuard g(lock_);
     if (a.write)
-        write_reg(offset, static_cast<u32>(a.data));
+        write_reg(static_cast<u32>(offset), static_cast<u32>(a.data));
     else
-        a.data = read_reg(offset);
+        a.data = read_reg(static_cast<u32>(offset));
     return MmioResult::Handled;
 }
 
@@ -66,82 +64,86 @@ Virtqueue* VirtioMmio::selected()
     return queue_sel_ < dev_.num_queues() && queue_sel_ < kMaxQueues ? &queues_[queue_sel_] : nullptr;
 }
 
-u32 VirtioMmio::read_reg(u64 off)
+u32 VirtioMmio::read_reg(u32 reg)
 {
     const Virtqueue* q = selected();
-    switch (off) {
-    case reg::MagicValue: return kMagic;
-    case reg::Version: return kVersion;
-    case reg::DeviceId: return dev_.device_id();
-    case reg::VendorId: return kVendorId;
-    case reg::DeviceFeatures: {
+    switch (static_cast<MmioReg>(reg)) {
+    case MmioReg::MagicValue: return kMagic;
+    case MmioReg::Version: return kVersionModern;
+    case MmioReg::DeviceId: return dev_.device_id();
+    case MmioReg::VendorId: return kVendorId;
+    case MmioReg::DeviceFeatures: {
         const u64 f = dev_.features();
         return device_features_sel_ == 0 ? static_cast<u32>(f)
                : device_features_sel_ == 1 ? static_cast<u32>(f >> 32)
                                            : 0;
     }
-    case reg::QueueNumMax: return q ? dev_.queue_max_size() : 0;
-    case reg::QueueNum: return q ? q->size : 0;
-    case reg::QueueReady: return q && q->ready() ? 1 : 0;
-    case reg::InterruptStatus: return interrupt_status_;
-    case reg::Status: return status_;
-    case reg::QueueDescLow: return q ? static_cast<u32>(q->desc_addr) : 0;
-    case reg::QueueDescHigh: return q ? static_cast<u32>(q->desc_addr >> 32) : 0;
-    case reg::QueueDriverLow: return q ? static_cast<u32>(q->avail_addr) : 0;
-    case reg::QueueDriverHigh: return q ? static_cast<u32>(q->avail_addr >> 32) : 0;
-    case reg::QueueDeviceLow: return q ? static_cast<u32>(q->used_addr) : 0;
-    case reg::QueueDeviceHigh: return q ? static_cast<u32>(q->used_addr >> 32) : 0;
-    case reg::ConfigGeneration: return 0;  // the config space never changes
+    case MmioReg::QueueNumMax: return q ? dev_.queue_max_size() : 0;
+    case MmioReg::QueueNum: return q ? q->size : 0;
+    case MmioReg::QueueReady: return q && q->ready() ? 1 : 0;
+    case MmioReg::InterruptStatus: return interrupt_status_;
+    case MmioReg::Status: return status_;
+    case MmioReg::QueueDescLow: return q ? static_cast<u32>(q->desc_addr) : 0;
+    case MmioReg::QueueDescHigh: return q ? static_cast<u32>(q->desc_addr >> 32) : 0;
+    case MmioReg::QueueDriverLow: return q ? static_cast<u32>(q->avail_addr) : 0;
+    case MmioReg::QueueDriverHigh: return q ? static_cast<u32>(q->avail_addr >> 32) : 0;
+    case MmioReg::QueueDeviceLow: return q ? static_cast<u32>(q->used_addr) : 0;
+    case MmioReg::QueueDeviceHigh: return q ? static_cast<u32>(q->used_addr >> 32) : 0;
+    case MmioReg::ConfigGeneration: return 0;  // the config space never changes
     default: return 0;  // write-only and reserved registers
     }
 }
 
-void VirtioMmio::write_reg(u64 off, u32 v)
+void VirtioMmio::write_reg(u32 reg, u32 v)
 {
     Virtqueue* q = selected();
     const bool q_writable = q && !q->ready();
-    switch (off) {
-    case reg::DeviceFeaturesSel: device_features_sel_ = v; break;
-    case reg::DriverFeaturesSel: driver_features_sel_ = v; break;
-    case reg::DriverFeatures:
+    switch (static_cast<MmioReg>(reg)) {
+    case MmioReg::DeviceFeaturesSel: device_features_sel_ = v; break;
+    case MmioReg::DriverFeaturesSel: driver_features_sel_ = v; break;
+    case MmioReg::DriverFeatures:
         // Frozen once FEATURES_OK was accepted; words beyond 1 are all zero.
         if (!(status_ & kStatusFeaturesOk) && driver_features_sel_ < 2)
             set_half(driver_features_, driver_features_sel_ == 1, v);
         break;
-    case reg::QueueSel: queue_sel_ = v; break;
-    case reg::QueueNum:
+    case MmioReg::QueueSel: queue_sel_ = v; break;
+    case MmioReg::QueueNum:
         if (q_writable)
             q->size = v;
         break;
-    case reg::QueueReady:
+    case MmioReg::QueueReady:
         if (!q)
             break;
         if (!(v & 1)) {
+            // Whatever the device still does with this ring must end first:
+            // the driver may set the queue up again somewhere else.
+            if (q->ready())
+                dev_.quiesce(queue_sel_);
             q->disable();
         } else if (!q->ready() && !q->enable(mem_, dev_.queue_max_size())) {
             set_needs_reset();
         }
         break;
-    case reg::QueueNotify: notify(v); break;
-    case reg::InterruptAck:
+    case MmioReg::QueueNotify: notify(v); break;
+    case MmioReg::InterruptAck:
         interrupt_status_ &= ~v;
         update_irq();
         break;
-    case reg::Status: write_status(v); break;
-    case reg::QueueDescLow:
-    case reg::QueueDescHigh:
+    case MmioReg::Status: write_status(v); break;
+    case MmioReg::QueueDescLow:
+    case MmioReg::QueueDescHigh:
         if (q_writable)
-            set_half(q->desc_addr, off == reg::QueueDescHigh, v);
+            set_half(q->desc_addr, reg == off(MmioReg::QueueDescHigh), v);
         break;
-    case reg::QueueDriverLow:
-    case reg::QueueDriverHigh:
+    case MmioReg::QueueDriverLow:
+    case MmioReg::QueueDriverHigh:
         if (q_writable)
-            set_half(q->avail_addr, off == reg::QueueDriverHigh, v);
+            set_half(q->avail_addr, reg == off(MmioReg::QueueDriverHigh), v);
         break;
-    case reg::QueueDeviceLow:
-    case reg::QueueDeviceHigh:
+    case MmioReg::QueueDeviceLow:
+    case MmioReg::QueueDeviceHigh:
         if (q_writable)
-            set_half(q->used_addr, off == reg::QueueDeviceHigh, v);
+            set_half(q->used_addr, reg == off(MmioReg::QueueDeviceHigh), v);
         break;
     default: break;  // read-only and reserved registers
     }
@@ -179,7 +181,7 @@ void VirtioMmio::do_reset()
     queue_sel_ = 0;
     interrupt_status_ = 0;
     update_irq();
-    bump(resets_);
+    stat_add(stats_.resets);
 }
 
 void VirtioMmio::set_needs_reset()
@@ -187,7 +189,7 @@ void VirtioMmio::set_needs_reset()
     if (status_ & kStatusNeedsReset)
         return;
     status_ |= kStatusNeedsReset;
-    bump(needs_reset_);
+    stat_add(stats_.needs_reset);
     // A configuration change notification tells a running driver (2.1.2).
     if (status_ & kStatusDriverOk) {
         interrupt_status_ |= kIntConfigChange;
@@ -195,17 +197,36 @@ void VirtioMmio::set_needs_reset()
     }
 }
 
+bool VirtioMmio::live() const { return (status_ & (kStatusDriverOk | kStatusNeedsReset)) == kStatusDriverOk; }
+
 void VirtioMmio::notify(u32 qi)
 {
-    if ((status_ & (kStatusDriverOk | kStatusNeedsReset)) != kStatusDriverOk)
-        return;
-    if (qi >= dev_.num_queues() || qi >= kMaxQueues || !queues_[qi].ready())
+    if (!live() || qi >= dev_.num_queues() || qi >= kMaxQueues || !queues_[qi].ready())
         return;
     Virtqueue& q = queues_[qi];
-    bump(notifies_);
-    const u32 done = dev_.process_queue(qi, q, mem_);
-    if (done) {
-        __atomic_store_n(&completions_, completions_ + done, __ATOMIC_RELAXED);
+    stat_add(stats_.notifies);
+    finish(q, dev_.complete(qi, q, mem_) + dev_.process_queue(qi, q, mem_));
+}
+
+void VirtioMmio::service()
+{
+    LockGuard g(lock_);
+    stat_add(stats_.services);
+    dev_.backend_interrupt();
+    for (u32 qi = 0; qi < dev_.num_queues() && qi < kMaxQueues; qi++) {
+        Virtqueue& q = queues_[qi];
+        u32 pushed = dev_.complete(qi, q, mem_);
+        // Chains that waited for the backend to have room start now.
+        if (live() && q.ready())
+            pushed += dev_.process_queue(qi, q, mem_);
+        finish(q, pushed);
+    }
+}
+
+void VirtioMmio::finish(Virtqueue& q, u32 pushed)
+{
+    if (pushed) {
+        stat_add(stats_.completions, pushed);
         if (q.wants_interrupt(mem_)) {
             interrupt_status_ |= kIntUsedBuffer;
             update_irq();
@@ -222,7 +243,7 @@ void VirtioMmio::update_irq()
         return;
     irq_level_ = level;
     if (level && (interrupt_status_ & kIntUsedBuffer))
-        bump(interrupts_);
+        stat_add(stats_.interrupts);
     irq_.set_level(level);
 }
 
@@ -238,13 +259,4 @@ u32 VirtioMmio::status() const
     return status_;
 }
 
-VirtioMmio::Stats VirtioMmio::stats() const
-{
-    return {
-        .notifies = __atomic_load_n(&notifies_, __ATOMIC_RELAXED),
-        .completions = __atomic_load_n(&completions_, __ATOMIC_RELAXED),
-        .interrupts = __atomic_load_n(&interrupts_, __ATOMIC_RELAXED),
-        .resets = __atomic_load_n(&resets_, __ATOMIC_RELAXED),
-        .needs_reset = __atomic_load_n(&needs_reset_, __ATOMIC_RELAXED),
-    };
-}
+VirtioMmio::Stats VirtioMmio::stats() const { return stat_snapshot(stats_); }

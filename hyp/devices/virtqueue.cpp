@@ -171,8 +171,9 @@ void Virtqueue::walk(const GuestMemory& mem, u16 head, VqChain& out) const
         u16 flags = 0, next = 0;
         // enable() checked the whole table is in RAM; a failure here would
         // mean the table moved, which it cannot: treat it as a loop-class error.
-        if (!mem.load64(d, addr) || !mem.load32(d + 8, len) || !mem.load16(d + 12, flags) ||
-            !mem.load16(d + 14, next)) {
+        if (!mem.load64(d + offsetof(virtq::Desc, addr), addr) || !mem.load32(d + offsetof(virtq::Desc, len), len) ||
+            !mem.load16(d + offsetof(virtq::Desc, flags), flags) ||
+            !mem.load16(d + offsetof(virtq::Desc, next), next)) {
             out.error = ChainError::BadIndex;
             return;
         }
@@ -207,7 +208,7 @@ Virtqueue::Pop Virtqueue::pop(const GuestMemory& mem, VqChain& out)
     if (!ready_ || broken_)
         return Pop::Empty;
     u16 avail_idx = 0;
-    if (!mem.load16(avail_addr + 2, avail_idx, true)) {
+    if (!mem.load16(avail_addr + virtq::kRingIdx, avail_idx, true)) {
         broken_ = true;
         return Pop::Broken;
     }
@@ -219,7 +220,7 @@ Virtqueue::Pop Virtqueue::pop(const GuestMemory& mem, VqChain& out)
         return Pop::Broken;
     }
     u16 head = 0;
-    if (!mem.load16(avail_addr + 4 + 2ull * (last_avail_ & (size - 1)), head) || head >= size) {
+    if (!mem.load16(avail_addr + virtq::avail_entry(last_avail_ & (size - 1)), head) || head >= size) {
         broken_ = true;
         return Pop::Broken;
     }
@@ -230,18 +231,19 @@ Virtqueue::Pop Virtqueue::pop(const GuestMemory& mem, VqChain& out)
 
 bool Virtqueue::push(const GuestMemory& mem, u16 head, u32 len)
 {
-    const u64 elem = used_addr + 4 + 8ull * (used_idx_ & (size - 1));
-    if (!mem.store32(elem, head) || !mem.store32(elem + 4, len))
+    const u64 elem = used_addr + virtq::used_entry(used_idx_ & (size - 1));
+    if (!mem.store32(elem + offsetof(virtq::UsedElem, id), head) ||
+        !mem.store32(elem + offsetof(virtq::UsedElem, len), len))
         return false;
     used_idx_++;
-    return mem.store16(used_addr + 2, used_idx_, true);
+    return mem.store16(used_addr + virtq::kRingIdx, used_idx_, true);
 }
 
 bool Virtqueue::wants_interrupt(const GuestMemory& mem) const
 {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     u16 flags = 0;
-    if (!mem.load16(avail_addr, flags))
+    if (!mem.load16(avail_addr + virtq::kRingFlags, flags))
         return true;
     return !(flags & virtq::kAvailNoInterrupt);
 }

@@ -12,8 +12,8 @@
 // transport that owns them (VirtioMmio).
 #pragma once
 #include "types.h"
+#include "virtio/spec.h"
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "virtio rings are little-endian; so must the host be");
 
 // Guest RAM: one contiguous IPA range backed by contiguous host memory.
 class GuestMemory {
@@ -37,6 +37,14 @@ public:
     // Host view of [gpa, gpa+len), or nullptr if any byte is outside guest RAM
     // or len is 0. For bulk data (block payloads) only.
     u8* map(u64 gpa, u64 len) const { return len && contains(gpa, len) ? host_ + (gpa - base_) : nullptr; }
+
+    // The host range [p, p+len) lies wholly in guest RAM: a second check,
+    // for code handed host pointers that map() produced.
+    bool holds(const void* p, u64 len) const
+    {
+        const uptr a = reinterpret_cast<uptr>(p), base = reinterpret_cast<uptr>(host_);
+        return host_ && a >= base && len <= size_ && a - base <= size_ - len;
+    }
 
     bool read(u64 gpa, void* dst, u64 len) const;
     bool write(u64 gpa, const void* src, u64 len) const;
@@ -66,20 +74,6 @@ private:
     u64 size_ = 0;
 };
 
-namespace virtq {
-// Descriptor flags.
-constexpr u16 kDescNext = 1;
-constexpr u16 kDescWrite = 2;      // device-writable
-constexpr u16 kDescIndirect = 4;   // not negotiated: an error here
-// Ring flags.
-constexpr u16 kAvailNoInterrupt = 1;
-constexpr u16 kUsedNoNotify = 1;
-
-constexpr u64 kDescSize = 16;
-constexpr u64 desc_table_bytes(u32 n) { return kDescSize * n; }
-constexpr u64 avail_ring_bytes(u32 n) { return 6 + 2ull * n; }  // flags idx ring[n] used_event
-constexpr u64 used_ring_bytes(u32 n) { return 6 + 8ull * n; }   // flags idx ring[n]{id,len} avail_event
-} // namespace virtq
 
 // Why a descriptor chain cannot be used as a whole.
 enum class ChainError : u8 {
@@ -167,6 +161,9 @@ public:
     // is ready with its indices at 0; on failure it stays not ready.
     bool enable(const GuestMemory& mem, u32 max_size);
     void disable() { ready_ = false; }
+    // The device found the driver breaking the protocol beyond one chain
+    // (e.g. offering a chain that is still in flight): as pop()'s Broken.
+    void mark_broken() { broken_ = true; }
 
     enum class Pop : u8 { Empty, Chain, Broken };
     // Takes the next available chain into `out` (which may carry a

@@ -27,6 +27,26 @@ bool str_eq(const char* a, const char* b)
     return *a == *b;
 }
 
+enum class IrqParse : u8 { Ok, Missing, Invalid };
+
+// The GIC INTID of a node's first interrupt. QEMU's GIC uses
+// #interrupt-cells = 3: <type number flags>, type 0 = SPI, 1 = PPI.
+IrqParse first_intid(const void* fdt, int node, u32& intid)
+{
+    int len = 0;
+    auto* irq = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "interrupts", &len));
+    if (!irq || len < 3 * 4)
+        return IrqParse::Missing;
+    const u32 type = fdt32_ld(irq), num = fdt32_ld(irq + 1);
+    if (type == 0 && num < 988)
+        intid = 32 + num;
+    else if (type == 1 && num < 16)
+        intid = 16 + num;
+    else
+        return IrqParse::Invalid;
+    return IrqParse::Ok;
+}
+
 const char* parse_memory(const void* fdt, HostPlatform& out)
 {
     const int node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", sizeof("memory"));
@@ -81,18 +101,30 @@ const char* parse_uart(const void* fdt, HostPlatform& out)
         return "no enabled \"arm,pl011\" UART";
     if (dt_get_reg(fdt, node, 0, out.uart_base, out.uart_size) < 0)
         return "pl011 has no valid reg";
-    // QEMU's GIC uses #interrupt-cells = 3: <type number flags>.
-    int len = 0;
-    auto* irq = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "interrupts", &len));
-    if (!irq || len < 3 * 4)
-        return "pl011 has no 3-cell interrupts property";
-    const u32 type = fdt32_ld(irq), num = fdt32_ld(irq + 1);
-    if (type == 0 && num < 988)
-        out.uart_intid = 32 + num;
-    else if (type == 1 && num < 16)
-        out.uart_intid = 16 + num;
-    else
-        return "pl011 interrupt is neither a valid SPI nor a PPI";
+    switch (first_intid(fdt, node, out.uart_intid)) {
+    case IrqParse::Ok: return nullptr;
+    case IrqParse::Missing: return "pl011 has no 3-cell interrupts property";
+    case IrqParse::Invalid: return "pl011 interrupt is neither a valid SPI nor a PPI";
+    }
+    return nullptr;
+}
+
+const char* parse_virtio(const void* fdt, HostPlatform& out)
+{
+    out.nvirtio = 0;
+    for (int node = fdt_node_offset_by_compatible(fdt, -1, "virtio,mmio"); node >= 0;
+         node = fdt_node_offset_by_compatible(fdt, node, "virtio,mmio")) {
+        if (!dt_node_enabled(fdt, node))
+            continue;
+        if (out.nvirtio == HostPlatform::kMaxVirtio)
+            return "more virtio,mmio nodes than HostPlatform::kMaxVirtio";
+        VirtioSlot& v = out.virtio[out.nvirtio];
+        if (dt_get_reg(fdt, node, 0, v.base, v.size) < 0 || v.size == 0)
+            return "virtio,mmio node has no valid reg";
+        if (first_intid(fdt, node, v.intid) != IrqParse::Ok)
+            return "virtio,mmio node has no valid 3-cell interrupts property";
+        out.nvirtio++;
+    }
     return nullptr;
 }
 
@@ -129,7 +161,8 @@ bool parse_host_platform(const void* fdt, HostPlatform& out, const char** err)
     if (fdt_check_header(fdt) != 0)
         e = "not a valid flattened device tree";
     using Step = const char* (*)(const void*, HostPlatform&);
-    constexpr Step kSteps[] = {parse_memory, parse_cpus, parse_gic, parse_uart, parse_psci, parse_chosen};
+    constexpr Step kSteps[] = {parse_memory, parse_cpus,   parse_gic,   parse_uart,
+                               parse_psci,   parse_chosen, parse_virtio};
     for (Step step : kSteps) {
         if (e)
             break;

@@ -164,8 +164,12 @@ MmioResult Distributor::access(u32 /*vcpu*/, u64 offset, MmioAccess& a)
                     a.data = read_priorities(i, 1);
             }
         }
+        // Whatever a write changed (enable, group, priority, routing,
+        // pending, GICD_CTLR), every vCPU's next flush re-reads the SPIs.
+        if (a.write)
+            __atomic_fetch_or(&s_.spi_dirty, s_.all_vcpus(), __ATOMIC_ACQ_REL);
     }
-    s_.kick(kicks);
+    s_.kick_spi(kicks);
     return MmioResult::Handled;
 }
 

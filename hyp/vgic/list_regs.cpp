@@ -62,7 +62,7 @@ u64 encode(u32 intid, const IrqState& i, const LrSlot& slot)
 
 // The non-resident interrupt `v` should take next: lowest priority value,
 // ties to the lowest INTID (scan order plus strict comparison).
-u32 best_candidate(const VgicState& s, u32 v, u32 ctl)
+u32 best_candidate(const VgicState& s, u32 v, u32 ctl, Scope scope)
 {
     u32 best = kNoIntid;
     u8 best_prio = 0;
@@ -79,6 +79,8 @@ u32 best_candidate(const VgicState& s, u32 v, u32 ctl)
     };
     for (u32 intid = 0; intid < kNumPrivate; intid++)
         consider(intid, s.vcpu[v].priv[intid]);
+    if (scope == Scope::PrivateOnly)
+        return best;
     for (u32 k = 0; k < s.nr_spis; k++)
         if (s.spi[k].target == v)
             consider(kNumPrivate + k, s.spi[k]);
@@ -158,7 +160,7 @@ u32 lr_fold(VgicState& s, u32 v, const LrFile& lrf)
     return kicks;
 }
 
-u32 lr_flush(VgicState& s, u32 v, LrFile& lrf)
+u32 lr_flush(VgicState& s, u32 v, LrFile& lrf, Scope scope)
 {
     VcpuState& vs = s.vcpu[v];
     const unsigned n = lr_count(lrf);
@@ -194,7 +196,7 @@ u32 lr_flush(VgicState& s, u32 v, LrFile& lrf)
     // Then the best candidates into free LRs, evicting worse pending ones.
     bool overflow = false;
     for (;;) {
-        const u32 c = best_candidate(s, v, ctl);
+        const u32 c = best_candidate(s, v, ctl, scope);
         if (c == kNoIntid)
             break;
         IrqState& ci = s.irq(v, c);
@@ -233,14 +235,14 @@ u32 lr_flush(VgicState& s, u32 v, LrFile& lrf)
     return kicks;
 }
 
-bool lr_has_pending(const VgicState& s, u32 v, const LrFile& lrf)
+bool lr_has_pending(const VgicState& s, u32 v, const LrFile& lrf, Scope scope)
 {
     const VcpuState& vs = s.vcpu[v];
     const unsigned n = lr_count(lrf);
     for (unsigned k = 0; k < n; k++)
         if (vs.slots[k].intid != kNoIntid && lr_state(lrf.lr[k]) == kStatePending)
             return true;
-    return best_candidate(s, v, s.ctlr_now()) != kNoIntid;
+    return best_candidate(s, v, s.ctlr_now(), scope) != kNoIntid;
 }
 
 u32 lr_reset(VgicState& s, u32 v, LrFile& lrf, u32& kicks)

@@ -26,10 +26,13 @@ u32 lr_fold(VgicState& s, u32 v, const LrFile& lrf);
 // interrupts, withdraw ones no longer deliverable here, place the best
 // pending candidates, and set ICH_HCR_EL2.UIE when some did not fit.
 // Returns vCPUs to kick (an SPI handed back to its new target).
-u32 lr_flush(VgicState& s, u32 v, LrFile& lrf);
+// Scope::PrivateOnly (no SPI resident, none signalled: the caller holds only
+// the vCPU lock) leaves the SPIs out of the candidates.
+enum class Scope : u8 { All, PrivateOnly };
+u32 lr_flush(VgicState& s, u32 v, LrFile& lrf, Scope scope = Scope::All);
 
 // Whether the guest has an interrupt it could take now (WFI wake-up).
-bool lr_has_pending(const VgicState& s, u32 v, const LrFile& lrf);
+bool lr_has_pending(const VgicState& s, u32 v, const LrFile& lrf, Scope scope = Scope::All);
 
 // Empty `v`'s LRs (CPU_ON). Resident SPIs go back to their routing target.
 // Returns the private INTIDs whose physical counterpart may still be active

@@ -30,6 +30,21 @@ void VgicState::kick(u32 vcpu_mask) const
             notifier->kick(v);
 }
 
+void VgicState::kick_spi(u32 vcpu_mask) const
+{
+    if (vcpu_mask)
+        __atomic_fetch_or(&spi_dirty, vcpu_mask, __ATOMIC_ACQ_REL);
+    kick(vcpu_mask);
+}
+
+bool VgicState::spi_resident(u32 v) const
+{
+    for (const LrSlot& slot : vcpu[v].slots)
+        if (slot.intid != kNoIntid && slot.intid >= kNumPrivate)
+            return true;
+    return false;
+}
+
 void VgicState::reset_private(u32 v)
 {
     VcpuState& vs = vcpu[v];

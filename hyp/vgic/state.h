@@ -44,6 +44,14 @@ struct VgicState {
     // set (atomically) by every kick, cleared by the owner's flush. Lets
     // fold/flush skip the locks on the common exit with nothing to do.
     mutable u32 dirty = 0;
+    // vCPUs whose next flush must look at the SPIs: set (atomically, before
+    // the kick) whenever SPI state changes in a way that may concern them,
+    // cleared by the owner's flush. A vCPU with no SPI resident and this bit
+    // clear has nothing to gain from the SPIs, so its fold/flush take only
+    // its own lock, never dist_lock: with four pCPUs taking exits at once
+    // the one distributor lock had become the machine's bottleneck (most of
+    // a multi-pCPU boot was spent spinning on it).
+    mutable u32 spi_dirty = 0;
     IrqState spi[kMaxSpis]{};
     VcpuState vcpu[kMaxVcpus]{};
 
@@ -70,6 +78,11 @@ struct VgicState {
     u32 spi_kick(const IrqState& spi_irq, u32 ctl) const;
 
     void kick(u32 vcpu_mask) const;
+    // The same for a kick that comes from SPI state: marks spi_dirty first.
+    void kick_spi(u32 vcpu_mask) const;
+    // Some LR of `v` holds an SPI. Owner-only bookkeeping: the owner may read
+    // it without the lock.
+    bool spi_resident(u32 v) const;
 
     // Power-on values; they keep the init parameters.
     void reset_private(u32 v);

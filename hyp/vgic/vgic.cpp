@@ -1,5 +1,10 @@
 // Lock order: s_.dist_lock before any s_.vcpu[n].lock; at most one vCPU
 // lock at a time. Kicks are issued after every lock is released.
+//
+// fold/flush/has_pending run on every exit of every pCPU. They take
+// dist_lock only when the SPIs matter to this vCPU: an SPI resident in its
+// LRs, or spi_dirty set for it (an SPI event since its last flush);
+// otherwise its own lock is enough (Scope::PrivateOnly).
 #include "vgic/vgic.h"
 
 #include "vgic/regs.h"
@@ -16,6 +21,7 @@ void Vgic::init(u32 nvcpus, u32 nr_spis, const u64* vcpu_mpidr, Notifier* notifi
         s_.mpidr[v] = v < s_.nvcpus ? vcpu_mpidr[v] : 0;
     s_.notifier = notifier;
     __atomic_store_n(&s_.ctlr, 0u, __ATOMIC_RELAXED);
+    __atomic_store_n(&s_.spi_dirty, s_.all_vcpus(), __ATOMIC_RELAXED);
     s_.reset_spis();
     for (u32 v = 0; v < kMaxVcpus; v++) {
         LockGuard vg(s_.vcpu[v].lock);
@@ -27,6 +33,7 @@ void Vgic::reset()
 {
     LockGuard g(s_.dist_lock);
     __atomic_store_n(&s_.ctlr, 0u, __ATOMIC_RELAXED);
+    __atomic_fetch_or(&s_.spi_dirty, s_.all_vcpus(), __ATOMIC_ACQ_REL);
     s_.reset_spis();
     for (u32 v = 0; v < kMaxVcpus; v++) {
         LockGuard vg(s_.vcpu[v].lock);
@@ -50,7 +57,7 @@ void Vgic::set_spi_level(u32 intid, bool level)
         // often, and a falling one is withdrawn at the owner's next flush.
         kicks = rising ? s_.spi_kick(i, s_.ctlr_now()) : 0;
     }
-    s_.kick(kicks);
+    s_.kick_spi(kicks);
 }
 
 void Vgic::pulse_spi(u32 intid)
@@ -64,7 +71,7 @@ void Vgic::pulse_spi(u32 intid)
         i.latch = true;
         kicks = s_.spi_kick(i, s_.ctlr_now());
     }
-    s_.kick(kicks);
+    s_.kick_spi(kicks);
 }
 
 void Vgic::set_private_pending(u32 vcpu, u32 intid, bool hw)
@@ -133,9 +140,17 @@ void Vgic::fold(u32 vcpu, const LrFile& lrf)
 {
     if (vcpu >= s_.nvcpus || no_lr_in_use(s_.vcpu[vcpu]))
         return;
-    u32 kicks;
-    {
-        LockGuard g(s_.dist_lock);
+    u32 kicks = 0;
+    if (s_.spi_resident(vcpu)) {
+        {
+            LockGuard g(s_.dist_lock);
+            LockGuard vg(s_.vcpu[vcpu].lock);
+            kicks = lr_fold(s_, vcpu, lrf);
+        }
+        // A released SPI may be pending again here (a level line still
+        // high): the next flush must look at the SPIs.
+        __atomic_fetch_or(&s_.spi_dirty, static_cast<u32>(bit(vcpu)), __ATOMIC_ACQ_REL);
+    } else {
         LockGuard vg(s_.vcpu[vcpu].lock);
         kicks = lr_fold(s_, vcpu, lrf);
     }
@@ -143,7 +158,7 @@ void Vgic::fold(u32 vcpu, const LrFile& lrf)
     // high, a HW interrupt that waited for its deactivation): the next flush
     // must look, not take the fast path.
     __atomic_fetch_or(&s_.dirty, static_cast<u32>(bit(vcpu)), __ATOMIC_ACQ_REL);
-    s_.kick(kicks);
+    s_.kick_spi(kicks);
 }
 
 void Vgic::flush(u32 vcpu, LrFile& lrf)
@@ -159,23 +174,38 @@ void Vgic::flush(u32 vcpu, LrFile& lrf)
         return;
     }
     // Cleared before the scan: an event racing with it sets the bit again.
-    __atomic_fetch_and(&s_.dirty, ~static_cast<u32>(bit(vcpu)), __ATOMIC_ACQ_REL);
-    u32 kicks;
-    {
-        LockGuard g(s_.dist_lock);
+    const u32 me = static_cast<u32>(bit(vcpu));
+    __atomic_fetch_and(&s_.dirty, ~me, __ATOMIC_ACQ_REL);
+    const bool spis = s_.spi_resident(vcpu) || (__atomic_fetch_and(&s_.spi_dirty, ~me, __ATOMIC_ACQ_REL) & me);
+    u32 kicks = 0;
+    if (spis) {
+        {
+            LockGuard g(s_.dist_lock);
+            LockGuard vg(s_.vcpu[vcpu].lock);
+            kicks = lr_flush(s_, vcpu, lrf, Scope::All);
+        }
+        // Candidates that did not fit may include SPIs: look again next time.
+        if (lrf.hcr & kHcrUie)
+            __atomic_fetch_or(&s_.spi_dirty, me, __ATOMIC_ACQ_REL);
+    } else {
         LockGuard vg(s_.vcpu[vcpu].lock);
-        kicks = lr_flush(s_, vcpu, lrf);
+        kicks = lr_flush(s_, vcpu, lrf, Scope::PrivateOnly);
     }
-    s_.kick(kicks);
+    s_.kick_spi(kicks);
 }
 
 bool Vgic::has_pending(u32 vcpu, const LrFile& lrf) const
 {
     if (vcpu >= s_.nvcpus || quiet(vcpu, lrf))
         return false;
+    const bool spis = s_.spi_resident(vcpu) || (__atomic_load_n(&s_.spi_dirty, __ATOMIC_ACQUIRE) & bit(vcpu));
+    if (!spis) {
+        LockGuard vg(s_.vcpu[vcpu].lock);
+        return lr_has_pending(s_, vcpu, lrf, Scope::PrivateOnly);
+    }
     LockGuard g(s_.dist_lock);
     LockGuard vg(s_.vcpu[vcpu].lock);
-    return lr_has_pending(s_, vcpu, lrf);
+    return lr_has_pending(s_, vcpu, lrf, Scope::All);
 }
 
 u32 Vgic::reset_vcpu(u32 vcpu, LrFile& lrf)
@@ -189,7 +219,7 @@ u32 Vgic::reset_vcpu(u32 vcpu, LrFile& lrf)
         LockGuard vg(s_.vcpu[vcpu].lock);
         hw = lr_reset(s_, vcpu, lrf, kicks);
     }
-    s_.kick(kicks);
+    s_.kick_spi(kicks);
     return hw;
 }
 

@@ -67,6 +67,7 @@ public:
     u32 nr_spis() const { return s_.nr_spis; }
 
 private:
+    friend struct VgicTestPeer; // tests/unit: reaches the locks
     VgicState s_;
     Distributor dist_;
     Redistributors redist_;

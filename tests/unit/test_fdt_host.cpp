@@ -41,6 +41,19 @@ TEST(FdtHost, ParsesQemuVirt)
     EXPECT_EQ(hp.uart_intid, 33u);
     EXPECT_STREQ(hp.psci_method, "smc");
     EXPECT_STREQ(hp.bootargs, "mode=multi initrd_size=0x1000 -- console=ttyAMA0");
+    // The 32 virtio-mmio slots, 0x200 apart from 0x0a000000, SPIs 16..47.
+    ASSERT_EQ(hp.nvirtio, 32u);
+    std::vector<bool> seen(32, false);
+    for (u32 i = 0; i < hp.nvirtio; i++) {
+        const VirtioSlot& v = hp.virtio[i];
+        ASSERT_EQ(v.size, 0x200u);
+        ASSERT_EQ((v.base - 0x0a000000u) % 0x200, 0u);
+        const u64 slot = (v.base - 0x0a000000u) / 0x200;
+        ASSERT_LT(slot, 32u);
+        EXPECT_FALSE(seen[slot]);
+        seen[slot] = true;
+        EXPECT_EQ(v.intid, 48 + slot) << std::hex << v.base;
+    }
 }
 
 TEST(FdtHost, RejectsGarbage)
@@ -198,6 +211,30 @@ TEST_F(FdtHostEdit, FirstEnabledUartWins)
     ASSERT_TRUE(parse_host_platform(fdt(), hp, &err)) << err;
     EXPECT_EQ(hp.uart_base, 0x9000000u);
     EXPECT_EQ(hp.uart_intid, 33u);
+}
+
+TEST_F(FdtHostEdit, VirtioSlotsDisabledSkippedAndMalformedRejected)
+{
+    ASSERT_EQ(fdt_setprop_string(fdt(), node("/virtio_mmio@a000200"), "status", "disabled"), 0);
+    HostPlatform hp{};
+    const char* err = nullptr;
+    ASSERT_TRUE(parse_host_platform(fdt(), hp, &err)) << err;
+    EXPECT_EQ(hp.nvirtio, 31u);
+    for (u32 i = 0; i < hp.nvirtio; i++)
+        EXPECT_NE(hp.virtio[i].base, 0x0a000200u);
+    ASSERT_EQ(fdt_delprop(fdt(), node("/virtio_mmio@a000400"), "interrupts"), 0);
+    EXPECT_NE(parse_error().find("virtio,mmio"), std::string::npos);
+}
+
+TEST_F(FdtHostEdit, NoVirtioSlotsIsFine)
+{
+    int n;
+    while ((n = fdt_node_offset_by_compatible(fdt(), -1, "virtio,mmio")) >= 0)
+        ASSERT_EQ(fdt_del_node(fdt(), n), 0);
+    HostPlatform hp{};
+    const char* err = nullptr;
+    ASSERT_TRUE(parse_host_platform(fdt(), hp, &err)) << err;
+    EXPECT_EQ(hp.nvirtio, 0u);
 }
 
 } // namespace

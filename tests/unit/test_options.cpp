@@ -178,36 +178,4 @@ TEST(Options, ModeNames)
     EXPECT_STREQ(mode_name(Mode::Single), "single");
 }
 
-TEST(Options, DiskPath)
-{
-    EXPECT_STREQ(parse("").opt.disk, "");
-    Parsed p = parse("mode=multi disk=/tmp/build/disk.img initrd_size=4 -- console=ttyAMA0");
-    ASSERT_TRUE(p.ok) << p.err;
-    EXPECT_STREQ(p.opt.disk, "/tmp/build/disk.img");
-    EXPECT_EQ(p.opt.initrd_size, 4u);
-    EXPECT_STREQ(p.opt.guest_cmdline, "console=ttyAMA0");
-
-    p = parse("disk=a.img disk=");  // empty: no disk; the last one wins
-    ASSERT_TRUE(p.ok) << p.err;
-    EXPECT_STREQ(p.opt.disk, "");
-
-    p = parse("disk");
-    EXPECT_FALSE(p.ok);
-    EXPECT_NE(p.err.find("disk=<host path>"), std::string::npos) << p.err;
-
-    const std::string max(Options::kDiskPathMax - 1, 'd');
-    p = parse(("disk=" + max).c_str());
-    ASSERT_TRUE(p.ok) << p.err;
-    EXPECT_EQ(std::string(p.opt.disk), max);
-    p = parse(("disk=" + max + "d").c_str());
-    EXPECT_FALSE(p.ok);
-    EXPECT_NE(p.err.find("too long"), std::string::npos) << p.err;
-
-    Options o;
-    char err[64];
-    ASSERT_TRUE(parse_options("disk=x", o, err, sizeof(err)));
-    ASSERT_TRUE(parse_options("", o, err, sizeof(err)));
-    EXPECT_STREQ(o.disk, "");
-}
-
 } // namespace

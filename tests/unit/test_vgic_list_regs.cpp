@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <future>
 #include <map>
 #include <memory>
 #include <vector>
@@ -472,6 +474,80 @@ TEST_F(LrTest, ResetRestoresPowerOnStateAndFlushClearsStaleLrs)
     vg->flush(0, lrf[0]);
     EXPECT_TRUE(lrs(0).empty());
     EXPECT_EQ(lrf[0].hcr, kHcrEn);
+}
+
+} // namespace
+
+// ---- Which exits need the distributor lock ----------------------------------
+// fold/flush/has_pending run on every exit of every pCPU; only SPI work may
+// take the one distributor lock, or four pCPUs serialise on it.
+
+namespace vgic {
+struct VgicTestPeer {
+    static Spinlock& dist_lock(Vgic& v) { return v.s_.dist_lock; }
+};
+} // namespace vgic
+
+namespace {
+
+TEST_F(LrTest, PrivateInterruptWorkNeverTakesTheDistributorLock)
+{
+    gicd(off(Gicd::Ctlr), kCtlrEnableGrp1); // a distributor write: the SPIs need a look once
+    exit_and_enter(1);
+    Spinlock& dist = VgicTestPeer::dist_lock(*vg);
+    dist.lock();
+    auto done = std::async(std::launch::async, [&] {
+        sgi(1, 3);
+        const bool pending = vg->has_pending(1, lrf[1]);
+        vg->flush(1, lrf[1]);
+        std::vector<u32> took = run(1);
+        return pending && took == std::vector<u32>{3};
+    });
+    const bool finished = done.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+    dist.unlock();
+    EXPECT_TRUE(finished) << "an SGI's fold/flush/has_pending waited for the distributor lock";
+    EXPECT_TRUE(done.get());
+}
+
+TEST_F(LrTest, SpiRaisedWhileOnlyPrivateInterruptsAreResidentIsPlacedAtTheNextEntry)
+{
+    sgi(0, 1);
+    vg->flush(0, lrf[0]);
+    ack(0, 1); // stays active across exits: LRs hold only a private interrupt
+    exit_and_enter(0);
+    vg->set_spi_level(40, true);
+    EXPECT_TRUE(vg->has_pending(0, lrf[0]));
+    exit_and_enter(0);
+    EXPECT_EQ(lrs(0), (std::map<u32, u8>{{1, kStateActive}, {40, kStatePending}}));
+}
+
+TEST_F(LrTest, SpiThatDidNotFitIsPlacedOnceTheGuestFreesAnLr)
+{
+    for (u32 i = 0; i < 4; i++) {
+        set_prio(0, i, 0x20);
+        sgi(0, i);
+    }
+    vg->pulse_spi(41);
+    vg->flush(0, lrf[0]);
+    EXPECT_EQ(lrs(0).count(41), 0u);
+    EXPECT_TRUE(uie(0));
+    handle(0, 0);
+    exit_and_enter(0); // the underflow exit
+    EXPECT_EQ(lrs(0).count(41), 1u);
+    EXPECT_EQ(run(0), (std::vector<u32>{1, 2, 3, 41}));
+}
+
+TEST_F(LrTest, SpiEnabledByADistributorWriteIsPlacedAtTheNextEntry)
+{
+    gicd(off(Gicd::Icenabler) + 4, 1u << (42 - 32));
+    vg->set_spi_level(42, true);
+    exit_and_enter(0);
+    EXPECT_TRUE(lrs(0).empty());
+    exit_and_enter(0); // nothing new: the SPIs are not looked at again
+    EXPECT_TRUE(lrs(0).empty());
+    gicd(off(Gicd::Isenabler) + 4, 1u << (42 - 32));
+    exit_and_enter(0);
+    EXPECT_EQ(lrs(0), (std::map<u32, u8>{{42, kStatePending}}));
 }
 
 } // namespace

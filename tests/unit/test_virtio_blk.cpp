@@ -172,20 +172,17 @@ TEST_F(VirtioBlkTest, GetId)
     EXPECT_EQ(std::string(b.begin(), b.end()), std::string("hyp-test-disk-serial-number").substr(0, 20));
 
     // A short serial is NUL-padded.
-    VirtioBlk short_blk(r.disk, "abc");
-    VqChain c;
-    c.nseg = 2;
-    u8 hdr[16] = {kTGetId};
-    u8 out[21];
-    std::memset(out, 0xcc, sizeof out);
-    c.seg[0] = {hdr, 16, false};
-    c.seg[1] = {out, 21, true};
-    c.readable = 16;
-    c.writable = 21;
-    EXPECT_EQ(short_blk.execute(c), 21u);
-    EXPECT_EQ(std::string(reinterpret_cast<char*>(out)), "abc");
-    EXPECT_EQ(out[19], 0);
-    EXPECT_EQ(out[20], kSOk);
+    BlkRig short_rig("abc");
+    short_rig.bring_up();
+    const u64 h2 = short_rig.alloc(16), out = short_rig.alloc(21);
+    short_rig.ram.fill(h2, blk_header(kTGetId, 0));
+    short_rig.ram.fill(out, std::vector<u8>(21, 0xcc));
+    res = short_rig.run({{h2, 16, false}, {out, 21, true}}, out + 20);
+    EXPECT_EQ(res.status, kSOk);
+    EXPECT_EQ(res.used_len, 21u);
+    const auto sb = short_rig.ram.bytes(out, 20);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(sb.data())), "abc");
+    EXPECT_EQ(sb[19], 0);
 
     const u64 small = r.alloc(11);
     res = r.run({{h, 16, false}, {small, 11, true}}, small + 10);
@@ -284,15 +281,23 @@ TEST(MemoryBlockBackend, BoundsChecked)
     std::vector<u8> disk(1024 + 100, 0);
     MemoryBlockBackend m(disk.data(), disk.size());
     u8 buf[1024] = {1};
+    BlockSeg one{buf, 512}, two{buf, 1024};
+    auto req = [](BlockRequest::Op op, u64 sector, BlockSeg& s) {
+        return BlockRequest{.op = op, .sector = sector, .bytes = s.len, .seg = &s, .nseg = 1, .tag = 0};
+    };
+    using S = BlockBackend::Start;
     EXPECT_EQ(m.sectors(), 2u) << "a partial sector is not part of the disk";
-    EXPECT_TRUE(m.write(1, buf, 1));
+    EXPECT_EQ(m.start(req(BlockRequest::Op::Write, 1, one)), S::Done);
     EXPECT_EQ(disk[512], 1);
-    EXPECT_FALSE(m.write(1, buf, 2));
-    EXPECT_FALSE(m.write(2, buf, 1));
-    EXPECT_FALSE(m.read(~u64{0}, buf, 1));
-    EXPECT_FALSE(m.read(0, buf, ~u64{0}));
-    EXPECT_TRUE(m.read(0, buf, 2));
-    EXPECT_TRUE(m.flush());
+    EXPECT_EQ(m.start(req(BlockRequest::Op::Write, 1, two)), S::Failed);
+    EXPECT_EQ(m.start(req(BlockRequest::Op::Write, 2, one)), S::Failed);
+    EXPECT_EQ(m.start(req(BlockRequest::Op::Read, ~u64{0}, one)), S::Failed);
+    EXPECT_EQ(m.start(req(BlockRequest::Op::Read, 0, two)), S::Done);
+    BlockRequest lie = req(BlockRequest::Op::Read, 0, one);
+    lie.bytes = 1024;  // more than the segments hold
+    EXPECT_EQ(m.start(lie), S::Failed);
+    BlockRequest flush{.op = BlockRequest::Op::Flush, .sector = 0, .bytes = 0, .seg = nullptr, .nseg = 0, .tag = 0};
+    EXPECT_EQ(m.start(flush), S::Done);
 }
 
 // Every split of a 2-sector transfer into two buffers: the bounce path for

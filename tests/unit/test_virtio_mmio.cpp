@@ -29,46 +29,46 @@ protected:
 
 TEST_F(VirtioMmioTest, Identification)
 {
-    EXPECT_EQ(r.rd(reg::MagicValue), 0x74726976u);
-    EXPECT_EQ(r.rd(reg::Version), 2u);
-    EXPECT_EQ(r.rd(reg::DeviceId), 2u);
-    EXPECT_EQ(r.rd(reg::VendorId), kVendorId);
-    EXPECT_EQ(r.rd(reg::Status), 0u);
-    EXPECT_EQ(r.rd(reg::InterruptStatus), 0u);
-    EXPECT_EQ(r.rd(reg::ConfigGeneration), 0u);
-    r.wr(reg::QueueSel, 0);
-    EXPECT_EQ(r.rd(reg::QueueNumMax), 256u);
-    EXPECT_EQ(r.rd(reg::QueueReady), 0u);
-    r.wr(reg::QueueSel, 1);
-    EXPECT_EQ(r.rd(reg::QueueNumMax), 0u) << "only one queue";
-    r.wr(reg::QueueSel, 0xffff'ffff);
-    EXPECT_EQ(r.rd(reg::QueueNumMax), 0u);
+    EXPECT_EQ(r.rd(MmioReg::MagicValue), 0x74726976u);
+    EXPECT_EQ(r.rd(MmioReg::Version), 2u);
+    EXPECT_EQ(r.rd(MmioReg::DeviceId), 2u);
+    EXPECT_EQ(r.rd(MmioReg::VendorId), kVendorId);
+    EXPECT_EQ(r.rd(MmioReg::Status), 0u);
+    EXPECT_EQ(r.rd(MmioReg::InterruptStatus), 0u);
+    EXPECT_EQ(r.rd(MmioReg::ConfigGeneration), 0u);
+    r.wr(MmioReg::QueueSel, 0);
+    EXPECT_EQ(r.rd(MmioReg::QueueNumMax), 256u);
+    EXPECT_EQ(r.rd(MmioReg::QueueReady), 0u);
+    r.wr(MmioReg::QueueSel, 1);
+    EXPECT_EQ(r.rd(MmioReg::QueueNumMax), 0u) << "only one queue";
+    r.wr(MmioReg::QueueSel, 0xffff'ffff);
+    EXPECT_EQ(r.rd(MmioReg::QueueNumMax), 0u);
     // Read-only registers ignore writes; reserved ones read zero.
-    r.wr(reg::MagicValue, 0);
-    r.wr(reg::DeviceId, 7);
-    EXPECT_EQ(r.rd(reg::MagicValue), 0x74726976u);
-    EXPECT_EQ(r.rd(reg::DeviceId), 2u);
+    r.wr(MmioReg::MagicValue, 0);
+    r.wr(MmioReg::DeviceId, 7);
+    EXPECT_EQ(r.rd(MmioReg::MagicValue), 0x74726976u);
+    EXPECT_EQ(r.rd(MmioReg::DeviceId), 2u);
     EXPECT_EQ(r.rd(0x0f0), 0u);
-    EXPECT_EQ(r.rd(reg::QueueNotify), 0u);
-    EXPECT_EQ(r.rd(reg::InterruptAck), 0u);
+    EXPECT_EQ(r.rd(MmioReg::QueueNotify), 0u);
+    EXPECT_EQ(r.rd(MmioReg::InterruptAck), 0u);
 }
 
 TEST_F(VirtioMmioTest, FeatureWordsBySelector)
 {
-    r.wr(reg::DeviceFeaturesSel, 0);
-    const u32 lo = r.rd(reg::DeviceFeatures);
+    r.wr(MmioReg::DeviceFeaturesSel, 0);
+    const u32 lo = r.rd(MmioReg::DeviceFeatures);
     EXPECT_EQ(lo, static_cast<u32>(virtio_blk::kFSegMax | virtio_blk::kFBlkSize | virtio_blk::kFFlush));
-    r.wr(reg::DeviceFeaturesSel, 1);
-    EXPECT_EQ(r.rd(reg::DeviceFeatures), 1u) << "VIRTIO_F_VERSION_1 is bit 32";
-    r.wr(reg::DeviceFeaturesSel, 2);
-    EXPECT_EQ(r.rd(reg::DeviceFeatures), 0u);
+    r.wr(MmioReg::DeviceFeaturesSel, 1);
+    EXPECT_EQ(r.rd(MmioReg::DeviceFeatures), 1u) << "VIRTIO_F_VERSION_1 is bit 32";
+    r.wr(MmioReg::DeviceFeaturesSel, 2);
+    EXPECT_EQ(r.rd(MmioReg::DeviceFeatures), 0u);
 }
 
 TEST_F(VirtioMmioTest, FeaturesOkNeedsVersion1)
 {
     r.negotiate(virtio_blk::kFFlush);  // a legacy-only driver
     EXPECT_EQ(r.status(), kStatusAcknowledge | kStatusDriver);
-    r.wr(reg::Status, kAllOk);
+    r.wr(MmioReg::Status, kAllOk);
     EXPECT_EQ(r.status() & (kStatusFeaturesOk | kStatusDriverOk), 0u) << "no DRIVER_OK without FEATURES_OK";
 }
 
@@ -86,25 +86,25 @@ TEST_F(VirtioMmioTest, DriverFeaturesFrozenAfterFeaturesOk)
 {
     r.negotiate(kFVersion1);
     ASSERT_TRUE(r.status() & kStatusFeaturesOk);
-    r.wr(reg::DriverFeaturesSel, 1);
-    r.wr(reg::DriverFeatures, 0);  // would drop VERSION_1
-    r.wr(reg::Status, r.status() | kStatusFeaturesOk);
+    r.wr(MmioReg::DriverFeaturesSel, 1);
+    r.wr(MmioReg::DriverFeatures, 0);  // would drop VERSION_1
+    r.wr(MmioReg::Status, r.status() | kStatusFeaturesOk);
     EXPECT_TRUE(r.status() & kStatusFeaturesOk);
     // Selector words beyond 1 are ignored, not folded into the low words.
     r.negotiate(kFVersion1);
-    r.wr(reg::DriverFeaturesSel, 2);
-    r.wr(reg::DriverFeatures, 0xffff'ffff);
+    r.wr(MmioReg::DriverFeaturesSel, 2);
+    r.wr(MmioReg::DriverFeatures, 0xffff'ffff);
     EXPECT_TRUE(r.status() & kStatusFeaturesOk);
 }
 
 TEST_F(VirtioMmioTest, StatusBitsAccumulateAndNeedsResetIsTheDevices)
 {
     r.bring_up();
-    r.wr(reg::Status, kStatusAcknowledge);  // tries to clear bits
+    r.wr(MmioReg::Status, kStatusAcknowledge);  // tries to clear bits
     EXPECT_EQ(r.status(), kAllOk);
-    r.wr(reg::Status, kAllOk | kStatusNeedsReset);
+    r.wr(MmioReg::Status, kAllOk | kStatusNeedsReset);
     EXPECT_EQ(r.status(), kAllOk);
-    r.wr(reg::Status, kAllOk | kStatusFailed);
+    r.wr(MmioReg::Status, kAllOk | kStatusFailed);
     EXPECT_EQ(r.status(), kAllOk | kStatusFailed);
 }
 
@@ -114,16 +114,16 @@ TEST_F(VirtioMmioTest, ResetReturnsEverythingToPowerOn)
     good_read();
     ASSERT_TRUE(r.irq.level);
     const u64 resets = r.dev.stats().resets;
-    r.wr(reg::Status, 0);
+    r.wr(MmioReg::Status, 0);
     EXPECT_EQ(r.status(), 0u);
-    EXPECT_EQ(r.rd(reg::InterruptStatus), 0u);
+    EXPECT_EQ(r.rd(MmioReg::InterruptStatus), 0u);
     EXPECT_FALSE(r.irq.level);
-    r.wr(reg::QueueSel, 0);
-    EXPECT_EQ(r.rd(reg::QueueReady), 0u);
-    EXPECT_EQ(r.rd(reg::QueueNum), 0u);
-    EXPECT_EQ(r.rd(reg::QueueDescLow), 0u);
-    EXPECT_EQ(r.rd(reg::QueueDriverLow), 0u);
-    EXPECT_EQ(r.rd(reg::QueueDeviceLow), 0u);
+    r.wr(MmioReg::QueueSel, 0);
+    EXPECT_EQ(r.rd(MmioReg::QueueReady), 0u);
+    EXPECT_EQ(r.rd(MmioReg::QueueNum), 0u);
+    EXPECT_EQ(r.rd(MmioReg::QueueDescLow), 0u);
+    EXPECT_EQ(r.rd(MmioReg::QueueDriverLow), 0u);
+    EXPECT_EQ(r.rd(MmioReg::QueueDeviceLow), 0u);
     EXPECT_EQ(r.dev.stats().resets, resets + 1);
     // Nothing happens on a notify now, and a fresh bring-up works from index 0.
     const u16 used_before = r.ring.used_idx();
@@ -142,16 +142,16 @@ TEST_F(VirtioMmioTest, ResetReturnsEverythingToPowerOn)
 TEST_F(VirtioMmioTest, QueueRegistersFrozenWhileReady)
 {
     r.bring_up();
-    r.wr(reg::QueueNum, 4);
-    r.wr(reg::QueueDescLow, 0x1234'0000);
-    EXPECT_EQ(r.rd(reg::QueueNum), 16u);
-    EXPECT_EQ(r.rd(reg::QueueDescLow), static_cast<u32>(r.ring.desc));
+    r.wr(MmioReg::QueueNum, 4);
+    r.wr(MmioReg::QueueDescLow, 0x1234'0000);
+    EXPECT_EQ(r.rd(MmioReg::QueueNum), 16u);
+    EXPECT_EQ(r.rd(MmioReg::QueueDescLow), static_cast<u32>(r.ring.desc));
     good_read();
     // Not ready: writable again.
-    r.wr(reg::QueueReady, 0);
-    EXPECT_EQ(r.rd(reg::QueueReady), 0u);
-    r.wr(reg::QueueNum, 4);
-    EXPECT_EQ(r.rd(reg::QueueNum), 4u);
+    r.wr(MmioReg::QueueReady, 0);
+    EXPECT_EQ(r.rd(MmioReg::QueueReady), 0u);
+    r.wr(MmioReg::QueueNum, 4);
+    EXPECT_EQ(r.rd(MmioReg::QueueNum), 4u);
 }
 
 TEST_F(VirtioMmioTest, BadQueueSetupIsRefusedAndNeedsReset)
@@ -173,12 +173,12 @@ TEST_F(VirtioMmioTest, BadQueueSetupIsRefusedAndNeedsReset)
         r.negotiate(r.blk.features());
         Ring ring(r.ram, 16);
         r.setup_queue(ring);  // with the good addresses...
-        r.wr(reg::QueueReady, 0);
-        r.wr(reg::QueueNum, c.num);
-        r.wr(reg::QueueDescLow, static_cast<u32>(c.desc));
-        r.wr(reg::QueueDescHigh, static_cast<u32>(c.desc >> 32));
-        r.wr(reg::QueueReady, 1);
-        EXPECT_EQ(r.rd(reg::QueueReady), 0u) << c.what;
+        r.wr(MmioReg::QueueReady, 0);
+        r.wr(MmioReg::QueueNum, c.num);
+        r.wr(MmioReg::QueueDescLow, static_cast<u32>(c.desc));
+        r.wr(MmioReg::QueueDescHigh, static_cast<u32>(c.desc >> 32));
+        r.wr(MmioReg::QueueReady, 1);
+        EXPECT_EQ(r.rd(MmioReg::QueueReady), 0u) << c.what;
         EXPECT_TRUE(r.status() & kStatusNeedsReset) << c.what;
         EXPECT_FALSE(r.irq.level) << "no config interrupt before DRIVER_OK: " << c.what;
     }
@@ -192,7 +192,7 @@ TEST_F(VirtioMmioTest, NothingConsumedBeforeDriverOk)
     const auto res = r.read(0, buf, 512);
     EXPECT_FALSE(res.completed);
     EXPECT_EQ(r.blk.stats().reads, 0u);
-    r.wr(reg::Status, kAllOk);
+    r.wr(MmioReg::Status, kAllOk);
     r.notify();
     auto u = r.ring.take_used();
     ASSERT_TRUE(u.has_value());
@@ -204,10 +204,10 @@ TEST_F(VirtioMmioTest, NotifyForMissingOrUnreadyQueueIgnored)
     r.bring_up();
     const u64 buf = r.alloc(512);
     r.ring.submit({{buf, 16, false}, {buf + 16, 1, true}});
-    r.wr(reg::QueueNotify, 1);
-    r.wr(reg::QueueNotify, 0xffff'ffff);
+    r.wr(MmioReg::QueueNotify, 1);
+    r.wr(MmioReg::QueueNotify, 0xffff'ffff);
     EXPECT_EQ(r.ring.used_idx(), 0u);
-    r.wr(reg::QueueReady, 0);
+    r.wr(MmioReg::QueueReady, 0);
     r.notify();
     EXPECT_EQ(r.ring.used_idx(), 0u);
     EXPECT_EQ(r.dev.stats().notifies, 0u);
@@ -217,16 +217,16 @@ TEST_F(VirtioMmioTest, InterruptStatusAckAndEdges)
 {
     r.bring_up();
     good_read();
-    EXPECT_EQ(r.rd(reg::InterruptStatus), kIntUsedBuffer);
+    EXPECT_EQ(r.rd(MmioReg::InterruptStatus), kIntUsedBuffer);
     EXPECT_TRUE(r.irq.level);
     EXPECT_EQ(r.irq.rising, 1);
     good_read();  // still pending: no new edge
     EXPECT_EQ(r.irq.rising, 1);
-    r.wr(reg::InterruptAck, kIntConfigChange);  // acks nothing pending
+    r.wr(MmioReg::InterruptAck, kIntConfigChange);  // acks nothing pending
     EXPECT_TRUE(r.irq.level);
     r.ack_all();
     EXPECT_FALSE(r.irq.level);
-    EXPECT_EQ(r.rd(reg::InterruptStatus), 0u);
+    EXPECT_EQ(r.rd(MmioReg::InterruptStatus), 0u);
     good_read();
     EXPECT_EQ(r.irq.rising, 2);
     EXPECT_EQ(r.dev.stats().interrupts, 2u);
@@ -239,7 +239,7 @@ TEST_F(VirtioMmioTest, DriverCanSuppressInterrupts)
     r.ring.set_avail_flags(virtq::kAvailNoInterrupt);
     good_read();
     EXPECT_FALSE(r.irq.level);
-    EXPECT_EQ(r.rd(reg::InterruptStatus), 0u);
+    EXPECT_EQ(r.rd(MmioReg::InterruptStatus), 0u);
     r.ring.set_avail_flags(0);
     good_read();
     EXPECT_TRUE(r.irq.level);
@@ -251,7 +251,7 @@ TEST_F(VirtioMmioTest, BrokenRingSetsNeedsResetWithConfigInterrupt)
     r.ram.put<u16>(r.ring.avail + 2, 17);  // 17 chains "available" in a 16-entry ring
     r.notify();
     EXPECT_TRUE(r.status() & kStatusNeedsReset);
-    EXPECT_EQ(r.rd(reg::InterruptStatus), kIntConfigChange);
+    EXPECT_EQ(r.rd(MmioReg::InterruptStatus), kIntConfigChange);
     EXPECT_TRUE(r.irq.level);
     EXPECT_EQ(r.ring.used_idx(), 0u);
     EXPECT_EQ(r.dev.stats().needs_reset, 1u);
@@ -278,36 +278,36 @@ TEST_F(VirtioMmioTest, HeadIndexOutOfRangeNeedsReset)
 TEST_F(VirtioMmioTest, AccessWidths)
 {
     u64 v = 0;
-    EXPECT_EQ(r.access(reg::MagicValue, false, v, 2), MmioResult::Unhandled);
-    EXPECT_EQ(r.access(reg::MagicValue, false, v, 1), MmioResult::Unhandled);
-    EXPECT_EQ(r.access(reg::MagicValue, false, v, 8), MmioResult::Unhandled);
-    EXPECT_EQ(r.access(reg::MagicValue + 2, false, v, 4), MmioResult::Unhandled);
-    EXPECT_EQ(r.access(reg::Config, false, v, 8), MmioResult::Unhandled);
-    EXPECT_EQ(r.access(reg::Config + 2, false, v, 4), MmioResult::Unhandled);
-    EXPECT_EQ(r.access(reg::Config + 1, false, v, 2), MmioResult::Unhandled);
+    EXPECT_EQ(r.access(MmioReg::MagicValue, false, v, 2), MmioResult::Unhandled);
+    EXPECT_EQ(r.access(MmioReg::MagicValue, false, v, 1), MmioResult::Unhandled);
+    EXPECT_EQ(r.access(MmioReg::MagicValue, false, v, 8), MmioResult::Unhandled);
+    EXPECT_EQ(r.access(off(MmioReg::MagicValue) + 2, false, v, 4), MmioResult::Unhandled);
+    EXPECT_EQ(r.access(kConfig, false, v, 8), MmioResult::Unhandled);
+    EXPECT_EQ(r.access(kConfig + 2, false, v, 4), MmioResult::Unhandled);
+    EXPECT_EQ(r.access(kConfig + 1, false, v, 2), MmioResult::Unhandled);
     EXPECT_EQ(r.access(kMmioSize, false, v, 4), MmioResult::Unhandled);
-    EXPECT_EQ(r.access(reg::Config + 0xff, false, v, 1), MmioResult::Handled);
+    EXPECT_EQ(r.access(kConfig + 0xff, false, v, 1), MmioResult::Handled);
     EXPECT_EQ(v, 0u);
 }
 
 TEST_F(VirtioMmioTest, ConfigSpace)
 {
     // 1 MiB disk: 2048 sectors.
-    EXPECT_EQ(r.rd(reg::Config + 0), 2048u);
-    EXPECT_EQ(r.rd(reg::Config + 4), 0u);
-    EXPECT_EQ(r.rd(reg::Config + 12), VirtioBlk::kSegMax);
-    EXPECT_EQ(r.rd(reg::Config + 20), 512u);
-    EXPECT_EQ(r.rd(reg::Config + 8), 0u) << "size_max not offered";
-    EXPECT_EQ(r.rd(reg::Config + 16), 0u) << "geometry not offered";
-    EXPECT_EQ(r.rd(reg::Config + 1, 1), 8u);   // 2048 = 0x800
-    EXPECT_EQ(r.rd(reg::Config + 0, 2), 0x800u);
-    EXPECT_EQ(r.rd(reg::Config + 22, 2), 0u);
-    EXPECT_EQ(r.rd(reg::Config + 0x80), 0u);
-    EXPECT_EQ(r.rd(reg::Config + 0xfc), 0u);
-    r.wr(reg::Config + 0, 5);
-    r.wr(reg::Config + 32, 1, 1);  // writeback: not writable without CONFIG_WCE
-    EXPECT_EQ(r.rd(reg::Config + 0), 2048u);
-    EXPECT_EQ(r.rd(reg::Config + 32, 1), 0u);
+    EXPECT_EQ(r.rd(kConfig + 0), 2048u);
+    EXPECT_EQ(r.rd(kConfig + 4), 0u);
+    EXPECT_EQ(r.rd(kConfig + 12), VirtioBlk::kSegMax);
+    EXPECT_EQ(r.rd(kConfig + 20), 512u);
+    EXPECT_EQ(r.rd(kConfig + 8), 0u) << "size_max not offered";
+    EXPECT_EQ(r.rd(kConfig + 16), 0u) << "geometry not offered";
+    EXPECT_EQ(r.rd(kConfig + 1, 1), 8u);   // 2048 = 0x800
+    EXPECT_EQ(r.rd(kConfig + 0, 2), 0x800u);
+    EXPECT_EQ(r.rd(kConfig + 22, 2), 0u);
+    EXPECT_EQ(r.rd(kConfig + 0x80), 0u);
+    EXPECT_EQ(r.rd(kConfig + 0xfc), 0u);
+    r.wr(kConfig + 0, 5);
+    r.wr(kConfig + 32, 1, 1);  // writeback: not writable without CONFIG_WCE
+    EXPECT_EQ(r.rd(kConfig + 0), 2048u);
+    EXPECT_EQ(r.rd(kConfig + 32, 1), 0u);
 }
 
 TEST(VirtioMmioCapacity, FollowsBackendAndIgnoresPartialSector)
@@ -315,17 +315,16 @@ TEST(VirtioMmioCapacity, FollowsBackendAndIgnoresPartialSector)
     GuestRam ram;
     struct BigDisk final : BlockBackend {  // 5 GiB + 100 bytes, never read
         u64 sectors() const override { return ((u64{5} << 30) + 100) / 512; }
-        bool read(u64, void*, u64) override { return false; }
-        bool write(u64, const void*, u64) override { return false; }
-        bool flush() override { return true; }
+        u32 max_segments() const override { return 8; }
+        Start start(const BlockRequest&) override { return Start::Failed; }
     } disk;
     VirtioBlk blk(disk, "x");
     RecordingIrq irq;
     VirtioMmio dev("virtio-blk", blk, ram.mem, irq);
     MmioAccess a{.addr = 0, .width = 4, .write = false, .reg = 0, .sign_extend = false, .sf = false, .data = 0};
-    ASSERT_EQ(dev.access(0, reg::Config, a), MmioResult::Handled);
+    ASSERT_EQ(dev.access(0, kConfig, a), MmioResult::Handled);
     const u64 lo = a.data;
-    ASSERT_EQ(dev.access(0, reg::Config + 4, a), MmioResult::Handled);
+    ASSERT_EQ(dev.access(0, kConfig + 4, a), MmioResult::Handled);
     EXPECT_EQ((a.data << 32) | lo, (u64{5} << 30) / 512);
 }
 
@@ -355,7 +354,7 @@ TEST_F(VirtioMmioTest, ConcurrentNotifiersLoseNothing)
                 }
                 MmioAccess a{.addr = 0, .width = 4, .write = true, .reg = 0, .sign_extend = false, .sf = false,
                              .data = 0};
-                r.dev.access(static_cast<u32>(t), reg::QueueNotify, a);
+                r.dev.access(static_cast<u32>(t), off(MmioReg::QueueNotify), a);
             }
         });
     }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <deque>
 #include <optional>
 #include <vector>
 
@@ -15,14 +16,22 @@
 
 namespace vt {
 
+using virtio::MmioReg;
+constexpr u64 kConfig = virtio::off(MmioReg::Config);
+
 constexpr u64 kRamBase = 0x4000'0000;
 constexpr u64 kRamSize = 4 * 1024 * 1024;
 
 struct GuestRam {
-    std::vector<u64> words = std::vector<u64>(kRamSize / 8, 0);  // 8-byte aligned
-    GuestMemory mem{kRamBase, reinterpret_cast<u8*>(words.data()), kRamSize};
+    GuestRam() : own(kRamSize / 8, 0), base(reinterpret_cast<u8*>(own.data())) {}
+    // Guest RAM inside memory the test owns (kRamSize bytes, 8-byte aligned).
+    explicit GuestRam(u8* external) : base(external) {}
 
-    u8* ptr(u64 gpa) { return reinterpret_cast<u8*>(words.data()) + (gpa - kRamBase); }
+    std::vector<u64> own;  // 8-byte aligned backing, unless external
+    u8* base;
+    GuestMemory mem{kRamBase, base, kRamSize};
+
+    u8* ptr(u64 gpa) { return base + (gpa - kRamBase); }
     template <typename T>
     void put(u64 gpa, T v) { std::memcpy(ptr(gpa), &v, sizeof v); }
     template <typename T>
@@ -113,45 +122,110 @@ public:
     int rising = 0;
 };
 
-// Memory disk that fails the test on any access outside the disk and can
-// be told to fail.
+// Memory disk that fails the test on any request outside the disk and can
+// be told to fail. Synchronous by default; with `async`, start() queues and
+// the test finishes requests (finish()), as a real device would later. A
+// queued request moves its data when it finishes.
 class CheckedBackend final : public BlockBackend {
 public:
     explicit CheckedBackend(u64 bytes) : data(bytes, 0) {}
     u64 sectors() const override { return data.size() / 512; }
-    bool read(u64 sector, void* buf, u64 count) override
+    u32 max_segments() const override { return max_segs; }
+    bool read_only() const override { return ro; }
+    Start start(const BlockRequest& r) override
     {
+        if (async && queued.size() + done.size() >= room) {
+            busy++;
+            return Start::Busy;
+        }
         calls++;
-        if (!check(sector, count))
+        EXPECT_LE(r.nseg, max_segs);
+        if (r.op == BlockRequest::Op::Flush) {
+            flushes++;
+        } else {
+            const u64 n = r.bytes / 512;
+            const bool in = r.bytes % 512 == 0 && n >= 1 && n <= sectors() && r.sector <= sectors() - n;
+            EXPECT_TRUE(in) << "sector " << r.sector << " bytes " << r.bytes;
+            EXPECT_FALSE(ro && r.op == BlockRequest::Op::Write);
+            if (!in)
+                return Start::Failed;
+        }
+        Req q{r.op, r.sector, r.tag, std::vector<BlockSeg>(r.seg, r.seg + r.nseg)};
+        if (async) {
+            queued.push_back(q);
+            return Start::Queued;
+        }
+        return run(q) ? Start::Done : Start::Failed;
+    }
+    void kick() override { kicks++; }
+    void ack_interrupt() override { acks++; }
+    bool next_completion(Completion& out) override
+    {
+        if (done.empty())
             return false;
-        std::memcpy(buf, data.data() + sector * 512, count * 512);
+        out = done.front();
+        done.pop_front();
         return true;
     }
-    bool write(u64 sector, const void* buf, u64 count) override
+    u32 in_flight() const override { return static_cast<u32>(queued.size() + done.size()); }
+    void wait() override
     {
-        calls++;
-        if (!check(sector, count))
-            return false;
-        std::memcpy(data.data() + sector * 512, buf, count * 512);
-        return true;
+        waits++;
+        finish();
     }
-    bool flush() override
+    // Finishes the first n queued requests (all by default), in order, or
+    // the one at `index` (out of order).
+    void finish(size_t n = ~size_t{0})
     {
-        flushes++;
-        return !fail;
+        while (n-- && !queued.empty()) {
+            const Req q = queued.front();
+            queued.pop_front();
+            done.push_back({q.tag, run(q)});
+        }
     }
+    void finish_at(size_t index)
+    {
+        const Req q = queued.at(index);
+        queued.erase(queued.begin() + static_cast<long>(index));
+        done.push_back({q.tag, run(q)});
+    }
+
     std::vector<u8> data;
     int calls = 0;
     int flushes = 0;
+    int busy = 0;
+    int kicks = 0;
+    int acks = 0;
+    int waits = 0;
     bool fail = false;
+    bool ro = false;
+    bool async = false;
+    size_t room = ~size_t{0};  // most requests in flight before Busy
+    u32 max_segs = 256;
 
 private:
-    bool check(u64 sector, u64 count)
+    struct Req {
+        BlockRequest::Op op;
+        u64 sector;
+        u16 tag;
+        std::vector<BlockSeg> seg;
+    };
+    bool run(const Req& q)
     {
-        const bool in = count >= 1 && count <= sectors() && sector <= sectors() - count;
-        EXPECT_TRUE(in) << "sector " << sector << " count " << count;
-        return in && !fail;
+        if (fail)
+            return false;
+        u64 pos = q.sector * 512;
+        for (const BlockSeg& s : q.seg) {
+            if (q.op == BlockRequest::Op::Read)
+                std::memcpy(s.host, data.data() + pos, s.len);
+            else
+                std::memcpy(data.data() + pos, s.host, s.len);
+            pos += s.len;
+        }
+        return true;
     }
+    std::deque<Req> queued;
+    std::deque<Completion> done;
 };
 
 inline std::vector<u8> pattern(size_t n, u8 seed)
@@ -170,16 +244,18 @@ inline std::vector<u8> blk_header(u32 type, u64 sector)
     return h;
 }
 
-// A virtio-blk device behind its transport, plus a driver that brings it up.
-struct BlkRig {
-    static constexpr u64 kDiskBytes = 1024 * 1024;  // 2048 sectors
+// The guest's side of an emulated virtio-blk device: register accesses,
+// a Linux-like bring-up, and requests on one ring. The rigs below hold the
+// device (and whatever is behind it) and hand this their guest RAM and
+// transport.
+struct GuestDriver {
     static constexpr u64 kBufBase = kRamBase + 0x10'0000;
 
-    GuestRam ram;
-    CheckedBackend disk{kDiskBytes};
-    VirtioBlk blk{disk, "hyp-test-disk-serial-number"};
-    RecordingIrq irq;
-    VirtioMmio dev{"virtio-blk", blk, ram.mem, irq};
+    GuestDriver(GuestRam& r, VirtioMmio& d) : ram(r), dev(d) {}
+    GuestDriver(const GuestDriver&) = delete;
+
+    GuestRam& ram;
+    VirtioMmio& dev;
     Ring ring{ram, 16};
     u64 next_buf = kBufBase;
 
@@ -203,46 +279,59 @@ struct BlkRig {
         u64 d = v;
         EXPECT_EQ(access(off, true, d, width), MmioResult::Handled) << std::hex << off;
     }
-    u32 status() { return rd(virtio::reg::Status); }
+    MmioResult access(MmioReg reg, bool write, u64& data, u8 width = 4)
+    {
+        return access(virtio::off(reg), write, data, width);
+    }
+    u32 rd(MmioReg reg, u8 width = 4) { return rd(virtio::off(reg), width); }
+    void wr(MmioReg reg, u32 v, u8 width = 4) { wr(virtio::off(reg), v, width); }
+    u32 status() { return rd(MmioReg::Status); }
 
     void negotiate(u64 driver_features)
     {
         using namespace virtio;
-        wr(reg::Status, 0);
-        wr(reg::Status, kStatusAcknowledge);
-        wr(reg::Status, kStatusAcknowledge | kStatusDriver);
-        wr(reg::DriverFeaturesSel, 0);
-        wr(reg::DriverFeatures, static_cast<u32>(driver_features));
-        wr(reg::DriverFeaturesSel, 1);
-        wr(reg::DriverFeatures, static_cast<u32>(driver_features >> 32));
-        wr(reg::Status, kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk);
+        wr(MmioReg::Status, 0);
+        wr(MmioReg::Status, kStatusAcknowledge);
+        wr(MmioReg::Status, kStatusAcknowledge | kStatusDriver);
+        wr(MmioReg::DriverFeaturesSel, 0);
+        wr(MmioReg::DriverFeatures, static_cast<u32>(driver_features));
+        wr(MmioReg::DriverFeaturesSel, 1);
+        wr(MmioReg::DriverFeatures, static_cast<u32>(driver_features >> 32));
+        wr(MmioReg::Status, kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk);
     }
     void setup_queue(const Ring& r)
     {
         using namespace virtio;
-        wr(reg::QueueSel, 0);
-        wr(reg::QueueNum, r.size);
-        wr(reg::QueueDescLow, static_cast<u32>(r.desc));
-        wr(reg::QueueDescHigh, static_cast<u32>(r.desc >> 32));
-        wr(reg::QueueDriverLow, static_cast<u32>(r.avail));
-        wr(reg::QueueDriverHigh, static_cast<u32>(r.avail >> 32));
-        wr(reg::QueueDeviceLow, static_cast<u32>(r.used));
-        wr(reg::QueueDeviceHigh, static_cast<u32>(r.used >> 32));
-        wr(reg::QueueReady, 1);
+        wr(MmioReg::QueueSel, 0);
+        wr(MmioReg::QueueNum, r.size);
+        wr(MmioReg::QueueDescLow, static_cast<u32>(r.desc));
+        wr(MmioReg::QueueDescHigh, static_cast<u32>(r.desc >> 32));
+        wr(MmioReg::QueueDriverLow, static_cast<u32>(r.avail));
+        wr(MmioReg::QueueDriverHigh, static_cast<u32>(r.avail >> 32));
+        wr(MmioReg::QueueDeviceLow, static_cast<u32>(r.used));
+        wr(MmioReg::QueueDeviceHigh, static_cast<u32>(r.used >> 32));
+        wr(MmioReg::QueueReady, 1);
+    }
+    u64 offered()
+    {
+        wr(MmioReg::DeviceFeaturesSel, 0);
+        const u64 lo = rd(MmioReg::DeviceFeatures);
+        wr(MmioReg::DeviceFeaturesSel, 1);
+        return lo | u64{rd(MmioReg::DeviceFeatures)} << 32;
     }
     // The whole Linux-like bring-up with every offered feature accepted.
     void bring_up()
     {
         using namespace virtio;
-        negotiate(blk.features());
+        negotiate(offered());
         ASSERT_TRUE(status() & kStatusFeaturesOk);
         setup_queue(ring);
-        ASSERT_EQ(rd(reg::QueueReady), 1u);
-        wr(reg::Status, kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk | kStatusDriverOk);
+        ASSERT_EQ(rd(MmioReg::QueueReady), 1u);
+        wr(MmioReg::Status, kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk | kStatusDriverOk);
         ASSERT_EQ(status(), kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk | kStatusDriverOk);
     }
-    void notify() { wr(virtio::reg::QueueNotify, 0); }
-    void ack_all() { wr(virtio::reg::InterruptAck, rd(virtio::reg::InterruptStatus)); }
+    void notify() { wr(virtio::MmioReg::QueueNotify, 0); }
+    void ack_all() { wr(virtio::MmioReg::InterruptAck, rd(virtio::MmioReg::InterruptStatus)); }
 
     u64 alloc(u64 n)
     {
@@ -289,6 +378,22 @@ struct BlkRig {
     {
         return request(virtio_blk::kTOut, sector, data_gpa, len, false);
     }
+};
+
+// A virtio-blk device over a checked memory disk, and its guest driver.
+struct BlkRig : GuestDriver {
+    static constexpr u64 kDiskBytes = 1024 * 1024;  // 2048 sectors
+
+    explicit BlkRig(const char* serial = "hyp-test-disk-serial-number")
+        : GuestDriver(ram_storage, dev_storage), blk{disk, serial}
+    {
+    }
+
+    GuestRam ram_storage;
+    CheckedBackend disk{kDiskBytes};
+    VirtioBlk blk;
+    RecordingIrq irq;
+    VirtioMmio dev_storage{"virtio-blk", blk, ram_storage.mem, irq};
 };
 
 } // namespace vt

@@ -5,9 +5,15 @@
 
 #define STACK_SHIFT 14   /* 16 KiB per pCPU */
 
+    // Call frame info for debuggers only (.debug_frame, not loaded): this
+    // is the outermost frame of every backtrace.
+    .cfi_sections .debug_frame
+
     .section .text.boot, "ax"
     .global _start
 _start:
+    .cfi_startproc
+    .cfi_undefined x30
     mov     x19, #0
     b       common_entry
 
@@ -44,6 +50,7 @@ common_entry:
     bl      hyp_cpu_entry
 3:  wfi
     b       3b
+    .cfi_endproc
 
     .section .stacks, "aw", %nobits
     .balign 4096

@@ -4,16 +4,31 @@
 #include <cpu.h>
 
 #include "config.h"
+#include "debug.h"
 #include "gic.h"
 #include "sysreg.h"
 #include "vcpu.h"
 
-void context_save(Vcpu& v)
+void context_save_el1(Vcpu& v)
 {
 #define X(r) v.el1.r = read_##r();
     VCPU_EL1_REGS(X)
 #undef X
     fpsimd_save(&v.fp);
+}
+
+void context_load_el1(const Vcpu& v)
+{
+#define X(r) write_##r(v.el1.r);
+    VCPU_EL1_REGS(X)
+#undef X
+    fpsimd_restore(&v.fp);
+}
+
+void context_save(Vcpu& v)
+{
+    context_save_el1(v);
+    debug_context_save(v);
     // Stop the outgoing vCPU's timer: while descheduled its deadline is
     // watched by the scheduler through CNTHP instead.
     v.tg.cntv_ctl = read_cntv_ctl_el0();
@@ -31,10 +46,8 @@ void context_save(Vcpu& v)
 
 void context_load(const Vcpu& v)
 {
-#define X(r) write_##r(v.el1.r);
-    VCPU_EL1_REGS(X)
-#undef X
-    fpsimd_restore(&v.fp);
+    context_load_el1(v);
+    debug_context_load(v);
     write_vmpidr_el2(v.mpidr | bit(31));
     // Activation first, so a timer condition that is already true does not
     // raise a second physical interrupt for an expiry the guest already has.

@@ -10,6 +10,7 @@
 #include "block.h"
 #include "config.h"
 #include <cpu.h>
+#include "debug.h"
 #include "fdt/guest_dtb.h"
 #include "fdt/host_platform.h"
 #include "firmware.h"
@@ -138,7 +139,7 @@ void setup_vm()
                                  g_vm.vgic.redistributors()) &&
                     g_vm.bus.add(kGuestLayout.uart_ipa, kGuestLayout.uart_size, g_uart);
     HYP_ASSERT(ok);
-    block_setup();
+    block_setup(g_host);
     build_guest_dtb();
     // Guest virtual time starts at zero, the same on every vCPU.
     g_vm.cntvoff = read_cntpct_el0();
@@ -213,6 +214,8 @@ void release_secondaries()
     init_cpu_interrupts();
     setup_vm();
     print_banner();
+    if (const char* e = debug_setup(g_host))
+        fatal(e);
     gic::route_spi(g_host.uart_intid, read_mpidr_el1(), kIrqPriority);
     uart_enable_rx_irq();
     start_secondaries();

@@ -7,8 +7,10 @@
 #include <cpu.h>
 #include "firmware.h"
 #include "core/format.h"
+#include "debug.h"
 #include "frame.h"
 #include "gic.h"
+#include "host_irq.h"
 #include "hw_regs.h"
 #include "log.h"
 #include "mmu.h"
@@ -17,6 +19,7 @@
 #include "sysreg.h"
 #include "trap.h"
 #include "uart.h"
+#include "vif.h"
 #include "vm.h"
 #include "vgic/regs.h"
 
@@ -107,36 +110,11 @@ public:
 constinit UartSink g_uart_sink;
 constinit UartIrq g_uart_irq;
 
-void lrs_save(Vcpu& v)
-{
-    for (unsigned i = 0; i < v.lrs.num; i++)
-        v.lrs.lr[i] = read_ich_lr(i);
-    v.lrs.hcr = read_ich_hcr_el2();
-}
-
-void lrs_load(const Vcpu& v)
-{
-    for (unsigned i = 0; i < v.lrs.num; i++)
-        write_ich_lr(i, v.lrs.lr[i]);
-    write_ich_hcr_el2(v.lrs.hcr);
-}
-
-// After fold() the model holds everything the LRs told it; clear the
-// hardware's reasons to raise the (level) maintenance interrupt so it does
-// not fire again and again while the hypervisor runs or waits: finished LRs
-// with the EOI bit set, and underflow. flush() reprograms both before entry.
-void quiesce_maintenance(const Vcpu& v)
-{
-    for (unsigned i = 0; i < v.lrs.num; i++)
-        if (vgic::lr_state(v.lrs.lr[i]) == 0 && v.lrs.lr[i] != 0)
-            write_ich_lr(i, 0);
-    write_ich_hcr_el2(v.lrs.hcr & ~vgic::kHcrUie);
-}
-
 GuestRegs* prepare_entry(Vcpu& v)
 {
     g_vm.vgic.flush(v.id, v.lrs);
-    lrs_load(v);
+    vif_load(this_pcpu(), v);
+    debug_before_entry(v);
     return &v.regs;
 }
 
@@ -164,9 +142,7 @@ void enter_vm_context(Pcpu& p)
     write_cptr_el2(0x32ff);
     write_vpidr_el2(read_midr_el1());
     write_ich_vmcr_el2(0);
-    write_ich_hcr_el2(1);
-    for (unsigned i = 0; i < gic::num_list_regs(); i++)
-        write_ich_lr(i, 0);
+    vif_init(p);
     isb();
 }
 
@@ -223,10 +199,12 @@ void handle_physical_irqs()
             g_vm.vgic.set_private_pending(p.vcpu->id, id, true);
         } else if (id == kHypTimerPpi) {
             // The scheduler's deadline passed; it re-arms before any entry.
-            write_cnthp_ctl_el2(0);
+            sched_hyp_timer_off(p);
             gic::deactivate(id);
         } else if (id == g_vm.host_uart_intid) {
             drain_physical_uart();
+            gic::deactivate(id);
+        } else if (host_irq_dispatch(id)) {
             gic::deactivate(id);
         } else {
             gic::deactivate(id);
@@ -251,9 +229,9 @@ extern "C" GuestRegs* handle_guest_exit(u64 kind, GuestRegs* regs)
     Vcpu& v = *p.vcpu;
     HYP_ASSERT(regs == &v.regs);
     v.stats.exits++;
-    lrs_save(v);
+    vif_save(p, v);
     g_vm.vgic.fold(v.id, v.lrs);
-    quiesce_maintenance(v);
+    vif_quiesce(p, v);
     switch (kind) {
     case EXIT_SYNC: handle_sync_exit(v, read_esr_el2()); break;
     case EXIT_IRQ:
@@ -267,6 +245,7 @@ extern "C" GuestRegs* handle_guest_exit(u64 kind, GuestRegs* regs)
                 static_cast<unsigned long long>(v.regs.elr), static_cast<unsigned long long>(read_esr_el2()));
         break;
     }
+    debug_check_stop(p);
     return prepare_entry(schedule(p));
 }
 

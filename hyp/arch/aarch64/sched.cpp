@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "context.h"
+#include "debug.h"
 #include "gic.h"
 #include "hw_regs.h"
 #include "log.h"
@@ -22,6 +23,27 @@ constexpr u64 kCntvImask = bit(1);
 
 u64 now() { return read_cntpct_el0(); }
 
+// The counter, read at most once per scheduling pass and only when the pass
+// needs it: a pCPU with one vCPU that keeps running needs no time at all.
+class LazyNow {
+public:
+    u64 operator()()
+    {
+        if (!have_) {
+            t_ = now();
+            have_ = true;
+        }
+        return t_;
+    }
+
+private:
+    u64 t_ = 0;
+    bool have_ = false;
+};
+
+// Runnable, and not kept stopped by the debugger.
+bool can_run(const Vcpu& v) { return v.state == RunState::Runnable && !debug_holds(v); }
+
 u64 slice_ticks() { return read_cntfrq_el0() * g_vm.opts.timeslice_ms / 1000; }
 
 // Physical counter value at which a descheduled vCPU's virtual timer fires,
@@ -34,10 +56,11 @@ u64 timer_deadline(const Vcpu& v)
     return v.tg.cntv_cval + g_vm.cntvoff;
 }
 
-void account(Pcpu& p, Vcpu* v, u64 t)
+void account(Pcpu& p, Vcpu* v, LazyNow& clock)
 {
     if (p.accounted == v)
         return;
+    const u64 t = clock();
     if (p.accounted)
         p.accounted->stats.run_ticks += t - p.acct_start;
     else
@@ -60,7 +83,7 @@ void switch_to(Pcpu& p, Vcpu& next)
 
 // Wake-ups that do not come with an exit of the vCPU itself: CPU_ON, timer
 // expiry of descheduled vCPUs, interrupts made pending by others.
-void update_states(Pcpu& p, u64 t)
+void update_states(Pcpu& p, LazyNow& clock)
 {
     for (u32 i = 0; i < p.nrun; i++) {
         Vcpu& v = *p.runq[i];
@@ -70,7 +93,8 @@ void update_states(Pcpu& p, u64 t)
                 vcpu_reset(p, v, entry, ctx);
             continue;
         }
-        if (&v != p.vcpu && timer_deadline(v) <= t) {
+        const u64 deadline = &v != p.vcpu ? timer_deadline(v) : kNever;
+        if (deadline != kNever && deadline <= clock()) {
             // The expiry is delivered as the hardware-backed interrupt it
             // would have been: the physical PPI is made active when the vCPU
             // is loaded, and the guest's EOI deactivates it.
@@ -86,7 +110,7 @@ Vcpu* pick_next(Pcpu& p)
 {
     for (u32 k = 1; k <= p.nrun; k++) {
         const u32 i = (p.rr + k) % p.nrun;
-        if (p.runq[i]->state == RunState::Runnable) {
+        if (can_run(*p.runq[i])) {
             p.rr = i;
             return p.runq[i];
         }
@@ -95,7 +119,9 @@ Vcpu* pick_next(Pcpu& p)
 }
 
 // CNTHP fires at the end of the slice (when others share the pCPU) or at
-// the earliest timer deadline of a descheduled vCPU, whichever is first.
+// the earliest timer deadline of a descheduled vCPU, whichever is first. It
+// is reprogrammed only when that changes: like the counter, CNTHP's
+// registers take QEMU's big lock on every access.
 void arm_hyp_timer(Pcpu& p, bool running)
 {
     u64 deadline = running && p.nrun > 1 ? p.slice_end : kNever;
@@ -108,14 +134,27 @@ void arm_hyp_timer(Pcpu& p, bool running)
         }
     }
     if (deadline == kNever) {
-        write_cnthp_ctl_el2(0);
+        sched_hyp_timer_off(p);
         return;
     }
+    if (p.hyp_timer_armed && p.hyp_timer_cval == deadline)
+        return;
     write_cnthp_cval_el2(deadline);
-    write_cnthp_ctl_el2(kCntvEnable);
+    if (!p.hyp_timer_armed)
+        write_cnthp_ctl_el2(kCntvEnable);
+    p.hyp_timer_armed = true;
+    p.hyp_timer_cval = deadline;
 }
 
 } // namespace
+
+void sched_hyp_timer_off(Pcpu& p)
+{
+    if (!p.hyp_timer_armed)
+        return;
+    write_cnthp_ctl_el2(0);
+    p.hyp_timer_armed = false;
+}
 
 void sched_init(Pcpu& p)
 {
@@ -125,6 +164,8 @@ void sched_init(Pcpu& p)
             p.runq[p.nrun++] = &g_vm.vcpus[i];
     p.rr = p.nrun ? p.nrun - 1 : 0;
     p.boot_ticks = p.acct_start = now();
+    write_cnthp_ctl_el2(0);
+    p.hyp_timer_armed = false;
 }
 
 void vcpu_reset(Pcpu& p, Vcpu& v, u64 entry, u64 x0)
@@ -174,11 +215,11 @@ void sched_wake(Pcpu& p, Vcpu& v)
 Vcpu& schedule(Pcpu& p)
 {
     for (;;) {
-        const u64 t = now();
-        update_states(p, t);
+        LazyNow clock;
+        update_states(p, clock);
         Vcpu* cur = p.vcpu;
-        const bool cur_runnable = cur && cur->state == RunState::Runnable;
-        const bool give_way = p.nrun > 1 && (p.yield || t >= p.slice_end);
+        const bool cur_runnable = cur && can_run(*cur);
+        const bool give_way = p.nrun > 1 && (p.yield || clock() >= p.slice_end);
         p.yield = false;
         // An interrupt that wakes a blocked vCPU (an IPI, its timer, the
         // disk) lets it run at once for the rest of the current slice: the
@@ -186,7 +227,7 @@ Vcpu& schedule(Pcpu& p)
         // (rr) and the slice end stay as they were.
         Vcpu* boost = p.prefer;
         p.prefer = nullptr;
-        const bool boosted = boost && boost != cur && boost->state == RunState::Runnable;
+        const bool boosted = boost && boost != cur && can_run(*boost);
         Vcpu* next = boosted ? boost : cur_runnable && !give_way ? cur : pick_next(p);
         if (next) {
             if (next != cur) {
@@ -195,17 +236,18 @@ Vcpu& schedule(Pcpu& p)
                 switch_to(p, *next);
             }
             if ((next != cur && !boosted) || give_way)
-                p.slice_end = t + slice_ticks();
+                p.slice_end = clock() + slice_ticks();
             arm_hyp_timer(p, true);
-            account(p, next, t);
+            account(p, next, clock);
             return *next;
         }
         // Nothing runnable here: sleep until an interrupt (a kick, the
         // loaded vCPU's timer, CNTHP for a descheduled one, the UART).
-        account(p, nullptr, t);
+        account(p, nullptr, clock);
         arm_hyp_timer(p, false);
         cpu_wait_interrupt();
         handle_physical_irqs();
+        debug_check_stop(p);
     }
 }
 

@@ -1,11 +1,13 @@
 // Synchronous guest exits, dispatched on ESR_EL2.EC through a table.
 #include "trap.h"
 
+#include "debug.h"
 #include "hw_regs.h"
 #include "log.h"
 #include "pcpu.h"
 #include "sched.h"
 #include "sysreg.h"
+#include "sysreg_key.h"
 #include "vm.h"
 
 [[noreturn]] void system_off(bool reset);  // run.cpp
@@ -18,7 +20,14 @@ void set_guest_reg(Vcpu& v, unsigned r, u64 val)
     if (r != 31)
         v.regs.x[r] = val;
 }
-void skip_instruction(Vcpu& v) { v.regs.elr += 4; }
+// The emulated instruction is done: if it was being single-stepped, the
+// step is complete (PSTATE.SS = 0) and the step exception comes before the
+// next one, as it would have after the real instruction.
+void skip_instruction(Vcpu& v)
+{
+    v.regs.elr += 4;
+    v.regs.spsr &= ~spsr::SS;
+}
 
 // Where the guest's own vector table takes an exception from its current
 // state: EL1 with SP_EL1 (0x200), EL1 with SP_EL0 (0x000), EL0 AArch64 (0x400).
@@ -66,7 +75,10 @@ void handle_wfx(Vcpu& v, u64 esr)
         return;
     }
     v.stats.wfi++;
-    sched_block(v);
+    // WFI may complete at any time: a stepped one does at once, so stepi
+    // over it does not wait for the next interrupt.
+    if (!debug_stepping(v))
+        sched_block(v);
 }
 
 void handle_psci(Vcpu& v)
@@ -98,11 +110,6 @@ struct SysregAccess {
     unsigned rt;
     bool read;
 };
-
-constexpr u32 sysreg_key(u32 op0, u32 op1, u32 crn, u32 crm, u32 op2)
-{
-    return (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
-}
 
 SysregAccess decode_sysreg(u64 esr)
 {
@@ -153,7 +160,19 @@ void handle_sysreg(Vcpu& v, u64 esr)
             set_guest_reg(v, s.rt, 0);
         skip_instruction(v);
         return;
-    default: break;
+    default:
+        // Debug registers trap only while the gdb stub owns the hardware
+        // (MDCR_EL2.TDE): the guest's own copy answers.
+        if (sysreg_key_op0(s.key) == 2) {
+            u64 val = s.read ? 0 : guest_reg(v, s.rt);
+            if (debug_sysreg(v, s.key, s.read, val)) {
+                if (s.read)
+                    set_guest_reg(v, s.rt, val);
+                skip_instruction(v);
+                return;
+            }
+        }
+        break;
     }
     handle_unknown(v, esr);
 }
@@ -209,6 +228,9 @@ constexpr auto kHandlers = [] {
     t.h[static_cast<u8>(esr::Ec::Sysreg)] = handle_sysreg;
     t.h[static_cast<u8>(esr::Ec::IabtLow)] = handle_iabt;
     t.h[static_cast<u8>(esr::Ec::DabtLow)] = handle_dabt;
+    t.h[static_cast<u8>(esr::Ec::BreakpointLow)] = handle_hw_breakpoint;
+    t.h[static_cast<u8>(esr::Ec::SoftStepLow)] = handle_software_step;
+    t.h[static_cast<u8>(esr::Ec::Brk64)] = handle_brk;
     return t;
 }();
 
@@ -223,6 +245,8 @@ void inject_external_abort(Vcpu& v, bool instruction, u64 far)
 }
 
 void inject_undef(Vcpu& v) { inject(v, esr::IL, 0); }
+
+void inject_sync(Vcpu& v, u64 esr_el1) { inject(v, esr_el1, read_far_el1()); }
 
 void handle_sync_exit(Vcpu& v, u64 esr)
 {

@@ -66,8 +66,14 @@ hyp_vectors:
     hyp_fault 14
     hyp_fault 15
 
+    // Call frame info for debuggers only (.debug_frame, not loaded): the
+    // exit and fault paths are the outermost frames of a backtrace.
+    .cfi_sections .debug_frame
+
     .text
 guest_exit_common:
+    .cfi_startproc
+    .cfi_undefined x30
     save_x2_x30
     mrs     x2, elr_el2
     mrs     x3, spsr_el2
@@ -78,6 +84,7 @@ guest_exit_common:
     mov     x29, #0
     mov     x30, #0
     bl      handle_guest_exit
+    .cfi_endproc
     // fall through with x0 = frame to run
 
     .global guest_enter
@@ -106,6 +113,12 @@ guest_enter:
 
 
 hyp_fault_common:
+    // For a debugger this is an exception frame: the frame it interrupted
+    // has SP = CFA and PC = the saved ELR_EL2 (DWARF register 32), so `bt`
+    // from handle_hyp_fault continues into the function that faulted.
+    .cfi_startproc
+    .cfi_def_cfa sp, HFRAME_SIZE
+    .cfi_undefined 32
     save_x2_x30
     mrs     x2, esr_el2
     mrs     x3, elr_el2
@@ -115,7 +128,11 @@ hyp_fault_common:
     stp     x2, x3, [sp, #HFRAME_FAR]
     add     x2, sp, #HFRAME_SIZE
     str     x2, [sp, #HFRAME_SP]
+    .cfi_offset 32, HFRAME_ELR - HFRAME_SIZE
+    .cfi_offset x29, FRAME_X(29) - HFRAME_SIZE
+    .cfi_offset x30, FRAME_X(30) - HFRAME_SIZE
     mov     x1, sp
     bl      handle_hyp_fault
 1:  wfi
     b       1b
+    .cfi_endproc

@@ -4,11 +4,13 @@
 #pragma once
 #include "types.h"
 
-// X-macro list of the EL1 system registers a vCPU owns.
+// X-macro list of the EL1 system registers a vCPU owns. The debug registers
+// (MDSCR_EL1, breakpoints, watchpoints, OS lock) are switched by debug.cpp,
+// which knows whether they hold the guest's values or the debugger's.
 #define VCPU_EL1_REGS(X)                                                                 \
     X(sctlr_el1) X(cpacr_el1) X(ttbr0_el1) X(ttbr1_el1) X(tcr_el1) X(mair_el1)           \
     X(amair_el1) X(vbar_el1) X(contextidr_el1) X(esr_el1) X(far_el1) X(afsr0_el1)        \
-    X(afsr1_el1) X(par_el1) X(cntkctl_el1) X(mdscr_el1) X(sp_el0) X(sp_el1) X(elr_el1)   \
+    X(afsr1_el1) X(par_el1) X(cntkctl_el1) X(sp_el0) X(sp_el1) X(elr_el1)                \
     X(spsr_el1) X(tpidr_el0) X(tpidrro_el0) X(tpidr_el1) X(csselr_el1)
 
 struct El1Context {
@@ -41,3 +43,7 @@ extern "C" void fpsimd_restore(const FpContext* c);
 struct Vcpu;
 void context_save(Vcpu& v);        // hardware -> v (v is loaded on this pCPU)
 void context_load(const Vcpu& v);  // v -> hardware
+// Only the EL1 registers and FP/SIMD, which is what a debugger reads and
+// writes: the stopped, loaded vCPU's copy in memory (debug.cpp).
+void context_save_el1(Vcpu& v);
+void context_load_el1(const Vcpu& v);

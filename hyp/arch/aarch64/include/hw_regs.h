@@ -33,6 +33,11 @@ enum class Ec : u8 {
     IabtCur = 0x21,
     DabtLow = 0x24,
     DabtCur = 0x25,
+    BreakpointLow = 0x30,  // hardware breakpoint from a lower EL
+    BreakpointCur = 0x31,
+    SoftStepLow = 0x32,    // software step from a lower EL
+    SoftStepCur = 0x33,
+    Brk64 = 0x3c,          // BRK instruction (AArch64), ISS = its immediate
 };
 constexpr u64 kFscSyncExternal = 0x10;
 } // namespace esr
@@ -43,4 +48,14 @@ constexpr u64 EL0t = 0x0;
 constexpr u64 EL1t = 0x4;
 constexpr u64 EL1h = 0x5;
 constexpr u64 kDaifMasked = 0xfu << 6;
+constexpr u64 SS = bit(21);   // software step: the next instruction is stepped
 } // namespace spsr
+
+namespace mdcr {
+constexpr u64 TDE = bit(8);   // debug exceptions from EL0/EL1 to EL2; traps every debug register access
+} // namespace mdcr
+
+namespace mdscr {
+constexpr u64 SS = bit(0);    // software step enabled
+constexpr u64 MDE = bit(15);  // breakpoints and watchpoints enabled
+} // namespace mdscr

@@ -26,6 +26,12 @@ struct Pcpu {
     u64 acct_start;
     u64 idle_ticks;
     u64 boot_ticks;       // counter when it started running vCPUs
+    bool hyp_timer_armed; // CNTHP enabled, at hyp_timer_cval (sched.cpp)
+    u64 hyp_timer_cval;
+    // What this pCPU's virtual CPU interface holds, as last written or read
+    // (vif.h): ICH_LR<n>_EL2 and ICH_HCR_EL2.
+    u64 vif_lr[kMaxHwListRegs];
+    u64 vif_hcr;
 };
 
 extern Pcpu g_pcpus[kMaxPcpus];

@@ -19,4 +19,8 @@ void sched_yield(Pcpu& p);      // let another runnable vCPU on this pCPU go fir
 void sched_wake(Pcpu& p, Vcpu& v);  // an interrupt became pending for v, placed on p
 void vcpu_reset(Pcpu& p, Vcpu& v, u64 entry, u64 x0);
 
+// CNTHP fired or is no longer wanted: disarm it (run.cpp's interrupt
+// handler; the next schedule() re-arms it as needed).
+void sched_hyp_timer_off(Pcpu& p);
+
 u64 sched_share_permille(const Vcpu& v);  // share of its pCPU's time since start

@@ -1,0 +1,25 @@
+# gdb helpers for the hypervisor: source this file in gdb-multiarch
+# (`make debug` does, through scripts/debug.sh). Commands:
+#   hv-pcpus    each pCPU: exception level, vCPU it runs, what it is doing
+#   hv-vcpus    each vCPU: scheduler and PSCI state, PC/PSTATE, LRs,
+#               pending/active virtual interrupts, exit counts
+#   hv-vgic     the virtual distributor: enable, pending, routing per SPI
+#   hv-log      the hypervisor's recent log (g_log_ring)
+#   hv-continue-until REGEX [SECONDS]
+#               continue until the guest console prints REGEX, then stop
+# They read the hypervisor's own data structures by name (gdb's type
+# information from build/hyp.elf), and stop with an error naming the
+# structure when one has changed shape. docs/debugging.md has the details.
+import os
+import sys
+
+import gdb
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+_here = os.path.dirname(os.path.abspath(__file__))
+if _here not in sys.path:
+    sys.path.insert(0, _here)
+
+import hypgdb  # noqa: E402
+
+hypgdb.register()

@@ -1,0 +1,14 @@
+"""Argument parsing shared by the helpers."""
+import gdb
+
+
+def optional_int(arg, usage):
+    """None for no argument, else the value of a gdb expression: `2`, `$n`,
+    `$_thread - 1`. Evaluate it before switching the stub to physical
+    addresses: the expression may read memory the usual way."""
+    if not arg.strip():
+        return None
+    try:
+        return int(gdb.parse_and_eval(arg))
+    except gdb.error as e:
+        raise gdb.GdbError("usage: %s (%s)" % (usage, e))

@@ -1,0 +1,387 @@
+#!/usr/bin/env python3
+"""System test: debugging the hypervisor with gdb through QEMU's gdb stub
+(`make debug`, scripts/debug.sh, the hv-* helpers in scripts/gdb/).
+
+--mode M: one batch session, `make debug GDBCMDS=<script> MODE=M`, that
+  - runs hv-pcpus at the reset vector,
+  - breaks on the PSCI CPU_ON handler (psci::Psci::cpu_on) while the guest
+    boots: at each hit `bt`, the guest's arguments from the caller's frame,
+    `finish` (only this pCPU running), hv-vcpus,
+  - lets the guest boot to its shell (hv-continue-until on the console log,
+    which then stops every pCPU as a Ctrl-C would),
+  - runs hv-pcpus, hv-vcpus, hv-vgic and hv-log,
+and checks each output for real content: 3 hits, source lines in `bt`,
+the started vCPU ON_PENDING at the guest's entry point, the placement of
+the mode, 4 vCPUs with PCs inside the guest kernel, SPI 33 (UART) enabled
+and routed, the banner in the log. The guest boots with nokaslr, so its
+kernel text is at a known address.
+--errors: `make debug` with a missing GDBCMDS file, a bad and a busy
+  GDBPORT each fail with one line naming the fix (no boot).
+--interactive: `make debug` on a terminal (a pty as controlling tty):
+  guest console output reaches the terminal, a typed key reaches the
+  hypervisor (Ctrl-] s), Ctrl-C stops the target, gdb gets the next
+  command, `quit` ends gdb and QEMU.
+
+Prints "ok - ..." / "not ok - ..." lines like test_boot.py.
+
+    tests/system/test_gdb.py --mode multi --build build [--errors] [--interactive]
+"""
+import argparse
+import os
+import re
+import socket
+import struct
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qemu_console import QemuConsole, ConsoleError  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# Kernel image base without KASLR (arm64, 48-bit VA: KIMAGE_VADDR).
+KIMAGE_VADDR = 0xFFFF800008000000
+
+SESSION = r"""
+echo @@RESET@@\n
+hv-pcpus
+break psci::Psci::cpu_on
+set $hits = 0
+hv-continue-until GUEST-BOOT-OK {timeout}
+while $hv_until == 0
+  set $hits = $hits + 1
+  printf "@@HIT %d@@\n", $hits
+  bt
+  # The guest's arguments, from the calling vCPU's saved frame.
+  set $v = ((Pcpu *)$TPIDR_EL2)->vcpu
+  printf "@@ARGS caller=%d target=%#lx entry=%#lx context=%#lx@@\n", $v->id, $v->regs.x[1], $v->regs.x[2], $v->regs.x[3]
+  set scheduler-locking on
+  finish
+  set scheduler-locking off
+  echo @@VCPUS-AT-HIT@@\n
+  hv-vcpus
+  echo @@END-HIT@@\n
+  hv-continue-until GUEST-BOOT-OK {timeout}
+end
+delete
+hv-continue-until "guest:[^\r\n]*# " 60
+echo @@PCPUS@@\n
+hv-pcpus
+echo @@VCPUS@@\n
+hv-vcpus
+echo @@VGIC@@\n
+hv-vgic
+echo @@LOG@@\n
+hv-log
+# Catch a pCPU entering the guest and step it (alone) through the ERET:
+# then that vCPU's PC and PSTATE are live in the pCPU's registers.
+break guest_enter
+continue
+delete
+set scheduler-locking on
+python
+while (int(gdb.parse_and_eval("$cpsr")) >> 2) & 3 == 2:
+    gdb.execute("stepi", to_string=True)
+end
+set scheduler-locking off
+printf "@@LIVE thread=%d pc=%#lx@@\n", $_thread, $pc
+hv-pcpus
+hv-vcpus
+echo @@DONE@@\n
+"""
+
+
+class Checks:
+    def __init__(self, mode):
+        self.mode = mode
+        self.failed = 0
+
+    def check(self, name, cond, detail=""):
+        if cond:
+            print("ok - [%s] gdb: %s" % (self.mode, name), flush=True)
+        else:
+            self.failed += 1
+            print("not ok - [%s] gdb: %s%s" % (self.mode, name, (": " + detail) if detail else ""), flush=True)
+        return cond
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def port_in_use(port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("127.0.0.1", port))
+        return False
+    except OSError:
+        return True
+    finally:
+        s.close()
+
+
+def make_debug(build, *assignments):
+    return ["make", "-C", ROOT, "--no-print-directory", "-s", "debug", "BUILD=" + build] + list(assignments)
+
+
+def section(out, name):
+    """Output between @@NAME@@ and the next @@ marker line."""
+    m = re.search(r"^@@%s@@\n(.*?)(?=^@@)" % name, out, re.S | re.M)
+    return m.group(1) if m else ""
+
+
+def kernel_text_end(image):
+    """End of the kernel image (VA, no KASLR): image_size from the Image header."""
+    with open(image, "rb") as f:
+        hdr = f.read(64)
+    return KIMAGE_VADDR + struct.unpack_from("<Q", hdr, 16)[0]
+
+
+def expand(ranges):
+    """"0-6 27" -> {0, ..., 6, 27}."""
+    out = set()
+    for r in ranges.split():
+        lo, _, hi = r.partition("-")
+        out.update(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def vcpu_blocks(text):
+    return {int(m.group(1)): m.group(0) for m in
+            re.finditer(r"^vCPU (\d+): .*?(?=^vCPU \d+: |\Z)", text, re.S | re.M)}
+
+
+def batch_session(c, build, mode, logdir):
+    port = free_port()
+    script = os.path.join(logdir, "session.gdb")
+    with open(script, "w") as f:
+        f.write(SESSION.format(timeout=300))
+    cmd = make_debug(build, "MODE=" + mode, "GDBPORT=%d" % port, "GDBCMDS=" + script, "DEBUGDIR=" + logdir,
+                     "APPEND=console=ttyAMA0 nokaslr")
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
+        out, rc = p.stdout, p.returncode
+    except subprocess.TimeoutExpired as e:
+        out, rc = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or ""), -1
+    with open(os.path.join(logdir, "gdb-output.log"), "w") as f:
+        f.write(out)
+    tail = out[-1500:]
+
+    c.check("make debug GDBCMDS= session completes", rc == 0 and "@@DONE@@" in out,
+            "exit %d, output in %s/gdb-output.log:\n%s" % (rc, logdir, tail))
+    c.check("QEMU is gone when gdb exits", not port_in_use(port), "port %d still bound" % port)
+    errors = [l for l in out.splitlines() if re.search(r"hyp-gdb:|Python Exception|Traceback|Error in sourced", l)]
+    c.check("no helper errors", not errors, "; ".join(errors[:3]))
+
+    reset = section(out, "RESET")
+    rows = re.findall(r"^\s+(\d) +\d+ +0x\w+ EL2h .*boot: before hyp_cpu_entry, at _start", reset, re.M)
+    c.check("hv-pcpus at the reset vector: 4 pCPUs at _start", rows == ["0", "1", "2", "3"], reset[-600:])
+
+    hits = re.split(r"^@@HIT \d+@@\n", out, flags=re.M)[1:]
+    c.check("CPU_ON breakpoint hit once per secondary vCPU (3)", len(hits) == 3, "%d hits" % len(hits))
+    targets = []
+    for n, h in enumerate(hits, 1):
+        bt = h.split("@@ARGS")[0]
+        frames = re.findall(r"^#\d+ .*$", bt, re.M)
+        ok = (frames and re.search(r"psci::Psci::cpu_on .* at hyp/psci/psci\.cpp:\d+", frames[0])
+              and any(re.search(r"handle_guest_exit .* at hyp/arch/aarch64/run\.cpp:\d+", f) for f in frames)
+              and re.search(r"guest_exit_common \(\) at hyp/arch/aarch64/vectors\.S:\d+", frames[-1])
+              and "corrupt stack" not in bt)
+        c.check("hit %d: bt shows source lines from cpu_on down to the exit vector" % n, ok, bt[-800:])
+        a = re.search(r"@@ARGS caller=(\d+) target=(\w+) entry=(\w+) context=(\w+)@@", h)
+        if not c.check("hit %d: the guest's CPU_ON arguments are readable" % n, a, h[:400]):
+            continue
+        target, entry = int(a.group(2), 16) & 0xFF, int(a.group(3), 16)
+        targets.append(target)
+        block = vcpu_blocks(section(h, "VCPUS-AT-HIT")).get(target, "")
+        c.check("hit %d: hv-vcpus shows vCPU %d being started (ON_PENDING at entry %#x)" % (n, target, entry),
+                re.search(r"PSCI OnPending \(CPU_ON entry %#x context" % entry, block) is not None
+                and "starting: CPU_ON accepted" in block, block[:500] or h[-800:])
+    c.check("CPU_ON started vCPUs 1, 2 and 3", sorted(targets) == [1, 2, 3], str(targets))
+
+    pcpus = section(out, "PCPUS")
+    rows = {int(m.group(1)): m.group(0) for m in re.finditer(r"^\s+(\d) +\d+ +0x\w+ .*$", pcpus, re.M)}
+    if mode == "multi":
+        ok = len(rows) == 4 and all(re.search(r"\bvCPU%d +%d +\d" % (p, p), rows.get(p, "")) and
+                                    "parked" not in rows.get(p, "") for p in range(4))
+        what = "vCPU n loaded and queued on pCPU n"
+    else:
+        ok = (len(rows) == 4 and re.search(r"\bvCPU\d +0 1 2 3 +\d", rows.get(0, "")) is not None
+              and all(re.search(r" - +- +\d+ +\d+ +parked: no vCPU placed here", rows.get(p, "")) for p in (1, 2, 3)))
+        what = "pCPU 0 runs vCPUs 0-3, pCPUs 1-3 parked"
+    c.check("hv-pcpus after boot: 4 pCPUs, %s" % what, ok, pcpus[-900:])
+
+    vcpus = section(out, "VCPUS")
+    blocks = vcpu_blocks(vcpus)
+    kend = kernel_text_end(os.path.join(build, "guest", "Image"))
+    bad = []
+    for v in range(4):
+        b = blocks.get(v, "")
+        home = v if mode == "multi" else 0
+        pc = re.search(r"^  PC (0x\w+)  PSTATE 0x\w+ EL1h", b, re.M)
+        if not (re.search(r"sched (Runnable|Blocked)  PSCI On  home pCPU %d\b" % home, b) and pc
+                and KIMAGE_VADDR <= int(pc.group(1), 16) < kend and "stats: exits=" in b):
+            bad.append(b[:400] or "vCPU %d missing" % v)
+    c.check("hv-vcpus after boot: 4 vCPUs on, at EL1 with PCs in the kernel's text", not bad and len(blocks) == 4,
+            "kernel %#x-%#x; %s" % (KIMAGE_VADDR, kend, " | ".join(bad) or vcpus[-600:]))
+
+    vgic = section(out, "VGIC")
+    c.check("hv-vgic: SPI 33 (UART) enabled, level, routed to vCPU 0",
+            re.search(r"^\s+33 yes .* level .* vCPU0 ", vgic, re.M) is not None, vgic[:900])
+    enabled = [expand(m) for m in re.findall(r"^  vCPU\d: enabled ([-\d ]+);", vgic, re.M)]
+    c.check("hv-vgic: the guest enabled its timer PPI 27 on every vCPU",
+            len(enabled) == 4 and all(27 in e for e in enabled), vgic[-600:])
+
+    live = re.search(r"^@@LIVE thread=(\d+) pc=(0x\w+)@@\n(.*?)^@@DONE", out, re.S | re.M)
+    if c.check("a pCPU stepped through ERET into the guest", live, out[-800:]):
+        thread, pc, text = int(live.group(1)), live.group(2), live.group(3)
+        row = re.search(r"^\s+(\d) +%d +0x\w+ EL1h .* in guest: vCPU (\d+), PC %s$" % (thread, pc), text, re.M)
+        c.check("hv-pcpus shows that pCPU in the guest, with the vCPU and its PC", row, text[:900])
+        if row:
+            b = vcpu_blocks(text).get(int(row.group(2)), "")
+            c.check("hv-vcpus shows that vCPU's PC live from the pCPU's registers",
+                    re.search(r"^  PC %#018x  PSTATE 0x\w+ EL1h .*\[live: \$pc/\$cpsr of thread %d, pCPU %s is in the "
+                              r"guest\]" % (int(pc, 16), thread, row.group(1)), b, re.M) is not None, b[:600])
+
+    log = section(out, "LOG")
+    want = ["==== hyp: AArch64 type-1 hypervisor at EL2 ====", "mode: %s-pCPU" % mode, "pCPUs online: 4 of 4"]
+    c.check("hv-log shows the hypervisor's banner", all(w in log for w in want), log[:800])
+
+
+def error_paths(c, build):
+    script = os.path.join(build, "test-logs", "gdb-empty.gdb")
+    os.makedirs(os.path.dirname(script), exist_ok=True)
+    with open(script, "w") as f:
+        f.write("info threads\n")
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen(1)
+    busy = holder.getsockname()[1]
+    cases = [
+        ("missing GDBCMDS file", ["GDBCMDS=/nonexistent/cmds.gdb"], r"GDBCMDS=/nonexistent/cmds\.gdb: no such file"),
+        ("bad GDBPORT", ["GDBPORT=12ab", "GDBCMDS=" + script], r"GDBPORT=12ab is not a TCP port"),
+        ("busy GDBPORT", ["GDBPORT=%d" % busy, "GDBCMDS=" + script], r"GDBPORT=%d is in use.*GDBPORT=\d+" % busy),
+    ]
+    try:
+        for name, args, want in cases:
+            p = subprocess.run(make_debug(build, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, timeout=120)
+            ours = [l for l in p.stderr.splitlines() if not l.startswith("make")]
+            c.check("%s: one-line error naming the fix" % name,
+                    p.returncode != 0 and len(ours) == 1 and re.search(want, ours[0]) is not None,
+                    "exit %d, stderr %r" % (p.returncode, p.stderr))
+    finally:
+        holder.close()
+
+
+SHAPE_CHECK = r"""
+python
+import gdb
+from hypgdb import structs
+vm = gdb.parse_and_eval("g_vm")
+def expect_error(what, f):
+    try:
+        f()
+        print("@@NOERROR %s@@" % what)
+    except gdb.GdbError as e:
+        print("@@ERROR %s: %s@@" % (what, e))
+expect_error("field", lambda: structs.field(vm, "no_such_field"))
+expect_error("enum", lambda: structs.enum_names("RunState", ("Off", "Sleeping")))
+expect_error("length", lambda: structs.elements(structs.field(vm, "vcpus"), at_least=99))
+print("@@OK %s %s %d@@" % (structs.field(structs.field(vm, "vcpus")[0], "regs").type,
+                           structs.enum_names("RunState", ("Off", "Runnable", "Blocked"))[2],
+                           structs.array_len(structs.field(vm, "vcpus"))))
+end
+"""
+
+
+def shape_errors(c, build):
+    """The helpers' checked access fails loudly, naming what changed (no target needed)."""
+    script = os.path.join(build, "test-logs", "gdb-shape-check.gdb")
+    os.makedirs(os.path.dirname(script), exist_ok=True)
+    with open(script, "w") as f:
+        f.write(SHAPE_CHECK)
+    p = subprocess.run(["gdb-multiarch", "-nx", "-batch", "-x", os.path.join(ROOT, "scripts", "gdb", "hyp.py"),
+                        "-x", script, os.path.join(build, "hyp.elf")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    out = p.stdout
+    c.check("helpers: a missing field is an error naming the struct and the field",
+            re.search(r"@@ERROR field: hyp-gdb: Vm has no field 'no_such_field' \(it has: opts, nvcpus.*"
+                      r"update scripts/gdb/hypgdb/", out) is not None, out[-600:])
+    c.check("helpers: a missing enumerator is an error",
+            re.search(r"@@ERROR enum: hyp-gdb: enum RunState has no Sleeping", out) is not None, out[-600:])
+    c.check("helpers: an array shorter than needed is an error",
+            re.search(r"@@ERROR length: hyp-gdb: .* has 4 elements, the helper needs 99", out) is not None, out[-600:])
+    c.check("helpers: well-formed accesses work",
+            re.search(r"@@OK (struct )?GuestRegs Blocked 4@@", out) is not None, out[-600:])
+
+
+def interactive(c, build, logdir):
+    port = free_port()
+    # A terminal as a user has it: the pty is the controlling tty (so Ctrl-C
+    # is a signal) and in its normal cooked mode.
+    shell = "stty sane; exec %s" % " ".join(
+        "'%s'" % a for a in make_debug(build, "GDBPORT=%d" % port, "DEBUGDIR=" + logdir))
+    os.makedirs(logdir, exist_ok=True)
+    log = os.path.join(logdir, "terminal.log")
+    if os.path.exists(log):
+        os.remove(log)
+    con = QemuConsole(["setsid", "-w", "-c", "sh", "-c", shell], log_path=log, eol="\n")
+    try:
+        con.expect(r"\(gdb\) ", 60)
+        con.send("continue")
+        con.expect(r"pCPUs online: 4 of 4", 120)
+        c.check("interactive: the guest console reaches the terminal while the target runs", True)
+        con.send_raw(b"\x1ds")  # the hypervisor's debug key: exit statistics
+        con.expect(r"exit statistics \(multi mode\)", 60)
+        c.check("interactive: typed keys reach the hypervisor's UART (Ctrl-] s)", True)
+        con.send_raw(b"\x03")
+        con.expect(r"received signal SIGINT", 30)
+        con.expect(r"\(gdb\) ", 30)
+        c.check("interactive: Ctrl-C stops the target and returns to gdb", True)
+        con.send("print 6*7")
+        con.expect(r"\$\d+ = 42", 30)
+        c.check("interactive: gdb gets what is typed at its prompt", True)
+        con.send("hv-pcpus")
+        m = con.expect(r"(?s)pCPU thread .*?\(gdb\) ", 30)
+        c.check("interactive: hv-pcpus works", len(re.findall(r"^\s+\d +\d+ +0x\w+ EL", m.group(0), re.M)) == 4,
+                m.group(0)[-600:])
+        con.send("quit")
+        con.expect(r"\(y or n\)", 30)
+        con.send("y")
+        rc = con.wait_exit(60)
+        c.check("interactive: quit ends gdb and QEMU", rc == 0 and not port_in_use(port),
+                "exit %d, port %d %s" % (rc, port, "busy" if port_in_use(port) else "free"))
+    except ConsoleError as e:
+        c.check("interactive session completes", False, str(e)[-1500:])
+    finally:
+        con.kill()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--mode", choices=["multi", "single"], required=True)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--errors", action="store_true", help="also check the error messages (no boot)")
+    ap.add_argument("--interactive", action="store_true", help="also drive an interactive session")
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    logdir = os.path.join(build, "test-logs", "gdb-" + a.mode)
+    os.makedirs(logdir, exist_ok=True)
+    c = Checks(a.mode)
+    if a.errors:
+        error_paths(c, build)
+        shape_errors(c, build)
+    batch_session(c, build, a.mode, logdir)
+    if a.interactive:
+        interactive(c, build, os.path.join(build, "test-logs", "gdb-interactive"))
+    return 1 if c.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
