@@ -5,6 +5,8 @@
 #                   GDB=1 GUEST_GDBPORT=)
 #   make debug      the same under gdb through QEMU's gdb stub (GDBPORT= GDBCMDS=; mk/debug.mk)
 #   make test       host unit tests + QEMU system tests, ends with "N passed, N failed"
+#   make bench      native vs single vs multi side by side (RUNS= QUICK=1; mk/bench.mk,
+#                   docs/performance.md)
 #
 # Everything the build needs is installed on first use: host packages with
 # apt-get (scripts/setup-host.sh) and the arm64 kernel, BusyBox and libfdt
