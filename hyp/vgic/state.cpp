@@ -23,6 +23,9 @@ void VgicState::kick(u32 vcpu_mask) const
 {
     if (vcpu_mask)
         __atomic_fetch_or(&dirty, vcpu_mask, __ATOMIC_ACQ_REL);
+    for (u32 v = 0; v < nvcpus; v++)
+        if (vcpu_mask & bit(v))
+            __atomic_fetch_add(&vcpu[v].events, 1u, __ATOMIC_ACQ_REL);
     if (notifier == nullptr)
         return;
     for (u32 v = 0; v < nvcpus; v++)

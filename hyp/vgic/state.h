@@ -31,6 +31,9 @@ struct VcpuState {
     u32 waker = 0;
     u64 sgi_sent = 0;     // atomic counters, no lock
     u64 sgi_received = 0;
+    // Kicks so far (atomic): a scheduler holding a blocked vCPU re-checks
+    // has_pending only when this moved, not on every exit of the others.
+    mutable u32 events = 0;
 };
 
 struct VgicState {

@@ -223,6 +223,11 @@ u32 Vgic::reset_vcpu(u32 vcpu, LrFile& lrf)
     return hw;
 }
 
+u32 Vgic::events(u32 vcpu) const
+{
+    return vcpu < kMaxVcpus ? __atomic_load_n(&s_.vcpu[vcpu].events, __ATOMIC_ACQUIRE) : 0;
+}
+
 u64 Vgic::sgi_sent(u32 vcpu) const
 {
     return vcpu < kMaxVcpus ? __atomic_load_n(&s_.vcpu[vcpu].sgi_sent, __ATOMIC_RELAXED) : 0;

@@ -51,6 +51,9 @@ public:
     // Something the guest could take now: resident pending LR or an
     // unplaced deliverable interrupt. Ignores the guest's priority mask.
     bool has_pending(u32 vcpu, const LrFile& lrf) const;
+    // Kicks aimed at `vcpu` so far. has_pending() can turn true only after
+    // this moves, so a blocked vCPU need not be re-checked until then.
+    u32 events(u32 vcpu) const;
     // No LR in use, no overflow and no event since the last flush.
     bool quiet(u32 vcpu, const LrFile& lrf) const;
     // CPU_ON: empty its LRs and reset its private interrupts and WAKER.

@@ -550,4 +550,44 @@ TEST_F(LrTest, SpiEnabledByADistributorWriteIsPlacedAtTheNextEntry)
     EXPECT_EQ(lrs(0), (std::map<u32, u8>{{42, kStatePending}}));
 }
 
+TEST_F(LrTest, EveryEventThatCanWakeABlockedVcpuMovesItsEventCount)
+{
+    // The scheduler re-checks a blocked vCPU only when events() moved.
+    exit_and_enter(2);
+    ASSERT_FALSE(vg->has_pending(2, lrf[2]));
+    u32 seen = vg->events(2);
+    auto moved = [&] {
+        const u32 now = vg->events(2);
+        const bool m = now != seen;
+        seen = now;
+        return m;
+    };
+    sgi(2, 5);
+    EXPECT_TRUE(moved()) << "SGI";
+    exit_and_enter(2);
+    run(2);
+    vg->set_private_pending(2, 27, false);
+    EXPECT_TRUE(moved()) << "PPI";
+    run(2);
+    run(2);
+    gicd(off(Gicd::Irouter) + 8 * 44, 2, 8);
+    moved();
+    vg->pulse_spi(44);
+    EXPECT_TRUE(moved()) << "SPI routed here";
+    run(2);
+    run(2);
+    gicd(off(Gicd::Icenabler) + 4, 1u << (44 - 32));
+    vg->pulse_spi(44);
+    moved();
+    EXPECT_TRUE(vg->has_pending(2, lrf[2]) == false);
+    gicd(off(Gicd::Isenabler) + 4, 1u << (44 - 32));
+    EXPECT_TRUE(moved()) << "pending SPI enabled";
+    EXPECT_TRUE(vg->has_pending(2, lrf[2]));
+    // Nothing aimed at vCPU 2: the count stays.
+    run(2);
+    sgi(1, 5);
+    vg->pulse_spi(45);
+    EXPECT_FALSE(moved());
+}
+
 } // namespace

@@ -101,8 +101,15 @@ void update_states(Pcpu& p, LazyNow& clock)
             v.tg.vtimer_phys_active = true;
             g_vm.vgic.set_private_pending(v.id, kGuestLayout.vtimer_ppi, true);
         }
-        if (v.state == RunState::Blocked && g_vm.vgic.has_pending(v.id, v.lrs))
-            v.state = RunState::Runnable;
+        // Nothing can have become pending for a blocked vCPU without a kick.
+        if (v.state == RunState::Blocked) {
+            const u32 ev = g_vm.vgic.events(v.id);
+            if (ev != v.events_seen) {
+                v.events_seen = ev;
+                if (g_vm.vgic.has_pending(v.id, v.lrs))
+                    v.state = RunState::Runnable;
+            }
+        }
     }
 }
 
@@ -189,6 +196,8 @@ void vcpu_reset(Pcpu& p, Vcpu& v, u64 entry, u64 x0)
 
 void sched_block(Vcpu& v)
 {
+    // Read before the check: a kick racing with it moves the count again.
+    v.events_seen = g_vm.vgic.events(v.id);
     if (!g_vm.vgic.has_pending(v.id, v.lrs)) {
         v.state = RunState::Blocked;
         v.stats.wfi_blocked++;

@@ -38,6 +38,7 @@ struct Vcpu {
     vgic::LrFile lrs{};
     VcpuStats stats{};
     RunState state{};
+    u32 events_seen{};      // vgic.events() when has_pending() was last false (Blocked)
     El1Context el1{};       // saved only while another vCPU has the pCPU
     FpContext fp{};
     TimerGicContext tg{};
