@@ -7,6 +7,8 @@
 #   make test       host unit tests + QEMU system tests, ends with "N passed, N failed"
 #   make bench      native vs single vs multi side by side (RUNS= QUICK=1; mk/bench.mk,
 #                   docs/performance.md)
+#   make guest-symbols / guest-vmlinux
+#                   the guest kernel's System.map / vmlinux for gdb (mk/guest-symbols.mk)
 #
 # Everything the build needs is installed on first use: host packages with
 # apt-get (scripts/setup-host.sh) and the arm64 kernel, BusyBox and libfdt
@@ -75,6 +77,7 @@ $(HOST_STAMP): scripts/setup-host.sh
 
 $(ARM64_STAMP): scripts/fetch-arm64.sh | $(HOST_STAMP)
 	@bash scripts/fetch-arm64.sh $(BUILD)
+	@touch $@
 
 $(LIBFDT): $(ARM64_STAMP)
 

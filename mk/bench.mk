@@ -50,6 +50,7 @@ KMOD_EXTRA   := $(BUILD)/guest/extra/lib/hbench/hbench_exit.ko
 
 $(KBUILD_STAMP): scripts/fetch-kbuild.sh $(ARM64_STAMP)
 	@bash scripts/fetch-kbuild.sh $(BUILD)
+	@touch $@
 
 $(KMOD): $(KMOD_SRC) $(KBUILD_STAMP) | $(HOST_STAMP)
 	@rm -rf $(KMOD_DIR)
