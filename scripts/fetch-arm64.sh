@@ -122,15 +122,10 @@ magic=$(od -An -tx1 -j56 -N4 "$KIMG" | tr -d ' \n')
 
 mkdir -p "$GUEST"
 cp -f "$KIMG" "$GUEST/Image"
-# Debian ships a one-line placeholder System.map (the real one is in the
-# -dbg package); copying that would only mislead symbol look-ups.
-rm -f "$GUEST/System.map"
-smap="$ROOT/boot/System.map-$KVER"
-if [ -f "$smap" ] && [ "$(wc -l <"$smap")" -gt 1 ]; then
-  cp -f "$smap" "$GUEST/System.map"
-else
-  say "no real System.map in $KPKG (placeholder only); use /proc/kallsyms in the guest"
-fi
+# Its System.map is a one-line placeholder; the real one comes from the
+# -dbg package (scripts/fetch-kernel-dbg.sh, make guest-symbols). One left
+# from another kernel would mislead symbol look-ups.
+rm -f "$GUEST/System.map" "$GUEST/System.map.elf" "$GUEST/vmlinux"
 moddir=""
 for d in "$ROOT/lib/modules/$KVER" "$ROOT/usr/lib/modules/$KVER"; do
   [ -d "$d" ] && { moddir=$d; break; }

@@ -1,58 +1,27 @@
 #!/usr/bin/env python3
-"""Give gdb the guest kernel's function names.
+"""Give gdb the guest kernel's function names without its 270 MB vmlinux.
 
-Debian's kernel package ships only a placeholder System.map (the real one,
-with vmlinux, is in the large -dbg package). The running kernel has its
-symbol table, though: this boots the guest once under the hypervisor with
-nokaslr (as GDB=1 does, so addresses are the link addresses and the same
-on every boot of this kernel), reads the text symbols from /proc/kallsyms
-over the console (compressed), and writes
+Reads the real System.map (from Debian's linux-image-<kver>-dbg package,
+scripts/fetch-kernel-dbg.sh) and writes
 
-    BUILD/guest/kallsyms      the symbols, "address type name" per line
-    BUILD/guest/kallsyms.elf  an ELF file with only a symbol table, for gdb:
-                              (gdb) symbol-file build/guest/kallsyms.elf
+    BUILD/guest/System.map.elf   an ELF file with only a symbol table, for gdb:
+                                 (gdb) symbol-file build/guest/System.map.elf
 
-Sizes are the distance to the next symbol, which is what gdb needs to know
-which function an address is in. No types, no line numbers: there is no
-debug information to be had without the -dbg package.
+GDB=1 boots the guest with nokaslr, so the kernel runs at these, its link,
+addresses. Sizes are the distance to the next symbol, which is what gdb
+needs to know which function an address is in. No types or line numbers:
+for those, `make guest-vmlinux` unpacks the vmlinux with DWARF.
 
     scripts/guest-symbols.py --build build      (make guest-symbols)
 """
 import argparse
-import base64
-import gzip
 import os
-import re
 import struct
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
-from qemu_console import QemuConsole, ConsoleError  # noqa: E402
 
 EM_AARCH64 = 183
-
-
-def read_kallsyms(build, log):
-    env = dict(os.environ, HYP=os.path.join(build, "hyp.elf"), KERNEL=os.path.join(build, "guest", "Image"),
-               INITRD=os.path.join(build, "guest", "initramfs.cpio.gz"), MODE="multi", GDB="0",
-               APPEND="console=ttyAMA0 nokaslr")
-    con = QemuConsole([os.path.join(ROOT, "scripts", "run-qemu.sh")], log_path=log, env=env)
-    try:
-        con.expect(r"GUEST-BOOT-OK", timeout=300)
-        con.expect(r"# ", timeout=30)
-        # Kernel messages would land in the middle of the data: silence them.
-        con.run("dmesg -n 1", timeout=60)
-        rc, out = con.run("grep ' [tT] ' /proc/kallsyms | gzip -c | base64", timeout=900)
-        con.send("poweroff -f")
-        con.wait_exit(60)
-    finally:
-        con.kill()
-    if rc != 0:
-        raise SystemExit("guest-symbols: reading /proc/kallsyms in the guest failed (see %s)" % log)
-    out = re.sub(r"\[\s*\d+\.\d+\] [^\n]*", "", out)  # one that got through anyway
-    b64 = "".join(l.strip() for l in out.splitlines() if re.fullmatch(r"[A-Za-z0-9+/=]+", l.strip()))
-    return gzip.decompress(base64.b64decode(b64)).decode()
 
 
 def parse(text):
@@ -107,17 +76,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     args = ap.parse_args()
-    build = os.path.abspath(args.build)
-    out_dir = os.path.join(build, "guest")
-    text = read_kallsyms(build, os.path.join(out_dir, "guest-symbols.log"))
-    syms = parse(text)
+    out_dir = os.path.join(os.path.abspath(args.build), "guest")
+    smap = os.path.join(out_dir, "System.map")
+    try:
+        with open(smap) as f:
+            syms = parse(f.read())
+    except OSError as e:
+        raise SystemExit("guest-symbols: %s (make guest-symbols fetches it)" % e)
     if len(syms) < 1000:
-        raise SystemExit("guest-symbols: only %d symbols read; see %s" % (len(syms), os.path.join(out_dir, "guest-symbols.log")))
-    with open(os.path.join(out_dir, "kallsyms"), "w") as f:
-        f.write(text)
-    write_elf(os.path.join(out_dir, "kallsyms.elf"), syms)
-    print("guest-symbols: %d text symbols -> %s (gdb: symbol-file %s)" % (
-        len(syms), os.path.join(out_dir, "kallsyms.elf"), os.path.relpath(os.path.join(out_dir, "kallsyms.elf"))))
+        raise SystemExit("guest-symbols: only %d text symbols in %s: not a real System.map "
+                         "(rm it and run make guest-symbols)" % (len(syms), smap))
+    elf = os.path.join(out_dir, "System.map.elf")
+    write_elf(elf, syms)
+    print("guest-symbols: %d text symbols -> %s (gdb: symbol-file %s)" % (len(syms), elf, os.path.relpath(elf)))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 
 Boots the guest with the stub on a free local port and checks, with real
 gdb-multiarch driven through a pty, what issue 5 asks of it: 4 threads, a
-breakpoint on the uname system call hit on the vCPU that ran uname (pinned
+breakpoint on the uname system call, by name from the real System.map
+(make guest-symbols), hit on the vCPU that ran uname (pinned
 with taskset), info registers, x/4gx $sp, stepi, continue, and a shell that
 still answers. Then, with a raw protocol client (rsp_client.py), the
 malformed and interrupted sessions gdb itself never produces: garbage, bad
@@ -69,7 +70,20 @@ class Gdb:
         self.c.kill()
 
 
-def gdb_session(t, con, port, addr, logdir):
+def system_map_address(build, name):
+    """NAME's address in the real System.map (make guest-symbols), or None."""
+    try:
+        with open(os.path.join(build, "guest", "System.map")) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 3 and parts[2] == name and parts[1] in ("t", "T"):
+                    return int(parts[0], 16)
+    except OSError:
+        pass
+    return None
+
+
+def gdb_session(t, con, port, addr, logdir, build):
     g = Gdb(port, os.path.join(logdir, "guest-gdb-%s.log" % t.mode))
     try:
         out = g.cmd("info threads")
@@ -77,20 +91,30 @@ def gdb_session(t, con, port, addr, logdir):
         t.check("info threads lists 4 threads, one per vCPU", len(threads) == 4 and
                 [int(x[2]) for x in threads] == [0, 1, 2, 3], out)
 
-        g.cmd("break *0x%x" % addr)
+        # As a user would: the symbol file made from System.map, then a
+        # breakpoint by name (the * puts it on the first instruction rather
+        # than after what gdb takes for the prologue).
+        elf = os.path.join(build, "guest", "System.map.elf")
+        out = g.cmd("symbol-file %s" % elf)
+        t.check("gdb loads the kernel's symbols (symbol-file %s)" % os.path.relpath(elf, ROOT),
+                "Reading symbols from" in out and "No such file" not in out, out)
+        out = g.cmd("break *%s" % SYMBOL)
+        t.check("break *%s resolves to its System.map address 0x%x" % (SYMBOL, addr),
+                re.search(r"Breakpoint 1 at 0x%x\b" % addr, out) is not None, out)
         g.c.send("continue")
         g.c.expect(r"Continuing\.", timeout=30)
         time.sleep(1)
         con.send("taskset -c %d uname -a" % PIN_CPU)
         try:
-            m = g.c.expect(r"Thread (\d+) hit Breakpoint 1, (0x[0-9a-f]+)", timeout=120)
+            m = g.c.expect(r"Thread (\d+) hit Breakpoint 1, (0x[0-9a-f]+) in (\S+) \(\)", timeout=120)
             g.c.expect(Gdb.PROMPT, timeout=30)
             hit_thread, hit_pc = int(m.group(1)), int(m.group(2), 16)
         except ConsoleError as e:
             hit_thread, hit_pc = None, None
             t.check("breakpoint on %s is hit when uname runs" % SYMBOL, False, str(e)[-600:])
             return
-        t.check("breakpoint on %s is hit when uname runs" % SYMBOL, hit_pc == addr, "pc 0x%x" % hit_pc)
+        t.check("breakpoint on %s is hit when uname runs" % SYMBOL, hit_pc == addr and m.group(3) == SYMBOL,
+                m.group(0))
         t.check("it is hit on thread %d, the vCPU uname was pinned to" % (PIN_CPU + 1), hit_thread == PIN_CPU + 1,
                 "thread %d" % hit_thread)
 
@@ -242,14 +266,18 @@ def main():
         con.expect(r"GUEST-BOOT-OK cpus=4", timeout=args.boot_timeout)
         t.check("the banner announces the gdb stub", "gdb: stub on virtio-serial port 1" in con.output)
         con.expect(r"# ", timeout=30)
-        # GDB=1 boots with nokaslr: /proc/kallsyms then shows link addresses.
+        # GDB=1 boots with nokaslr, so the kernel runs at the link addresses
+        # that System.map lists: the running kernel's own table must agree.
         t.check("GDB=1 turns KASLR off", "KASLR disabled on command line" in con.output)
+        addr = system_map_address(build, SYMBOL)
+        if not t.check("%s found in System.map (linux-image-*-dbg)" % SYMBOL, addr is not None,
+                       "no %s in %s/guest/System.map: make guest-symbols" % (SYMBOL, build)):
+            return 1
         rc, out = con.run("grep -w %s /proc/kallsyms" % SYMBOL, timeout=60)
         m = re.search(r"^([0-9a-f]{16}) [Tt] %s$" % SYMBOL, out, re.M)
-        addr = int(m.group(1), 16) if m else None
-        if not t.check("%s found in /proc/kallsyms" % SYMBOL, addr is not None, out):
-            return 1
-        gdb_session(t, con, port, addr, logdir)
+        t.check("the running kernel has %s at its System.map address" % SYMBOL,
+                m is not None and int(m.group(1), 16) == addr, out)
+        gdb_session(t, con, port, addr, logdir, build)
         protocol_session(t, con, port, addr)
         con.send("poweroff -f")
         t.check("poweroff -f makes QEMU exit 0", con.wait_exit(timeout=120) == 0)
