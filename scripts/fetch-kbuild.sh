@@ -19,6 +19,8 @@ set -euo pipefail
 
 die() { echo "fetch-kbuild: ERROR: $*" >&2; exit 1; }
 say() { echo "fetch-kbuild: $*"; }
+# shellcheck source=lib/apt.sh
+. "$(dirname "$0")/lib/apt.sh"
 
 [ $# -eq 1 ] || die "usage: $0 BUILD_DIR"
 B=$(cd "$1" && pwd) || die "no such BUILD_DIR: $1"
@@ -47,7 +49,7 @@ HOST_ARCH=$(dpkg --print-architecture)
 DEBS="$K/debs"
 mkdir -p "$DEBS"
 export DEBIAN_FRONTEND=noninteractive
-get() {   # apt-get download PKG=VERSION..., once; an apt-get update if it fails
+get() {   # apt-get download PKG=VERSION..., those not downloaded yet
   local missing=() p
   for p in "$@"; do
     local name=${p%%[:=]*} v=${p##*=}
@@ -55,13 +57,7 @@ get() {   # apt-get download PKG=VERSION..., once; an apt-get update if it fails
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   say "apt-get download ${missing[*]}"
-  if ! (cd "$DEBS" && apt-get download -qq -o APT::Sandbox::User=root "${missing[@]}" >/dev/null 2>&1); then
-    [ "$(id -u)" -eq 0 ] || die "apt-get download failed and apt-get update needs root: ${missing[*]}"
-    say "apt-get update"
-    apt-get update -qq >/dev/null 2>&1 || say "warning: apt-get update reported errors"
-    (cd "$DEBS" && apt-get download -qq -o APT::Sandbox::User=root "${missing[@]}" >/dev/null) ||
-      die "apt-get download failed for: ${missing[*]}"
-  fi
+  apt_download "$DEBS" "${missing[@]}"
 }
 
 get "linux-headers-$KVER:arm64=$VER"

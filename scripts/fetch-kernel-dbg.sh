@@ -19,6 +19,8 @@ set -euo pipefail
 
 die() { echo "fetch-kernel-dbg: ERROR: $*" >&2; exit 1; }
 say() { echo "fetch-kernel-dbg: $*"; }
+# shellcheck source=lib/apt.sh
+. "$(dirname "$0")/lib/apt.sh"
 
 [ $# -ge 1 ] && [ $# -le 2 ] || die "usage: $0 BUILD_DIR [--vmlinux]"
 B=$(cd "$1" && pwd) || die "no such BUILD_DIR: $1"
@@ -51,13 +53,7 @@ export DEBIAN_FRONTEND=noninteractive
 keep="System.map is"
 [ $WANT_VMLINUX -eq 1 ] && keep="System.map and vmlinux are"
 say "apt-get download $PKG:arm64=$VER (about 260 MB; only $keep kept)"
-if ! (cd "$TMP" && apt-get download -qq -o APT::Sandbox::User=root "$PKG:arm64=$VER" >/dev/null 2>&1); then
-  [ "$(id -u)" -eq 0 ] || die "apt-get download $PKG:arm64=$VER failed, and apt-get update needs root"
-  say "apt-get update"
-  apt-get update -qq >/dev/null 2>&1 || say "warning: apt-get update reported errors"
-  (cd "$TMP" && apt-get download -qq -o APT::Sandbox::User=root "$PKG:arm64=$VER" >/dev/null) ||
-    die "apt-get download $PKG:arm64=$VER failed: is the Debian archive reachable? (dpkg --add-architecture arm64)"
-fi
+apt_download "$TMP" "$PKG:arm64=$VER"
 deb=$(ls "$TMP"/"$PKG"_*.deb)
 
 members=("./usr/lib/debug/boot/System.map-$KVER")

@@ -51,6 +51,34 @@ def run_system(cmd):
     return passed, failed
 
 
+def system_suites(build):
+    """The QEMU boots of make test, in order: (script, arguments)."""
+    mb = ["--build", build]
+    return [
+        # The guest alone, without the hypervisor: checks the guest payload
+        # and gives the reference boot time.
+        ("native_boot_test.py", [os.path.join(build, "guest", "Image"),
+                                 os.path.join(build, "guest", "initramfs.cpio.gz")]),
+        # Multi mode carries the 60 s busy-loop soak; single mode's 20 s
+        # loops measure fairness between time-shared vCPUs.
+        ("test_boot.py", ["--mode", "multi"] + mb + ["--busy-seconds", os.environ.get("BUSY_SECONDS", "60")]),
+        ("test_boot.py", ["--mode", "single"] + mb + ["--busy-seconds", "20"]),
+        # Debugging the hypervisor with gdb (make debug): a batch session per
+        # mode, the error messages and an interactive session once.
+        ("test_gdb.py", ["--mode", "multi"] + mb + ["--errors", "--interactive"]),
+        ("test_gdb.py", ["--mode", "single"] + mb),
+        # The guest gdb stub (GDB=1), against real gdb and a raw protocol client.
+        ("test_guest_gdb.py", ["--mode", "multi"] + mb),
+        ("test_guest_gdb.py", ["--mode", "single"] + mb),
+        # The disk in both modes; the 30 s four-way pinned dd stress runs in
+        # multi mode, where the four vCPUs really are concurrent.
+        ("test_disk.py", ["--mode", "multi"] + mb + ["--stress-seconds", os.environ.get("DISK_STRESS_SECONDS", "30")]),
+        ("test_disk.py", ["--mode", "single"] + mb + ["--stress-seconds", "0"]),
+        # make bench's tooling: parsers, guest programs and module (no timings).
+        ("test_bench_tools.py", mb),
+    ]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -58,43 +86,10 @@ def main():
     build = os.path.abspath(args.build)
     start = time.monotonic()
     passed, failed = run_unit(build)
-    # The guest alone, without the hypervisor: checks the guest payload and
-    # gives the reference boot time.
-    p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", "native_boot_test.py"),
-                       os.path.join(build, "guest", "Image"), os.path.join(build, "guest", "initramfs.cpio.gz")])
-    passed += p
-    failed += f
-    # Multi mode carries the 60 s busy-loop soak; single mode's 20 s loops
-    # measure fairness between time-shared vCPUs.
-    for mode, busy in [("multi", os.environ.get("BUSY_SECONDS", "60")), ("single", "20")]:
-        p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", "test_boot.py"),
-                           "--mode", mode, "--build", build, "--busy-seconds", busy])
+    for script, args in system_suites(build):
+        p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", script)] + args)
         passed += p
         failed += f
-    # Debugging the hypervisor with gdb (make debug): a batch session per
-    # mode, the error messages and an interactive session once.
-    for mode, extra in [("multi", ["--errors", "--interactive"]), ("single", [])]:
-        p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", "test_gdb.py"),
-                           "--mode", mode, "--build", build] + extra)
-        passed += p
-        failed += f
-    # The guest gdb stub (GDB=1), against real gdb and a raw protocol client.
-    for mode in ("multi", "single"):
-        p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", "test_guest_gdb.py"),
-                           "--mode", mode, "--build", build])
-        passed += p
-        failed += f
-    # The disk in both modes; the 30 s four-way pinned dd stress runs in
-    # multi mode, where the four vCPUs really are concurrent.
-    for mode, stress in [("multi", os.environ.get("DISK_STRESS_SECONDS", "30")), ("single", "0")]:
-        p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", "test_disk.py"),
-                           "--mode", mode, "--build", build, "--stress-seconds", stress])
-        passed += p
-        failed += f
-    # make bench's tooling: parsers, guest programs and module (no timings).
-    p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", "test_bench_tools.py"), "--build", build])
-    passed += p
-    failed += f
     if BOOT_TIMES:
         print("== boot time to the shell marker (reported, not asserted): " +
               ", ".join("%s %.2f s" % kv for kv in sorted(BOOT_TIMES.items())))

@@ -1,7 +1,9 @@
 """What the system tests share: the TAP-like check lines tests/run_all.py
-counts, the log patterns that mean trouble, and reading a command's own
-output line off a console where kernel messages interleave."""
+counts, the log patterns that mean trouble, reading a command's own
+output line off a console where kernel messages interleave, and a free
+local port for a gdb stub."""
 import re
+import socket
 
 # Messages that must never appear: the kernel's stall and lockup detectors
 # and the hypervisor's own panic.
@@ -11,18 +13,22 @@ BAD = re.compile(r"rcu_sched self-detected stall|rcu_preempt self-detected stall
 
 
 class Checks:
-    def __init__(self, mode):
+    """One "ok - [mode] topic: name" line per check; topic names the test."""
+
+    def __init__(self, mode, topic=""):
         self.mode = mode
+        self.prefix = topic + ": " if topic else ""
         self.failed = 0
         self.passed = 0
 
     def check(self, name, cond, detail=""):
         if cond:
             self.passed += 1
-            print("ok - [%s] %s" % (self.mode, name), flush=True)
+            print("ok - [%s] %s%s" % (self.mode, self.prefix, name), flush=True)
         else:
             self.failed += 1
-            print("not ok - [%s] %s%s" % (self.mode, name, (": " + detail) if detail else ""), flush=True)
+            print("not ok - [%s] %s%s%s" % (self.mode, self.prefix, name, (": " + detail) if detail else ""),
+                  flush=True)
         return cond
 
 
@@ -30,3 +36,12 @@ def last_line(out):
     """The command's own last line: kernel messages may be interleaved."""
     lines = [l for l in out.strip().splitlines() if l.strip() and not re.match(r"\[\s*\d+\.\d+\]", l)]
     return lines[-1].strip() if lines else ""
+
+
+def free_port():
+    """A local TCP port nobody listens on now (for QEMU's or our gdb stub)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port

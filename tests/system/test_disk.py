@@ -30,6 +30,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
 from qemu_console import QemuConsole, ConsoleError  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -40,26 +41,8 @@ PATTERN_OFF, PATTERN_LEN = 1 * MiB, 4 * MiB          # dd bs=64k seek=16 count=6
 STRESS_BASE, STRESS_STRIDE, STRESS_LEN = 8 * MiB, 2 * MiB, 1 * MiB
 SEQ_OFF_MB, SEQ_MB, SEQ_REPS = 16, 48, 3            # throughput area [16, 64) MiB, 3 passes
 
-BAD = re.compile(r"rcu_sched self-detected stall|rcu_preempt self-detected stall|rcu: INFO: .*detected stall"
-                 r"|detected stalls on CPUs|soft lockup|hung_task|blocked for more than \d+ seconds"
-                 r"|HYPERVISOR PANIC|Kernel panic|Internal error: Oops|I/O error|blk_update_request"
-                 r"|virtio_blk.*(error|failed)|FATAL")
-
-
-class Checks:
-    def __init__(self, mode):
-        self.mode = mode
-        self.failed = 0
-        self.passed = 0
-
-    def check(self, name, cond, detail=""):
-        if cond:
-            self.passed += 1
-            print("ok - [%s] disk: %s" % (self.mode, name), flush=True)
-        else:
-            self.failed += 1
-            print("not ok - [%s] disk: %s%s" % (self.mode, name, (": " + detail) if detail else ""), flush=True)
-        return cond
+# Beyond what every system test rejects: any sign of a failed request.
+BAD = re.compile(checks.BAD.pattern + r"|I/O error|blk_update_request|virtio_blk.*(error|failed)|FATAL")
 
 
 def cmd_lines(out):
@@ -139,7 +122,7 @@ def main():
         if os.path.exists(l):
             os.remove(l)
 
-    t = Checks(args.mode)
+    t = checks.Checks(args.mode, "disk")
     stress = args.stress_seconds > 0
     pattern_md5 = None
     region_md5 = {}  # worker -> md5 of its last pattern

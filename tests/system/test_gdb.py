@@ -35,6 +35,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import Checks, free_port  # noqa: E402
 from qemu_console import QemuConsole, ConsoleError  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -89,28 +90,6 @@ hv-pcpus
 hv-vcpus
 echo @@DONE@@\n
 """
-
-
-class Checks:
-    def __init__(self, mode):
-        self.mode = mode
-        self.failed = 0
-
-    def check(self, name, cond, detail=""):
-        if cond:
-            print("ok - [%s] gdb: %s" % (self.mode, name), flush=True)
-        else:
-            self.failed += 1
-            print("not ok - [%s] gdb: %s%s" % (self.mode, name, (": " + detail) if detail else ""), flush=True)
-        return cond
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def port_in_use(port):
@@ -373,7 +352,7 @@ def main():
     build = os.path.abspath(a.build)
     logdir = os.path.join(build, "test-logs", "gdb-" + a.mode)
     os.makedirs(logdir, exist_ok=True)
-    c = Checks(a.mode)
+    c = Checks(a.mode, "gdb")
     if a.errors:
         error_paths(c, build)
         shape_errors(c, build)

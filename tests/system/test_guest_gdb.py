@@ -21,12 +21,11 @@ Prints "ok - [mode] ..." / "not ok - [mode] ..." lines for tests/run_all.py.
 import argparse
 import os
 import re
-import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import BAD, Checks, last_line  # noqa: E402
+from checks import BAD, Checks, free_port, last_line  # noqa: E402
 from qemu_console import QemuConsole, ConsoleError  # noqa: E402
 from rsp_client import RspClient, RspError, frame  # noqa: E402
 
@@ -36,14 +35,6 @@ BAD_HERE = re.compile(BAD.pattern + r"|Unexpected kernel BRK")
 SYMBOL = "__arm64_sys_newuname"  # the uname system call
 PIN_CPU = 2                       # uname runs on guest CPU 2: gdb thread 3
 STOP_SECONDS = 8                  # how long the guest stays stopped for the time check
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Gdb:
