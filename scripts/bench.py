@@ -54,6 +54,8 @@ METRICS = [
     ("hvc_ns", "null hypercall (PSCI_VERSION) from EL1", "ns", "lower"),
     ("mmio_read_ns", "emulated MMIO read (GICD_IIDR) from EL1", "ns", "lower"),
     ("svc_ns", "SVC round trip (getppid) from EL0, the floor", "ns", "lower"),
+    ("disk_write_mbs", "disk: sequential write, 1 MiB O_DIRECT", "MB/s", "higher"),
+    ("disk_read_mbs", "disk: sequential read, 1 MiB O_DIRECT", "MB/s", "higher"),
     ("idle_cpu_s", "host CPU of QEMU in 10 s, guest idle", "s", "lower"),
     ("exit_rate", "hypervisor exits/s during the throughput run", "1/s", "lower"),
 ]
@@ -67,8 +69,14 @@ SHORT = {
     "spin_mops_1": "throughput, 1 thread", "spin_mops_2": "throughput, 2 threads",
     "spin_mops_4": "throughput, 4 threads", "speedup_4v1": "speedup 4 over 1",
     "hvc_ns": "null hypercall", "mmio_read_ns": "MMIO read", "svc_ns": "SVC (floor)",
+    "disk_write_mbs": "disk write", "disk_read_mbs": "disk read",
     "idle_cpu_s": "idle host CPU", "exit_rate": "exit rate, throughput run",
 }
+# The guest's /dev/vda in all three configurations: a scratch image in the
+# output directory (never the user's DISK=), behind the same QEMU
+# virtio-blk-device options as scripts/run-qemu.sh. The throughput passes
+# go over [16, 64) MiB of it.
+DISK_MIB, DISK_OFF_MIB, DISK_LEN_MIB = 64, 16, 48
 PAIRS = [("multi", "native"), ("single", "native"), ("multi", "single")]
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -312,9 +320,11 @@ class Session:
             # keeps 64 MiB of QEMU's for itself, see scripts/run-qemu.sh).
             return ["qemu-system-aarch64", "-M", "virt,gic-version=3,virtualization=on", "-cpu", a.cpu,
                     "-smp", "4", "-m", "%dM" % mem_mib(a.mem), "-nographic", "-nic", "none",
-                    "-kernel", a.kernel, "-initrd", a.initrd, "-append", a.append], None
+                    "-kernel", a.kernel, "-initrd", a.initrd, "-append", a.append,
+                    "-drive", "file=%s,if=none,format=raw,cache=writeback,id=disk0" % a.disk.replace(",", ",,"),
+                    "-device", "virtio-blk-device,drive=disk0"], None
         env = dict(os.environ, HYP=a.hyp, KERNEL=a.kernel, INITRD=a.initrd, MODE=self.cfg,
-                   MEM=str(a.mem), CPU=a.cpu, APPEND=a.append, DISK="")
+                   MEM=str(a.mem), CPU=a.cpu, APPEND=a.append, DISK=a.disk)
         return [os.path.join(ROOT, "scripts", "run-qemu.sh")], env
 
     def guest(self, con, cmdline, timeout):
@@ -440,6 +450,8 @@ class Session:
                 self.guest(con, "hbench -t %g exit mmio" % t, tmo)
             self.status("SVC round trip (getppid)")
             self.guest(con, "hbench -t %g svc" % t, tmo)
+            self.status("disk: sequential write, then read")
+            self.guest(con, "hbench -t %g disk /dev/vda %d %d" % (t, DISK_OFF_MIB, DISK_LEN_MIB), tmo * 4)
 
             spin = "hbench -t %g spin %s" % (t, " ".join(map(str, SPIN_ORDER)))
             if not hyp or a.no_stats_key.get(self.cfg):
@@ -845,6 +857,7 @@ def parse_args():
         if c not in CONFIGS:
             ap.error("unknown configuration %r (use %s)" % (c, ",".join(CONFIGS)))
     args.out = os.path.abspath(args.out or os.path.join(args.build, "bench"))
+    args.disk = os.path.join(args.out, "disk.img")
     return args
 
 
@@ -865,6 +878,8 @@ def main():
     configs = args.configs
     logs = os.path.join(out, "logs")
     os.makedirs(logs, exist_ok=True)
+    with open(args.disk, "wb") as f:
+        f.truncate(DISK_MIB << 20)
     for name in os.listdir(logs):
         os.remove(os.path.join(logs, name))
 

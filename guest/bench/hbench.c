@@ -22,6 +22,10 @@
  *                            EL0 cannot issue HVC; load it with insmod first)
  *   hbench svc               getppid() round trips (SVC from EL0 to the
  *                            guest kernel and back): nanoseconds per call
+ *   hbench disk DEV OFF LEN  sequential O_DIRECT writes (each pass ended by
+ *                            fdatasync), then reads, of LEN MiB at OFF MiB
+ *                            of block device DEV in 1 MiB requests: MB/s;
+ *                            the first pass read back is checked
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -335,9 +339,94 @@ static void cmd_svc(int argc, char **argv)
     printf("BENCH name=svc_ns call=getppid ppid=%ld iters=%ld value=%.1f\n", sum / n, n, el * 1e9 / (double)n);
 }
 
+/* ---- disk: sequential throughput of a block device ---------------------- */
+
+#define DISK_BS (1L << 20)
+
+static long parse_mib(const char *s, const char *what)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < 0 || v > (1L << 20))
+        fail("not a size in MiB for %s: %s", what, s);
+    return v;
+}
+
+/* Pass `pass` writes block i as bytes (pass, i, offset): a read of the
+ * first pass that finds anything else is data the device lost or moved. */
+static void fill(unsigned char *buf, long pass, long block)
+{
+    for (long k = 0; k < DISK_BS; k += 8) {
+        uint64_t v = ((uint64_t)pass << 48) ^ ((uint64_t)block << 24) ^ (uint64_t)k;
+        memcpy(buf + k, &v, sizeof v);
+    }
+}
+
+/* One pass over [off, off + len) MiB; returns the bytes moved. */
+static long disk_pass(int fd, int write_pass, long off, long len, unsigned char *buf, long pass,
+                      unsigned char *want)
+{
+    for (long b = 0; b < len; b++) {
+        off_t pos = (off_t)(off + b) * DISK_BS;
+        if (write_pass) {
+            fill(buf, pass, b);
+            if (pwrite(fd, buf, DISK_BS, pos) != DISK_BS)
+                fail("write at %ld MiB: %s", off + b, strerror(errno));
+        } else {
+            if (pread(fd, buf, DISK_BS, pos) != DISK_BS)
+                fail("read at %ld MiB: %s", off + b, strerror(errno));
+            if (want) {
+                fill(want, pass, b);
+                if (memcmp(buf, want, DISK_BS) != 0)
+                    fail("block at %ld MiB does not read back what was written", off + b);
+            }
+        }
+    }
+    if (write_pass && fdatasync(fd) != 0)
+        fail("fdatasync: %s", strerror(errno));
+    return len * DISK_BS;
+}
+
+static void cmd_disk(int argc, char **argv)
+{
+    if (argc != 3)
+        fail("usage: hbench disk DEVICE OFFSET_MIB LENGTH_MIB");
+    const char *dev = argv[0];
+    long off = parse_mib(argv[1], "OFFSET_MIB"), len = parse_mib(argv[2], "LENGTH_MIB");
+    if (len == 0)
+        fail("LENGTH_MIB must be at least 1");
+    int fd = open(dev, O_RDWR | O_DIRECT);
+    if (fd < 0)
+        fail("cannot open %s with O_DIRECT: %s", dev, strerror(errno));
+    unsigned char *buf, *want;
+    if (posix_memalign((void **)&buf, 4096, DISK_BS) != 0 || posix_memalign((void **)&want, 4096, DISK_BS) != 0)
+        fail("out of memory");
+    long last = 0; /* the write pass the disk holds */
+    for (int write_pass = 1; write_pass >= 0; write_pass--) {
+        long n = 0, bytes = 0;
+        double start = now();
+        while (more(n, start)) {
+            /* The first read pass checks what the last write pass left. */
+            bytes += disk_pass(fd, write_pass, off, len, buf, write_pass ? n : last,
+                               write_pass || n ? NULL : want);
+            n++;
+        }
+        double el = now() - start;
+        if (write_pass)
+            last = n - 1;
+        printf("BENCH name=%s dev=%s off_mib=%ld len_mib=%ld bs=1M passes=%ld iters=%ld value=%.1f\n",
+               write_pass ? "disk_write_mbs" : "disk_read_mbs", dev, off, len, n, bytes / DISK_BS,
+               (double)bytes / 1e6 / el);
+    }
+    close(fd);
+    free(buf);
+    free(want);
+}
+
 static void usage(void)
 {
-    fputs("usage: hbench [-n ITERS | -t SECONDS] ipi CPU_A CPU_B | spin N [N ...] | exit hvc|mmio | svc\n", stderr);
+    fputs("usage: hbench [-n ITERS | -t SECONDS] ipi CPU_A CPU_B | spin N [N ...] | exit hvc|mmio | svc"
+          " | disk DEVICE OFFSET_MIB LENGTH_MIB\n", stderr);
     exit(2);
 }
 
@@ -371,6 +460,8 @@ int main(int argc, char **argv)
         cmd_exit(argc - i, argv + i);
     else if (strcmp(cmd, "svc") == 0)
         cmd_svc(argc - i, argv + i);
+    else if (strcmp(cmd, "disk") == 0)
+        cmd_disk(argc - i, argv + i);
     else
         usage();
     return 0;

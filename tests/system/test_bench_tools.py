@@ -10,7 +10,8 @@
    module (/lib/hbench/hbench_exit.ko) loads, its HVC and MMIO loops are
    seen in the hypervisor's exit counters, and the exit table comes on
    demand (Ctrl-] s) and at shutdown.
-3. One native boot: the module finds QEMU's SMC conduit and answers.
+3. One native boot: the module finds QEMU's SMC conduit and answers, and
+   the disk program runs against QEMU's own virtio-blk-device.
 
 Prints one TAP-like line per check ("ok - ..." / "not ok - ..."), which
 tests/run_all.py counts. Exit status 1 on any failure.
@@ -212,7 +213,7 @@ def hyp_boot_checks(build):
     if os.path.exists(log):
         os.remove(log)
     env = dict(os.environ, HYP=os.path.join(build, "hyp.elf"), KERNEL=os.path.join(build, "guest", "Image"),
-               INITRD=os.path.join(build, "guest", "initramfs.cpio.gz"), MODE="multi", DISK="")
+               INITRD=os.path.join(build, "guest", "initramfs.cpio.gz"), MODE="multi", DISK=scratch_disk(build))
     con = QemuConsole([os.path.join(ROOT, "scripts", "run-qemu.sh")], log_path=log, env=env)
     try:
         m = con.expect(bench.BOOT_RE, timeout=300)
@@ -223,7 +224,11 @@ def hyp_boot_checks(build):
             ("hbench -n 20 ipi 0 3", ["ipi_rtt_us_0_3"]),
             ("hbench -n 200 svc", ["svc_ns"]),
             ("hbench -n 100000 spin 1 4 2", ["spin_mops_1", "spin_mops_2", "spin_mops_4"]),
+            ("hbench -n 2 disk /dev/vda 16 4", ["disk_write_mbs", "disk_read_mbs"]),
         ], "[multi]")
+        rc, out = con.run("hbench -n 1 disk /dev/vdz 0 1", timeout=60)
+        check("[multi] hbench disk on a missing device: BENCH-ERROR naming it",
+              rc != 0 and re.search(r"BENCH-ERROR cannot open /dev/vdz", out) is not None, out[-300:])
         rc, out = con.run("hbench -n 10 exit hvc", timeout=60)
         check("[multi] hbench exit without the module: BENCH-ERROR naming insmod",
               rc != 0 and re.search(r"BENCH-ERROR .*insmod", out) is not None, out[-300:])
@@ -261,13 +266,23 @@ def hyp_boot_checks(build):
     print("log: %s" % log)
 
 
+def scratch_disk(build):
+    """A fresh sparse image of the bench's disk size, for /dev/vda."""
+    path = os.path.join(build, "test-logs", "bench-tools-disk.img")
+    with open(path, "wb") as f:
+        f.truncate(bench.DISK_MIB << 20)
+    return path
+
+
 def native_boot_checks(build):
     log = os.path.join(build, "test-logs", "bench-tools-native.log")
     if os.path.exists(log):
         os.remove(log)
     cmd = ["qemu-system-aarch64", "-M", "virt,gic-version=3,virtualization=on", "-cpu", "cortex-a57", "-smp", "4",
            "-m", "1024M", "-nographic", "-nic", "none", "-kernel", os.path.join(build, "guest", "Image"),
-           "-initrd", os.path.join(build, "guest", "initramfs.cpio.gz"), "-append", "console=ttyAMA0"]
+           "-initrd", os.path.join(build, "guest", "initramfs.cpio.gz"), "-append", "console=ttyAMA0",
+           "-drive", "file=%s,if=none,format=raw,cache=writeback,id=disk0" % scratch_disk(build),
+           "-device", "virtio-blk-device,drive=disk0"]
     con = QemuConsole(cmd, log_path=log)
     try:
         con.expect(bench.BOOT_RE, timeout=180)
@@ -281,6 +296,7 @@ def native_boot_checks(build):
         rc, out, rec = exit_record(con, "mmio", 200)
         check("[native] hbench exit mmio: well-formed record", rc == 0 and rec is not None and number(rec["value"]),
               "rc=%d %r" % (rc, out[-300:]))
+        run_programs(con, [("hbench -n 2 disk /dev/vda 16 4", ["disk_write_mbs", "disk_read_mbs"])], "[native]")
         con.send("poweroff -f")
         check("[native] poweroff", con.wait_exit(60) == 0)
     except ConsoleError as e:
