@@ -113,16 +113,22 @@ void update_states(Pcpu& p, LazyNow& clock)
     }
 }
 
-Vcpu* pick_next(Pcpu& p)
+// The next runnable vCPU in round-robin order other than `giving_way`,
+// which gets the pCPU back only if nobody else can run. Skipping it matters
+// when it ran boosted (out of turn, so rr does not point at it): it would
+// otherwise come first again. A vCPU that yields in a trapped WFE while it
+// spins on a guest lock held by a preempted vCPU would then take its own
+// turn back until the slice ran out, instead of letting the holder finish.
+Vcpu* pick_next(Pcpu& p, Vcpu* giving_way)
 {
     for (u32 k = 1; k <= p.nrun; k++) {
         const u32 i = (p.rr + k) % p.nrun;
-        if (can_run(*p.runq[i])) {
+        if (p.runq[i] != giving_way && can_run(*p.runq[i])) {
             p.rr = i;
             return p.runq[i];
         }
     }
-    return nullptr;
+    return giving_way && can_run(*giving_way) ? giving_way : nullptr;
 }
 
 // CNTHP fires at the end of the slice (when others share the pCPU) or at
@@ -237,7 +243,7 @@ Vcpu& schedule(Pcpu& p)
         Vcpu* boost = p.prefer;
         p.prefer = nullptr;
         const bool boosted = boost && boost != cur && can_run(*boost);
-        Vcpu* next = boosted ? boost : cur_runnable && !give_way ? cur : pick_next(p);
+        Vcpu* next = boosted ? boost : cur_runnable && !give_way ? cur : pick_next(p, cur);
         if (next) {
             if (next != cur) {
                 if (cur_runnable)
