@@ -2,7 +2,7 @@
 #
 #   make            build the hypervisor (build/hyp.elf) and the guest
 #   make run        boot the guest (MODE=multi|single MEM= KERNEL= INITRD= APPEND= DISK=path|none
-#                   GDB=1 GUEST_GDBPORT=)
+#                   GDB=1 GUEST_GDBPORT= TIMESLICE=ms)
 #   make debug      the same under gdb through QEMU's gdb stub (GDBPORT= GDBCMDS=; mk/debug.mk)
 #   make test       host unit tests + QEMU system tests, ends with "N passed, N failed"
 #   make bench      native vs single vs multi side by side (RUNS= QUICK=1; mk/bench.mk,
@@ -29,12 +29,20 @@ DISK    ?= $(DEFAULT_DISK)
 # (docs/debugging.md; GDBPORT is QEMU's own stub, make debug).
 GDB     ?= 0
 GUEST_GDBPORT ?= 1235
+# Single mode's time slice in ms (empty: the hypervisor's default, 10;
+# docs/modes.md). Multi mode has one vCPU per pCPU and no slices.
+TIMESLICE ?=
 
 ifneq ($(filter-out multi single,$(MODE)),)
 $(error MODE=$(MODE) is not a mode: use MODE=multi or MODE=single)
 endif
 ifneq ($(filter-out 0 1,$(GDB)),)
 $(error GDB=$(GDB): use GDB=1 for the guest gdb stub (GDB=0 for none))
+endif
+ifneq ($(TIMESLICE),)
+ifneq ($(shell echo '$(TIMESLICE)' | grep -xE '[1-9][0-9]{0,2}|1000'),$(TIMESLICE))
+$(error TIMESLICE=$(TIMESLICE) is not a time slice: use TIMESLICE=N, N in ms from 1 to 1000 (default 10))
+endif
 endif
 
 CXX := clang++
@@ -105,7 +113,7 @@ $(GUEST_INITRD): guest/build-initramfs.sh guest/init $(ARM64_STAMP)
 
 run: all $(filter $(DEFAULT_DISK),$(DISK))
 	@HYP=$(HYP) KERNEL=$(KERNEL) INITRD=$(INITRD) MODE=$(MODE) MEM=$(MEM) CPU=$(CPU) APPEND="$(APPEND)" \
-		DISK="$(DISK)" GDB=$(GDB) GUEST_GDBPORT=$(GUEST_GDBPORT) scripts/run-qemu.sh
+		DISK="$(DISK)" GDB=$(GDB) GUEST_GDBPORT=$(GUEST_GDBPORT) TIMESLICE=$(TIMESLICE) scripts/run-qemu.sh
 
 $(DEFAULT_DISK): | $(HOST_STAMP)
 	@mkdir -p $(dir $@)

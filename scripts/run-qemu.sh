@@ -31,9 +31,18 @@ CPU=${CPU:-cortex-a57}
 DISK=${DISK:-none}
 GDB=${GDB:-0}
 GUEST_GDBPORT=${GUEST_GDBPORT:-1235}
+TIMESLICE=${TIMESLICE:-}
 
 case "$MODE" in multi|single) ;; *) die "MODE=$MODE is not a mode: use MODE=multi or MODE=single" ;; esac
 case "$GDB" in 0|1) ;; *) die "GDB=$GDB: use GDB=1 for the guest gdb stub (GDB=0 for none)" ;; esac
+# Single mode's time slice in ms (the hypervisor's timeslice_ms option;
+# empty: its default, 10). Checked here too so a typo is not a guest panic.
+hyp_slice=()
+if [[ -n $TIMESLICE ]]; then
+    [[ $TIMESLICE =~ ^[1-9][0-9]{0,3}$ ]] && (( TIMESLICE <= 1000 )) ||
+        die "TIMESLICE=$TIMESLICE is not a time slice: use TIMESLICE=N, N in ms from 1 to 1000 (default 10)"
+    hyp_slice=(timeslice_ms=$TIMESLICE)
+fi
 case "$MEM" in
     *[!0-9MG]*|''|[MG]*) die "MEM=$MEM is not a size: use MiB (MEM=1024) or a suffix (MEM=512M, MEM=2G)" ;;
     *G) mem_mib=$(( ${MEM%G} * 1024 )) ;;
@@ -95,5 +104,5 @@ exec qemu-system-aarch64 \
     -device loader,file="$INITRD",addr="$initrd_pa",force-raw=on \
     "${disk[@]}" \
     "${gdbstub[@]}" \
-    -append "mode=$MODE initrd_size=$initrd_size ${hyp_gdb[*]} -- $APPEND" \
+    -append "mode=$MODE initrd_size=$initrd_size ${hyp_slice[*]} ${hyp_gdb[*]} -- $APPEND" \
     "$@"

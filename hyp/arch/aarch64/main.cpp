@@ -148,8 +148,10 @@ void setup_vm()
 void print_banner()
 {
     hyp_log("==== hyp: AArch64 type-1 hypervisor at EL2 ====");
-    hyp_log("mode: %s", g_vm.opts.mode == Mode::Multi ? "multi-pCPU (vCPU n pinned on pCPU n)"
-                                                       : "single-pCPU (all vCPUs time-shared on pCPU 0)");
+    if (g_vm.opts.mode == Mode::Multi)
+        hyp_log("mode: multi-pCPU (vCPU n pinned on pCPU n)");
+    else
+        hyp_log("mode: single-pCPU (all vCPUs time-shared on pCPU 0, %u ms slices)", g_vm.opts.timeslice_ms);
     hyp_log("pCPUs: %u found (MIDR 0x%llx), timer %llu Hz", g_host.ncpus, ull(read_midr_el1()),
             ull(read_cntfrq_el0()));
     hyp_log("host RAM   0x%09llx-0x%09llx (%llu MiB)", ull(g_host.ram_base), ull(g_host.ram_base + g_host.ram_size),
