@@ -183,10 +183,13 @@ void vcpu_kick(u32 vcpu)
 void handle_physical_irqs()
 {
     Pcpu& p = this_pcpu();
+    p.wakes_preempt = true;
     for (;;) {
         const u32 id = gic::ack();
-        if (id >= gic::kSpurious)
+        if (id >= gic::kSpurious) {
+            p.wakes_preempt = false;
             return;
+        }
         gic::eoi(id);
         p.irqs++;
         if (id == gic::kKickSgi) {

@@ -21,7 +21,9 @@ struct Pcpu {
     u32 rr;               // index in runq of the vCPU picked last
     u64 slice_end;        // counter value at which the current slice ends
     bool yield;           // current vCPU asked to give way (WFE)
-    Vcpu* prefer;         // got an interrupt while descheduled: run it next
+    Vcpu* prefer;         // woken from Blocked: run it next (sched_wake)
+    bool prefer_now;      // ... for a whole slice: woken by a physical interrupt or timer
+    bool wakes_preempt;   // set while handling physical interrupts and timer expiries
     Vcpu* accounted;      // vCPU whose run time is being counted
     u64 acct_start;
     u64 idle_ticks;
