@@ -212,9 +212,8 @@ def hyp_boot_checks(build):
     os.makedirs(os.path.dirname(log), exist_ok=True)
     if os.path.exists(log):
         os.remove(log)
-    env = dict(os.environ, HYP=os.path.join(build, "hyp.elf"), KERNEL=os.path.join(build, "guest", "Image"),
-               INITRD=os.path.join(build, "guest", "initramfs.cpio.gz"), MODE="multi", DISK=scratch_disk(build))
-    con = QemuConsole([os.path.join(ROOT, "scripts", "run-qemu.sh")], log_path=log, env=env)
+    cmd, env = bench_command("multi", build)
+    con = QemuConsole(cmd, log_path=log, env=env)
     try:
         m = con.expect(bench.BOOT_RE, timeout=300)
         check("boot marker carries the guest's uptime", m.group(2) is not None and float(m.group(2)) > 0, m.group(0))
@@ -266,24 +265,24 @@ def hyp_boot_checks(build):
     print("log: %s" % log)
 
 
-def scratch_disk(build):
-    """A fresh sparse image of the bench's disk size, for /dev/vda."""
-    path = os.path.join(build, "test-logs", "bench-tools-disk.img")
-    with open(path, "wb") as f:
+def bench_command(cfg, build):
+    """The QEMU command line and environment make bench uses for cfg, with
+    the default build's files and a fresh scratch disk of the bench's size."""
+    disk = os.path.join(build, "test-logs", "bench-tools-disk.img")
+    with open(disk, "wb") as f:
         f.truncate(bench.DISK_MIB << 20)
-    return path
+    args = types.SimpleNamespace(hyp=os.path.join(build, "hyp.elf"), kernel=os.path.join(build, "guest", "Image"),
+                                 initrd=os.path.join(build, "guest", "initramfs.cpio.gz"), mem="1024",
+                                 cpu="cortex-a57", append="console=ttyAMA0", disk=disk)
+    return bench.Session(cfg, 1, args, None).command()
 
 
 def native_boot_checks(build):
     log = os.path.join(build, "test-logs", "bench-tools-native.log")
     if os.path.exists(log):
         os.remove(log)
-    cmd = ["qemu-system-aarch64", "-M", "virt,gic-version=3,virtualization=on", "-cpu", "cortex-a57", "-smp", "4",
-           "-m", "1024M", "-nographic", "-nic", "none", "-kernel", os.path.join(build, "guest", "Image"),
-           "-initrd", os.path.join(build, "guest", "initramfs.cpio.gz"), "-append", "console=ttyAMA0",
-           "-drive", "file=%s,if=none,format=raw,cache=writeback,id=disk0" % scratch_disk(build),
-           "-device", "virtio-blk-device,drive=disk0"]
-    con = QemuConsole(cmd, log_path=log)
+    cmd, env = bench_command("native", build)
+    con = QemuConsole(cmd, log_path=log, env=env)
     try:
         con.expect(bench.BOOT_RE, timeout=180)
         con.expect(r"# ", timeout=60)
