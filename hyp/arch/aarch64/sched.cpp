@@ -124,10 +124,10 @@ void update_states(Pcpu& p, LazyNow& clock)
 
 // The next runnable vCPU in round-robin order other than `giving_way`,
 // which gets the pCPU back only if nobody else can run. Skipping it matters
-// when it ran boosted (out of turn, so rr does not point at it): it would
-// otherwise come first again. A vCPU that yields in a trapped WFE while it
-// spins on a guest lock held by a preempted vCPU would then take its own
-// turn back until the slice ran out, instead of letting the holder finish.
+// when it ran boosted (out of turn, so rr does not point at it): at its
+// slice end, or its yield on hardware that traps WFE, it would otherwise
+// come first again and keep the pCPU from the vCPUs waiting their turn,
+// among them a preempted lock holder it may be spinning on.
 Vcpu* pick_next(Pcpu& p, Vcpu* giving_way)
 {
     for (u32 k = 1; k <= p.nrun; k++) {
