@@ -25,10 +25,12 @@ endif
 FUZZ_CXX := clang++
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_FLAGS := -std=c++20 -g -O1 -Wall -Wextra -Werror -Wshadow -Ihyp/include -Ihyp $(FUZZ_SAN) -MMD -MP
+# No RTTI anywhere: the hypervisor has none, so UBSan's vptr check (which
+# needs its typeinfo) stays off in the harnesses too.
+FUZZ_FLAGS := -std=c++20 -g -O1 -Wall -Wextra -Werror -Wshadow -fno-rtti -Ihyp/include -Ihyp $(FUZZ_SAN) -MMD -MP
 # The hypervisor's code as tests/unit/CMakeLists.txt builds it (no
-# exceptions, no RTTI), with libFuzzer's coverage instrumentation.
-FUZZ_HYP_FLAGS := $(FUZZ_FLAGS) -fno-exceptions -fno-rtti -fsanitize=fuzzer-no-link
+# exceptions), with libFuzzer's coverage instrumentation.
+FUZZ_HYP_FLAGS := $(FUZZ_FLAGS) -fno-exceptions -fsanitize=fuzzer-no-link
 
 FUZZ_HYP_SRC := $(wildcard hyp/core/*.cpp hyp/vgic/*.cpp hyp/psci/*.cpp hyp/devices/*.cpp hyp/drivers/*/*.cpp \
 	hyp/fdt/*.cpp hyp/debug/*.cpp)
