@@ -41,6 +41,8 @@ public:
     usize bytes(void* out, usize max)
     {
         const usize k = max < n_ ? max : n_;
+        if (k == 0)
+            return 0;
         std::memcpy(out, p_, k);
         p_ += k;
         n_ -= k;
