@@ -77,7 +77,12 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size)
     while (!in.done()) {
         const u32 op = in.below(8);
         if (op < 5) { // a guest access
-            u64 offset = in.below(4) ? in.pick(kOffsets) + in.below(4) * (in.below(4) == 0) : in.below(0x1000);
+            u64 offset = in.below(0x1000);
+            if (in.below(4)) { // mostly a register, now and then one of its upper bytes
+                offset = in.pick(kOffsets);
+                if (in.below(4) == 0)
+                    offset += in.below(4);
+            }
             constexpr u8 kWidths[] = {4, 4, 4, 2, 1, 8, 3};
             MmioAccess a{};
             a.addr = 0x0900'0000 + offset;
