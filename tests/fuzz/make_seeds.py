@@ -210,7 +210,20 @@ def vgic_seeds():
     write("vgic", "linux-ipis-spis-timer", prog)
 
 
-SEEDS = [fdt_seeds, mmio_seeds, psci_seeds, pl011_seeds, gdb_seeds, virtio_seeds, vgic_seeds]
+# ---- virtio_driver -----------------------------------------------------------------
+
+def virtio_driver_seeds():
+    prog = below(9, 0)  # 8 entries
+    for n in (3, 2, 3):  # header, data, status: readable, then writable
+        prog += below(6, 0) + below(6, n) + b"".join(below(8, 1) + below(2, 0) + below(4, 1) for _ in range(n))
+    for _ in range(3):  # the device answers each once, the driver reaps
+        prog += below(6, 2) + below(4, 1) + below(3, 0) + below(4, 1) + below(4, 1) + below(2048, 513)
+        prog += below(6, 4)
+    prog += below(6, 5) + below(4, 1) + below(2, 1) + below(6, 5) + below(4, 2)
+    write("virtio_driver", "three-requests", prog)
+
+
+SEEDS = [fdt_seeds, mmio_seeds, psci_seeds, pl011_seeds, gdb_seeds, virtio_seeds, vgic_seeds, virtio_driver_seeds]
 
 
 def main():
