@@ -62,8 +62,14 @@ def run_target(build, name, seconds, smoke):
     r["artifact"] = arts[-1] if arts else None
     r["crashed"] = rc != 0 or bool(arts)
     if r["crashed"]:
-        m = re.search(r"(fuzz invariant violated: .*|ERROR: \w+Sanitizer: [^\n]*|runtime error: [^\n]*|PANIC: [^\n]*)", out)
-        r["why"] = m.group(1) if m else "exit status %d" % rc
+        why = None
+        for pattern in (r"fuzz invariant violated: [^\n]*", r"PANIC: [^\n]*", r"runtime error: [^\n]*",
+                        r"ERROR: \w+Sanitizer: [^\n]*", r"ERROR: libFuzzer: [^\n]*"):
+            m = re.search(pattern, out)
+            if m:
+                why = m.group(0)
+                break
+        r["why"] = why or "exit status %d" % rc
     return r
 
 
