@@ -44,7 +44,8 @@ def run_target(build, name, seconds, smoke):
     if os.path.exists(d):
         cmd.append("-dict=" + d)
     cmd += [work] + ([seeds] if os.path.isdir(seeds) else [])
-    log = os.path.join(fdir, name + ".log")
+    # Separate logs: a smoke run may overlap a campaign of the same target.
+    log = os.path.join(fdir, "smoke-corpus" if smoke else "", name + ".log")
     start = time.monotonic()
     with open(log, "w") as f:
         rc = subprocess.call(cmd, stdout=f, stderr=subprocess.STDOUT)
