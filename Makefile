@@ -67,7 +67,7 @@ TARGET_CXXFLAGS := --target=aarch64-none-elf -march=armv8-a -std=c++20 -O2 -g -f
 	-MMD -MP
 
 HYP_SRC := $(wildcard hyp/core/*.cpp hyp/vgic/*.cpp hyp/psci/*.cpp hyp/devices/*.cpp hyp/drivers/*/*.cpp hyp/fdt/*.cpp \
-	hyp/debug/*.cpp \
+	hyp/debug/*.cpp hyp/vm/*.cpp \
 	hyp/lib/*.cpp hyp/arch/aarch64/*.cpp hyp/arch/aarch64/*.S)
 HYP_OBJ := $(patsubst %,$(BUILD)/obj/%.o,$(HYP_SRC))
 

@@ -5,7 +5,10 @@
 #include "types.h"
 
 constexpr unsigned kMaxPcpus = 4;
-constexpr unsigned kMaxVcpus = 4;
+constexpr unsigned kMaxVcpus = 4;   // per VM (the vGIC, PSCI and the guest DTB are sized for it)
+constexpr unsigned kMaxVms = 4;
+// vCPUs one pCPU may time-share, of any VMs.
+constexpr unsigned kMaxRunq = kMaxVms * kMaxVcpus;
 
 // Guest physical (IPA) layout. Guest RAM is backed by host RAM placed right
 // after the memory the hypervisor reserves for itself; MMIO windows sit where

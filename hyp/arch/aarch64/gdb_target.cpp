@@ -22,14 +22,16 @@
 #include "host_irq.h"
 #include "hw_regs.h"
 #include "log.h"
-#include "pcpu.h"
 #include "sysreg.h"
 #include "virtio_devices.h"
-#include "vm.h"
+#include "vm/vm.h"
 
 static_assert(kMaxVcpus <= gdb::Stub::kMaxThreads, "one gdb thread per vCPU");
 
 namespace {
+
+// The VM the stub debugs.
+Vm& vm0() { return g_vms[0]; }
 
 constexpr u32 kGdbPort = 1;            // virtio-serial port number (run-qemu.sh: nr=1)
 constexpr u64 kCacheLine = 64;         // dc cvau stride; QEMU's CTR_EL0 minimum line is larger
@@ -41,29 +43,29 @@ class GuestTables final : public s1::TableReader {
 public:
     bool read_u64(u64 ipa, u64& out) override
     {
-        if ((ipa & 7) || !g_vm.ipa_in_ram(ipa))
+        if ((ipa & 7) || !vm0().ipa_in_ram(ipa))
             return false;
-        out = *reinterpret_cast<const volatile u64*>(g_vm.ipa_to_pa(ipa));
+        out = *reinterpret_cast<const volatile u64*>(vm0().ipa_to_pa(ipa));
         return true;
     }
 };
 
 s1::Regs stage1_of(const Vcpu& v)
 {
-    return s1::Regs{.sctlr = v.el1.sctlr_el1, .tcr = v.el1.tcr_el1, .ttbr0 = v.el1.ttbr0_el1, .ttbr1 = v.el1.ttbr1_el1};
+    return s1::Regs{.sctlr = v.arch.el1.sctlr_el1, .tcr = v.arch.el1.tcr_el1, .ttbr0 = v.arch.el1.ttbr0_el1, .ttbr1 = v.arch.el1.ttbr1_el1};
 }
 
 bool translate(u32 t, u64 va, s1::Result& r)
 {
     GuestTables tables;
-    if (s1::translate(stage1_of(g_vm.vcpus[t]), va, tables, &r))
+    if (s1::translate(stage1_of(vm0().vcpus[t]), va, tables, &r))
         return true;
     // Kernel addresses (TTBR1) are shared by all vCPUs; one that is in user
     // space with the kernel unmapped (KPTI) or not started yet lacks them.
     if (!((va >> 55) & 1))
         return false;
-    for (u32 i = 0; i < g_vm.nvcpus; i++)
-        if (i != t && s1::translate(stage1_of(g_vm.vcpus[i]), va, tables, &r))
+    for (u32 i = 0; i < vm0().nvcpus; i++)
+        if (i != t && s1::translate(stage1_of(vm0().vcpus[i]), va, tables, &r))
             return true;
     return false;
 }
@@ -76,15 +78,15 @@ usize for_each_ram_piece(u32 t, u64 va, usize len, Fn fn)
     usize done = 0;
     while (done < len) {
         s1::Result r;
-        if (!translate(t, va + done, r) || !g_vm.ipa_in_ram(r.ipa))
+        if (!translate(t, va + done, r) || !vm0().ipa_in_ram(r.ipa))
             break;
-        const u64 ram_left = g_vm.ram_ipa + g_vm.ram_size - r.ipa;
+        const u64 ram_left = vm0().ram_ipa + vm0().ram_size - r.ipa;
         u64 n = len - done;
         if (n > r.size)
             n = r.size;
         if (n > ram_left)
             n = ram_left;
-        fn(reinterpret_cast<u8*>(g_vm.ipa_to_pa(r.ipa)), done, static_cast<usize>(n));
+        fn(reinterpret_cast<u8*>(vm0().ipa_to_pa(r.ipa)), done, static_cast<usize>(n));
         done += static_cast<usize>(n);
     }
     return done;
@@ -118,22 +120,22 @@ bool valid_guest_mode(u64 spsr)
 
 class HypTarget final : public gdb::Target {
 public:
-    u32 num_threads() override { return g_vm.nvcpus; }
+    u32 num_threads() override { return vm0().nvcpus; }
 
     void read_regs(u32 t, gdb::Regs& r) override
     {
-        const Vcpu& v = g_vm.vcpus[t];
+        const Vcpu& v = vm0().vcpus[t];
         for (unsigned i = 0; i < 31; i++)
             r.x[i] = v.regs.x[i];
-        r.sp = (v.regs.spsr & spsr::kModeMask) == spsr::EL1h ? v.el1.sp_el1 : v.el1.sp_el0;
+        r.sp = (v.regs.spsr & spsr::kModeMask) == spsr::EL1h ? v.arch.el1.sp_el1 : v.arch.el1.sp_el0;
         r.pc = v.regs.elr;
         r.cpsr = static_cast<u32>(v.regs.spsr);
         for (unsigned i = 0; i < 32; i++) {
-            r.v[i][0] = v.fp.q[2 * i];
-            r.v[i][1] = v.fp.q[2 * i + 1];
+            r.v[i][0] = v.arch.fp.q[2 * i];
+            r.v[i][1] = v.arch.fp.q[2 * i + 1];
         }
-        r.fpsr = static_cast<u32>(v.fp.fpsr);
-        r.fpcr = static_cast<u32>(v.fp.fpcr);
+        r.fpsr = static_cast<u32>(v.arch.fp.fpsr);
+        r.fpcr = static_cast<u32>(v.arch.fp.fpcr);
     }
 
     bool write_regs(u32 t, const gdb::Regs& r) override
@@ -142,21 +144,21 @@ public:
         // step bit belongs to the stub.
         if (!valid_guest_mode(r.cpsr))
             return false;
-        Vcpu& v = g_vm.vcpus[t];
+        Vcpu& v = vm0().vcpus[t];
         for (unsigned i = 0; i < 31; i++)
             v.regs.x[i] = r.x[i];
         v.regs.elr = r.pc;
         v.regs.spsr = (v.regs.spsr & (~u64{0xffff'ffff} | spsr::SS)) | (r.cpsr & ~static_cast<u32>(spsr::SS));
         if ((v.regs.spsr & spsr::kModeMask) == spsr::EL1h)
-            v.el1.sp_el1 = r.sp;
+            v.arch.el1.sp_el1 = r.sp;
         else
-            v.el1.sp_el0 = r.sp;
+            v.arch.el1.sp_el0 = r.sp;
         for (unsigned i = 0; i < 32; i++) {
-            v.fp.q[2 * i] = r.v[i][0];
-            v.fp.q[2 * i + 1] = r.v[i][1];
+            v.arch.fp.q[2 * i] = r.v[i][0];
+            v.arch.fp.q[2 * i + 1] = r.v[i][1];
         }
-        v.fp.fpsr = r.fpsr;
-        v.fp.fpcr = r.fpcr;
+        v.arch.fp.fpsr = r.fpsr;
+        v.arch.fp.fpcr = r.fpcr;
         return true;
     }
 
@@ -189,11 +191,11 @@ public:
 
     void thread_info(u32 t, char* buf, usize len) override
     {
-        const Vcpu& v = g_vm.vcpus[t];
+        const Vcpu& v = vm0().vcpus[t];
         const char* state = v.state == RunState::Off ? "powered off"
                             : v.state == RunState::Blocked ? "waiting (WFI)"
                                                             : "runnable";
-        fmt_snprintf(buf, len, "vCPU %u on pCPU %u, %s, %s", v.id, vcpu_home_pcpu(v.id), state, el_name(v.regs.spsr));
+        fmt_snprintf(buf, len, "vCPU %u on pCPU %u, %s, %s", v.id, v.pcpu, state, el_name(v.regs.spsr));
     }
 };
 
@@ -243,7 +245,7 @@ void PortEvents::host_open(bool open)
     g_stub.disconnected();
 }
 
-void channel_irq(u32) { g_port.poll(); }
+void channel_irq(u32, void*) { g_port.poll(); }
 
 } // namespace
 

@@ -4,13 +4,12 @@
 #include "debug.h"
 #include "hw_regs.h"
 #include "log.h"
-#include "pcpu.h"
-#include "sched.h"
+#include "run.h"
 #include "sysreg.h"
 #include "sysreg_key.h"
-#include "vm.h"
-
-[[noreturn]] void system_off(bool reset);  // run.cpp
+#include "vm/pcpu.h"
+#include "vm/sched.h"
+#include "vm/vm.h"
 
 namespace {
 
@@ -84,7 +83,7 @@ void handle_wfx(Vcpu& v, u64 esr)
 void handle_psci(Vcpu& v)
 {
     v.stats.hvc++;
-    const psci::CallResult r = g_vm.psci.handle(v.id, v.regs.x[0], v.regs.x[1], v.regs.x[2], v.regs.x[3]);
+    const psci::CallResult r = v.vm->psci.handle(v.id, v.regs.x[0], v.regs.x[1], v.regs.x[2], v.regs.x[3]);
     v.regs.x[0] = r.x0;
     switch (r.action) {
     case psci::Action::None: break;
@@ -140,7 +139,7 @@ void handle_sysreg(Vcpu& v, u64 esr)
             break;
         // A target sharing this pCPU is woken through the vGIC's kick
         // (sched_wake), remote ones with a physical SGI.
-        g_vm.vgic.send_sgi(v.id, guest_reg(v, s.rt));
+        v.vm->vgic.send_sgi(v.id, guest_reg(v, s.rt));
         skip_instruction(v);
         return;
     case kIccAsgi1r:
@@ -196,7 +195,7 @@ void handle_dabt(Vcpu& v, u64 esr)
     if (a.write)
         a.data = guest_reg(v, a.reg) & mask(a.width * 8u);
     int idx = -1;
-    if (g_vm.bus.dispatch(v.id, a, &idx) != MmioResult::Handled) {
+    if (v.vm->bus.dispatch(v.id, a, &idx) != MmioResult::Handled) {
         log_limited(v, v.stats.mmio_unhandled, a.write ? "write to unbacked IPA" : "read from unbacked IPA", ipa,
                     v.regs.elr);
         inject_external_abort(v, false, read_far_el2());

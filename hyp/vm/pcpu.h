@@ -1,7 +1,9 @@
-// Per-physical-CPU data, reached through TPIDR_EL2.
+// A physical CPU: the vCPU it has loaded, its run queue and scheduler state,
+// and what its hardware holds (PcpuArch). Reached through this_pcpu(); only
+// its own pCPU writes it, except the statistics the exit table reads.
 #pragma once
 #include "config.h"
-#include "sysreg.h"
+#include "pcpu_arch.h"
 #include "types.h"
 
 struct Vcpu;
@@ -11,16 +13,15 @@ struct Pcpu {
     u64 mpidr;
     u64 stack_top;
     Vcpu* vcpu;          // vCPU whose frame SP_EL2 points at while in the guest
-    bool online;         // finished its own GIC and MMU set-up
-    bool ran_guest;      // ever entered a guest (statistics: which pCPUs ran guest code)
+    bool ran_guest;      // ever entered a guest (statistics)
     u64 irqs;            // physical interrupts taken
     u64 kicks_received;  // physical kick SGIs taken
-    // Scheduler: the vCPUs placed on this pCPU, round-robin.
-    Vcpu* runq[kMaxVcpus];
+    // Scheduler (hyp/vm/sched.cpp): the vCPUs placed here, of any VM.
+    Vcpu* runq[kMaxRunq];
     u32 nrun;
-    u32 rr;               // index in runq of the vCPU picked last
+    u32 rr;               // index in runq of the vCPU picked last in turn
     u64 slice_end;        // counter value at which the current slice ends
-    bool yield;           // current vCPU asked to give way (WFE)
+    bool yield;           // current vCPU asked to give way
     Vcpu* prefer;         // woken from Blocked: run it next (sched_wake)
     bool prefer_now;      // ... for a whole slice: woken by a physical interrupt or timer
     bool wakes_preempt;   // set while handling physical interrupts and timer expiries
@@ -28,15 +29,13 @@ struct Pcpu {
     u64 acct_start;
     u64 idle_ticks;
     u64 boot_ticks;       // counter when it started running vCPUs
-    bool hyp_timer_armed; // CNTHP enabled, at hyp_timer_cval (sched.cpp)
+    bool hyp_timer_armed; // the scheduler's timer is enabled, at hyp_timer_cval
     u64 hyp_timer_cval;
-    // What this pCPU's virtual CPU interface holds, as last written or read
-    // (vif.h): ICH_LR<n>_EL2 and ICH_HCR_EL2.
-    u64 vif_lr[kMaxHwListRegs];
-    u64 vif_hcr;
+    PcpuArch arch;
 };
 
 extern Pcpu g_pcpus[kMaxPcpus];
 
-inline Pcpu& this_pcpu() { return *reinterpret_cast<Pcpu*>(read_tpidr_el2()); }
+// this_pcpu() and this_pcpu_id() come from pcpu_arch.h's cpu_local().
+inline Pcpu& this_pcpu() { return *cpu_local<Pcpu>(); }
 inline u32 this_pcpu_id() { return this_pcpu().id; }

@@ -1,0 +1,13 @@
+// The run loop and the exit path (run.cpp).
+#pragma once
+#include "types.h"
+
+// Every pCPU, once released at boot: run the vCPUs placed on it. Never returns.
+[[noreturn]] void run_vcpus();
+// Take every pending physical interrupt (after an IRQ exit or an idle wake-up).
+void handle_physical_irqs();
+// PSCI SYSTEM_OFF / SYSTEM_RESET from a guest: the exit table, then the machine.
+[[noreturn]] void system_off(bool reset);
+
+// The physical UART's interrupt, from the host DTB (main.cpp).
+extern u32 g_host_uart_intid;

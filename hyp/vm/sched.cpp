@@ -1,0 +1,271 @@
+#include "vm/sched.h"
+
+#include "vm/arch.h"
+#include "vm/pcpu.h"
+#include "vm/vcpu.h"
+#include "vm/vm.h"
+
+namespace {
+
+using arch::kNever;
+
+// How long a vCPU woken by another's IPI may run before the sender, which
+// it preempted, gets its turn back. Measured in single mode (docs/modes.md):
+// 0.25 ms cut IPI round trips short (2.4-4 ms), 2 ms let a vCPU spin on the
+// sender's lock longer; 1 ms kept the IPI round trip (0.77 ms) and took
+// sequential disk reads from 160 to 230 MB/s.
+constexpr u64 kIpiBoostUs = 1000;
+
+// The counter, read at most once per scheduling pass and only when the pass
+// needs it: a pCPU with one vCPU that keeps running needs no time at all
+// (under QEMU every counter read takes the emulator's big lock).
+class LazyNow {
+public:
+    u64 operator()()
+    {
+        if (!have_) {
+            t_ = arch::now();
+            have_ = true;
+        }
+        return t_;
+    }
+
+private:
+    u64 t_ = 0;
+    bool have_ = false;
+};
+
+// Runnable, and not kept stopped by the debugger.
+bool can_run(const Vcpu& v) { return v.state == RunState::Runnable && !v.held; }
+
+u64 slice_ticks() { return arch::ticks_per_second() * g_options.timeslice_ms / 1000; }
+
+void account(Pcpu& p, Vcpu* v, LazyNow& clock)
+{
+    if (p.accounted == v)
+        return;
+    const u64 t = clock();
+    if (p.accounted)
+        p.accounted->stats.run_ticks += t - p.acct_start;
+    else
+        p.idle_ticks += t - p.acct_start;
+    p.accounted = v;
+    p.acct_start = t;
+}
+
+void switch_to(Pcpu& p, Vcpu& next)
+{
+    arch::vcpu_switch(p, p.vcpu, next);
+    p.vcpu = &next;
+    next.stats.scheduled++;
+    p.ran_guest = true;
+}
+
+// Wake-ups that do not come with an exit of the vCPU itself: CPU_ON, timer
+// expiry of descheduled vCPUs, interrupts made pending by others.
+void update_states(Pcpu& p, LazyNow& clock)
+{
+    for (u32 i = 0; i < p.nrun; i++) {
+        Vcpu& v = *p.runq[i];
+        if (v.state == RunState::Off) {
+            u64 entry = 0, ctx = 0;
+            if (v.vm->psci.take_pending_on(v.id, entry, ctx))
+                vcpu_start(p, v, entry, ctx);
+            continue;
+        }
+        const u64 deadline = &v != p.vcpu ? arch::vcpu_timer_deadline(v) : kNever;
+        if (deadline != kNever && deadline <= clock()) {
+            p.wakes_preempt = true;
+            arch::vcpu_timer_expired(v, clock());
+            p.wakes_preempt = false;
+        }
+        // Nothing can have become pending for a blocked vCPU without a kick.
+        if (v.state == RunState::Blocked) {
+            const u32 ev = v.vm->vgic.events(v.id);
+            if (ev != v.events_seen) {
+                v.events_seen = ev;
+                if (v.vm->vgic.has_pending(v.id, v.lrs))
+                    v.state = RunState::Runnable;
+            }
+        }
+    }
+}
+
+// The next runnable vCPU in round-robin order other than `giving_way`,
+// which gets the pCPU back only if nobody else can run. Skipping it matters
+// when it ran boosted (out of turn, so rr does not point at it): at its
+// slice end it would otherwise come first again and keep the pCPU from the
+// vCPUs waiting their turn, among them a preempted lock holder it may be
+// spinning on.
+Vcpu* pick_next(Pcpu& p, Vcpu* giving_way)
+{
+    for (u32 k = 1; k <= p.nrun; k++) {
+        const u32 i = (p.rr + k) % p.nrun;
+        if (p.runq[i] != giving_way && can_run(*p.runq[i])) {
+            p.rr = i;
+            return p.runq[i];
+        }
+    }
+    return giving_way && can_run(*giving_way) ? giving_way : nullptr;
+}
+
+// The scheduler's timer fires at the end of the slice (when others share the
+// pCPU) or at the earliest timer deadline of a descheduled vCPU, whichever
+// is first. It is reprogrammed only when that changes: under QEMU, like the
+// counter, its registers take the emulator's big lock.
+void arm_hyp_timer(Pcpu& p, bool running)
+{
+    u64 deadline = running && p.nrun > 1 ? p.slice_end : kNever;
+    for (u32 i = 0; i < p.nrun; i++) {
+        const Vcpu& v = *p.runq[i];
+        if (&v != p.vcpu && v.state != RunState::Off) {
+            const u64 d = arch::vcpu_timer_deadline(v);
+            if (d < deadline)
+                deadline = d;
+        }
+    }
+    if (deadline == kNever) {
+        sched_hyp_timer_off(p);
+        return;
+    }
+    if (p.hyp_timer_armed && p.hyp_timer_cval == deadline)
+        return;
+    arch::hyp_timer_set(deadline, !p.hyp_timer_armed);
+    p.hyp_timer_armed = true;
+    p.hyp_timer_cval = deadline;
+}
+
+} // namespace
+
+void sched_hyp_timer_off(Pcpu& p)
+{
+    if (!p.hyp_timer_armed)
+        return;
+    arch::hyp_timer_stop();
+    p.hyp_timer_armed = false;
+}
+
+void sched_init(Pcpu& p)
+{
+    p.nrun = 0;
+    for (u32 m = 0; m < g_nvms; m++)
+        for (u32 i = 0; i < g_vms[m].nvcpus; i++)
+            if (g_vms[m].vcpus[i].pcpu == p.id && p.nrun < kMaxRunq)
+                p.runq[p.nrun++] = &g_vms[m].vcpus[i];
+    p.rr = p.nrun ? p.nrun - 1 : 0;
+    p.boot_ticks = p.acct_start = arch::now();
+    arch::hyp_timer_stop();
+    p.hyp_timer_armed = false;
+}
+
+void vcpu_start(Pcpu& p, Vcpu& v, u64 entry, u64 x0)
+{
+    // The physical activation of a HW interrupt it had in flight (the timer
+    // PPIs) is dropped by the arch reset, which owns that state.
+    v.vm->vgic.reset_vcpu(v.id, v.lrs);
+    arch::vcpu_reset(p, v, entry, x0);
+    v.state = RunState::Runnable;
+}
+
+void sched_block(Vcpu& v)
+{
+    // Read before the check: a kick racing with it moves the count again.
+    v.events_seen = v.vm->vgic.events(v.id);
+    if (!v.vm->vgic.has_pending(v.id, v.lrs)) {
+        v.state = RunState::Blocked;
+        v.stats.wfi_blocked++;
+    }
+}
+
+void sched_power_off(Vcpu& v) { v.state = RunState::Off; }
+
+void sched_yield(Pcpu& p)
+{
+    if (p.nrun > 1)
+        p.yield = true;
+}
+
+// Only a vCPU that was blocked jumps the queue: it had given up its time
+// waiting for this interrupt. A busy one (say, just its timer tick) waits for
+// its round-robin turn, or busy vCPUs would steal each other's slices.
+void sched_wake(Pcpu& p, Vcpu& v)
+{
+    if (&v != p.vcpu && p.nrun > 1 && v.state == RunState::Blocked) {
+        p.prefer = &v;
+        p.prefer_now = p.prefer_now || p.wakes_preempt;
+    }
+}
+
+void vcpu_kick(Vcpu& v)
+{
+    Pcpu& p = this_pcpu();
+    if (v.pcpu == p.id) {
+        // Seen by this pCPU's next pass; if another vCPU has the pCPU, the
+        // scheduler switches to the woken one.
+        sched_wake(p, v);
+        return;
+    }
+    if (p.vcpu)
+        p.vcpu->stats.kicks_sent++;
+    arch::kick_pcpu(v.pcpu);
+}
+
+Vcpu* sched_pick(Pcpu& p)
+{
+    LazyNow clock;
+    update_states(p, clock);
+    Vcpu* cur = p.vcpu;
+    const bool cur_runnable = cur && can_run(*cur);
+    const bool give_way = p.nrun > 1 && (p.yield || clock() >= p.slice_end);
+    p.yield = false;
+    // An interrupt that wakes a blocked vCPU (an IPI, its timer, the disk)
+    // lets it run at once for the rest of the current slice: the sender of
+    // an IPI usually waits for the answer. Round-robin order (rr) and the
+    // slice end stay as they were. But when the running vCPU's own IPI did
+    // the waking, the boost lasts at most kIpiBoostUs: guests send IPIs
+    // holding spinlocks, and the woken vCPU may spin on one while its holder
+    // is preempted. WFE does not trap under TCG (HCR_EL2.TWE has no effect),
+    // so nothing else would end that spin before the slice. A wake by a
+    // physical interrupt or a timer expiry came at a point as arbitrary as a
+    // slice end.
+    Vcpu* boost = p.prefer;
+    const bool boost_capped = boost && !p.prefer_now && cur_runnable;
+    p.prefer = nullptr;
+    p.prefer_now = false;
+    const bool boosted = boost && boost != cur && can_run(*boost);
+    Vcpu* next = boosted ? boost : cur_runnable && !give_way ? cur : pick_next(p, cur);
+    if (!next) {
+        // Nothing runnable here: the caller sleeps until an interrupt (a
+        // kick, the loaded vCPU's timer, the scheduler's timer for a
+        // descheduled one, the UART).
+        account(p, nullptr, clock);
+        arm_hyp_timer(p, false);
+        return nullptr;
+    }
+    if (next != cur) {
+        if (cur_runnable)
+            cur->stats.preempted++;
+        switch_to(p, *next);
+    }
+    if ((next != cur && !boosted) || give_way)
+        p.slice_end = clock() + slice_ticks();
+    if (boosted && boost_capped) {
+        const u64 cap = clock() + arch::ticks_per_second() * kIpiBoostUs / 1000000;
+        if (cap < p.slice_end)
+            p.slice_end = cap;
+    }
+    arm_hyp_timer(p, true);
+    account(p, next, clock);
+    return next;
+}
+
+u64 sched_share_permille(const Vcpu& v)
+{
+    const Pcpu& p = g_pcpus[v.pcpu];
+    u64 ticks = v.stats.run_ticks;
+    const u64 t = arch::now();
+    if (p.accounted == &v)
+        ticks += t - p.acct_start;
+    const u64 total = t - p.boot_ticks;
+    return total ? ticks * 1000 / total : 0;
+}
