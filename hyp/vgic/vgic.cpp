@@ -228,6 +228,19 @@ u32 Vgic::events(u32 vcpu) const
     return vcpu < kMaxVcpus ? __atomic_load_n(&s_.vcpu[vcpu].events, __ATOMIC_ACQUIRE) : 0;
 }
 
+u32 Vgic::sgis_done(u32 vcpu) const
+{
+    return vcpu < kMaxVcpus ? __atomic_load_n(&s_.vcpu[vcpu].sgis_done, __ATOMIC_ACQUIRE) : 0;
+}
+
+void Vgic::set_sgi_exit(u32 vcpu, bool on)
+{
+    if (vcpu >= s_.nvcpus)
+        return;
+    LockGuard g(s_.vcpu[vcpu].lock);
+    s_.vcpu[vcpu].sgi_exit = on;
+}
+
 u64 Vgic::sgi_sent(u32 vcpu) const
 {
     return vcpu < kMaxVcpus ? __atomic_load_n(&s_.vcpu[vcpu].sgi_sent, __ATOMIC_RELAXED) : 0;

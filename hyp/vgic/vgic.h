@@ -54,6 +54,12 @@ public:
     // Kicks aimed at `vcpu` so far. has_pending() can turn true only after
     // this moves, so a blocked vCPU need not be re-checked until then.
     u32 events(u32 vcpu) const;
+    // SGIs `vcpu` has finished handling so far (fold saw them deactivated).
+    u32 sgis_done(u32 vcpu) const;
+    // While set, `vcpu`'s SGIs are delivered so that their deactivation
+    // exits to the hypervisor (LR EOI bit): a scheduler lending the pCPU to
+    // an IPI's target learns at once that it has answered. Owner pCPU only.
+    void set_sgi_exit(u32 vcpu, bool on);
     // No LR in use, no overflow and no event since the last flush.
     bool quiet(u32 vcpu, const LrFile& lrf) const;
     // CPU_ON: empty its LRs and reset its private interrupts and WAKER.

@@ -19,11 +19,17 @@ struct Pcpu {
     // Scheduler (hyp/vm/sched.cpp): the vCPUs placed here, of any VM.
     Vcpu* runq[kMaxRunq];
     u32 nrun;
-    u32 rr;               // index in runq of the vCPU picked last in turn
-    u64 slice_end;        // counter value at which the current slice ends
+    u32 rr;               // index in runq of the vCPU whose turn it is
+    u64 turn_end;         // counter value at which that turn ends
+    u64 slice_end;        // ... at which the current run is looked at again
+    Vcpu* oot;            // running out of turn, on runq[rr]'s time (a boost or a lend)
+    u64 oot_until;        // ... at most until then
+    bool oot_eoi;         // ... or until it has answered an IPI (sgis_done moved past oot_mark)
+    u32 oot_mark;
+    u32 lend;             // runq indices of runnable targets of the current vCPU's IPIs
     bool yield;           // current vCPU asked to give way
     Vcpu* prefer;         // woken from Blocked: run it next (sched_wake)
-    bool prefer_now;      // ... for a whole slice: woken by a physical interrupt or timer
+    bool prefer_now;      // ... for the rest of the turn: woken by a physical interrupt or timer
     bool wakes_preempt;   // set while handling physical interrupts and timer expiries
     Vcpu* accounted;      // vCPU whose run time is being counted
     u64 acct_start;

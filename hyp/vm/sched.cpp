@@ -91,12 +91,8 @@ void update_states(Pcpu& p, LazyNow& clock)
     }
 }
 
-// The next runnable vCPU in round-robin order other than `giving_way`,
-// which gets the pCPU back only if nobody else can run. Skipping it matters
-// when it ran boosted (out of turn, so rr does not point at it): at its
-// slice end it would otherwise come first again and keep the pCPU from the
-// vCPUs waiting their turn, among them a preempted lock holder it may be
-// spinning on.
+// The next runnable vCPU in round-robin order after `giving_way`, which
+// gets the pCPU back only if nobody else can run.
 Vcpu* pick_next(Pcpu& p, Vcpu* giving_way)
 {
     for (u32 k = 1; k <= p.nrun; k++) {
@@ -107,6 +103,92 @@ Vcpu* pick_next(Pcpu& p, Vcpu* giving_way)
         }
     }
     return giving_way && can_run(*giving_way) ? giving_way : nullptr;
+}
+
+u64 boost_cap_ticks() { return arch::ticks_per_second() * kIpiBoostUs / 1000000; }
+
+// ---- out-of-turn runs ---------------------------------------------------------
+//
+// Time-sharing goes by turns: runq[rr] has the pCPU until turn_end. A vCPU
+// woken by an interrupt, or the target of the running vCPU's IPI, may run
+// *out of turn* (Pcpu::oot) on that turn's time, and when it is done the
+// pCPU goes back to the vCPU whose turn it is, with what is left of its
+// slice: a sender that waits for the answer to its IPI gets it within the
+// boost, and nobody can use boosts to take more than its turns.
+
+void end_oot(Pcpu& p)
+{
+    if (p.oot && p.oot_eoi)
+        p.oot->vm->vgic.set_sgi_exit(p.oot->id, false);
+    p.oot = nullptr;
+}
+
+void start_oot(Pcpu& p, Vcpu& v, u64 until, bool until_answered)
+{
+    p.oot = &v;
+    p.oot_until = until;
+    p.oot_eoi = until_answered;
+    if (until_answered) {
+        p.oot_mark = v.vm->vgic.sgis_done(v.id);
+        v.vm->vgic.set_sgi_exit(v.id, true);
+    }
+}
+
+bool oot_done(const Pcpu& p, const Vcpu* cur, bool yield, u64 now)
+{
+    const Vcpu& v = *p.oot;
+    return cur != &v || !can_run(v) || yield || now >= p.oot_until ||
+           (p.oot_eoi && v.vm->vgic.sgis_done(v.id) != p.oot_mark);
+}
+
+// A runnable target of the current vCPU's IPIs other than `in_turn`, taken
+// off the lend set; targets that stopped being runnable are dropped.
+Vcpu* take_lend_target(Pcpu& p, const Vcpu* in_turn)
+{
+    for (u32 i = 0; i < p.nrun && p.lend; i++) {
+        if (!(p.lend & bit(i)))
+            continue;
+        p.lend &= ~static_cast<u32>(bit(i));
+        Vcpu* t = p.runq[i];
+        if (t != in_turn && t->state == RunState::Runnable && can_run(*t))
+            return t;
+    }
+    return nullptr;
+}
+
+// Several vCPUs share this pCPU: whose turn, and who runs on it now.
+Vcpu* pick_shared(Pcpu& p, Vcpu* cur, bool yield, Vcpu* woken, bool woken_by_irq, LazyNow& clock)
+{
+    const u64 now = clock();
+    if (p.oot && oot_done(p, cur, yield, now))
+        end_oot(p);
+    Vcpu* in_turn = p.runq[p.rr];
+    if (now >= p.turn_end || !can_run(*in_turn) || (yield && cur == in_turn)) {
+        end_oot(p); // it ran on the turn that just ended
+        in_turn = pick_next(p, in_turn);
+        if (!in_turn)
+            return nullptr;
+        p.turn_end = now + slice_ticks();
+        p.lend &= ~static_cast<u32>(bit(p.rr)); // its turn answers its IPIs
+    }
+    if (!p.oot) {
+        // A vCPU an interrupt woke runs at once: for the rest of the turn if
+        // a physical interrupt or its timer woke it, at most kIpiBoostUs if
+        // the running vCPU's IPI did (guests send IPIs holding spinlocks, and
+        // the woken vCPU may spin on one while its holder waits off-CPU:
+        // WFE does not trap under TCG, so nothing else would end that spin).
+        // The target of the running vCPU's IPI that is runnable, but not
+        // running, gets the pCPU until it has handled the IPI (its SGI
+        // deactivation exits), at most kIpiBoostUs: both may be
+        // busy-waiting, and only the SGI write was visible.
+        if (woken && woken != in_turn && can_run(*woken))
+            start_oot(p, *woken, woken_by_irq ? kNever : now + boost_cap_ticks(), false);
+        else if (Vcpu* t = take_lend_target(p, in_turn))
+            start_oot(p, *t, now + boost_cap_ticks(), true);
+    }
+    Vcpu* next = p.oot ? p.oot : in_turn;
+    p.slice_end = p.oot && p.oot_until < p.turn_end ? p.oot_until : p.turn_end;
+    return next;
 }
 
 // The scheduler's timer fires at the end of the slice (when others share the
@@ -214,26 +296,17 @@ Vcpu* sched_pick(Pcpu& p)
 {
     LazyNow clock;
     update_states(p, clock);
-    Vcpu* cur = p.vcpu;
+    Vcpu* const cur = p.vcpu;
     const bool cur_runnable = cur && can_run(*cur);
-    const bool give_way = p.nrun > 1 && (p.yield || clock() >= p.slice_end);
+    const bool yield = p.yield;
+    Vcpu* const woken = p.prefer;
+    const bool woken_by_irq = p.prefer_now;
     p.yield = false;
-    // An interrupt that wakes a blocked vCPU (an IPI, its timer, the disk)
-    // lets it run at once for the rest of the current slice: the sender of
-    // an IPI usually waits for the answer. Round-robin order (rr) and the
-    // slice end stay as they were. But when the running vCPU's own IPI did
-    // the waking, the boost lasts at most kIpiBoostUs: guests send IPIs
-    // holding spinlocks, and the woken vCPU may spin on one while its holder
-    // is preempted. WFE does not trap under TCG (HCR_EL2.TWE has no effect),
-    // so nothing else would end that spin before the slice. A wake by a
-    // physical interrupt or a timer expiry came at a point as arbitrary as a
-    // slice end.
-    Vcpu* boost = p.prefer;
-    const bool boost_capped = boost && !p.prefer_now && cur_runnable;
     p.prefer = nullptr;
     p.prefer_now = false;
-    const bool boosted = boost && boost != cur && can_run(*boost);
-    Vcpu* next = boosted ? boost : cur_runnable && !give_way ? cur : pick_next(p, cur);
+    // Alone on its pCPU a vCPU runs whenever it can: no turns, no clock.
+    Vcpu* next = p.nrun > 1 ? pick_shared(p, cur, yield, woken, woken_by_irq, clock)
+                            : cur_runnable ? cur : pick_next(p, nullptr);
     if (!next) {
         // Nothing runnable here: the caller sleeps until an interrupt (a
         // kick, the loaded vCPU's timer, the scheduler's timer for a
@@ -247,16 +320,20 @@ Vcpu* sched_pick(Pcpu& p)
             cur->stats.preempted++;
         switch_to(p, *next);
     }
-    if ((next != cur && !boosted) || give_way)
-        p.slice_end = clock() + slice_ticks();
-    if (boosted && boost_capped) {
-        const u64 cap = clock() + arch::ticks_per_second() * kIpiBoostUs / 1000000;
-        if (cap < p.slice_end)
-            p.slice_end = cap;
-    }
     arm_hyp_timer(p, true);
     account(p, next, clock);
     return next;
+}
+
+void sched_ipi(Pcpu& p, const Vcpu& sender, u32 targets)
+{
+    if (p.nrun < 2 || p.vcpu != &sender)
+        return;
+    for (u32 i = 0; i < p.nrun; i++) {
+        const Vcpu& t = *p.runq[i];
+        if (t.vm == sender.vm && (targets & bit(t.id)) && &t != &sender && t.state == RunState::Runnable)
+            p.lend |= static_cast<u32>(bit(i));
+    }
 }
 
 u64 sched_share_permille(const Vcpu& v)

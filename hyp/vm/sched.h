@@ -22,6 +22,10 @@ void sched_block(Vcpu& v);          // WFI / CPU_SUSPEND with nothing pending
 void sched_power_off(Vcpu& v);      // PSCI CPU_OFF
 void sched_yield(Pcpu& p);          // let another runnable vCPU on this pCPU go first
 void sched_wake(Pcpu& p, Vcpu& v);  // an interrupt became pending for v, placed on p
+// The running `sender` wrote an SGI to `targets` (vCPU ids of its VM): those
+// placed here that are runnable but not running are lent the pCPU until
+// they have handled it (see sched.cpp, out-of-turn runs).
+void sched_ipi(Pcpu& p, const Vcpu& sender, u32 targets);
 // Power-on reset of v at `entry` (x0 = `x0`), runnable.
 void vcpu_start(Pcpu& p, Vcpu& v, u64 entry, u64 x0);
 

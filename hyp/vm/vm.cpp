@@ -1,8 +1,10 @@
 #include "vm/vm.h"
 
 #include "vm/console.h"
+#include "vm/pcpu.h"
 #include "vm/sched.h"
 
+Pcpu g_pcpus[kMaxPcpus];  // zero-initialised (.bss)
 constinit Options g_options;
 constinit Vm g_vms[kMaxVms];
 u32 g_nvms;

@@ -11,6 +11,8 @@
 #include "vm/stats.h"
 #include "vm/vm.h"
 
+u32 g_host_uart_intid;
+
 namespace {
 
 // Set while typed input waits in the physical UART because the guest's

@@ -14,6 +14,7 @@
 #include "firmware.h"
 #include "gic.h"
 #include "log.h"
+#include "console_input.h"
 #include "mmu.h"
 #include "run.h"
 #include "sysreg.h"
@@ -26,8 +27,6 @@
 extern "C" char hyp_stacks[], __hyp_start[], __hyp_end[];
 extern "C" void secondary_entry();
 
-Pcpu g_pcpus[kMaxPcpus];
-u32 g_host_uart_intid;
 
 namespace {
 constexpr u64 kStackSize = 16 * KiB;  // boot.S: STACK_SHIFT

@@ -138,8 +138,9 @@ void handle_sysreg(Vcpu& v, u64 esr)
         if (s.read)
             break;
         // A target sharing this pCPU is woken through the vGIC's kick
-        // (sched_wake), remote ones with a physical SGI.
-        v.vm->vgic.send_sgi(v.id, guest_reg(v, s.rt));
+        // (sched_wake) or lent the pCPU (sched_ipi), remote ones get a
+        // physical SGI.
+        sched_ipi(this_pcpu(), v, v.vm->vgic.send_sgi(v.id, guest_reg(v, s.rt)));
         skip_instruction(v);
         return;
     case kIccAsgi1r:

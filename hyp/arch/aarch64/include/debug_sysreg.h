@@ -2,7 +2,7 @@
 // breakpoint and watchpoint pairs are numbered in the instruction encoding,
 // so indexed access needs a switch, like the list registers in sysreg.h.
 #pragma once
-#include "sysreg.h"
+#include <sysreg.h>  // <>: host tests substitute a fake (tests/unit/fake_arch)
 #include "types.h"
 
 #define DBG_PAIRS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)

@@ -1,7 +1,7 @@
 // What a pCPU's hardware holds that the generic Pcpu does not describe, and
 // how a pCPU finds its own Pcpu (TPIDR_EL2).
 #pragma once
-#include "sysreg.h"
+#include <sysreg.h>  // <>: host tests substitute a fake (tests/unit/fake_arch)
 #include "types.h"
 
 class Vm;

@@ -8,6 +8,3 @@
 void handle_physical_irqs();
 // PSCI SYSTEM_OFF / SYSTEM_RESET from a guest: the exit table, then the machine.
 [[noreturn]] void system_off(bool reset);
-
-// The physical UART's interrupt, from the host DTB (main.cpp).
-extern u32 g_host_uart_intid;
