@@ -25,6 +25,7 @@
 #include "sysreg.h"
 #include "virtio_devices.h"
 #include "vm/vm.h"
+#include "vm/vm_tables.h"
 
 static_assert(kMaxVcpus <= gdb::Stub::kMaxThreads, "one gdb thread per vCPU");
 
@@ -39,17 +40,6 @@ constexpr u64 kTxTimeoutSeconds = 2;   // gdb not reading: give up on a reply af
 
 unsigned long long ull(u64 v) { return static_cast<unsigned long long>(v); }
 
-class GuestTables final : public s1::TableReader {
-public:
-    bool read_u64(u64 ipa, u64& out) override
-    {
-        if ((ipa & 7) || !vm0().ipa_in_ram(ipa))
-            return false;
-        out = *reinterpret_cast<const volatile u64*>(vm0().ipa_to_pa(ipa));
-        return true;
-    }
-};
-
 s1::Regs stage1_of(const Vcpu& v)
 {
     return s1::Regs{.sctlr = v.arch.el1.sctlr_el1, .tcr = v.arch.el1.tcr_el1, .ttbr0 = v.arch.el1.ttbr0_el1, .ttbr1 = v.arch.el1.ttbr1_el1};
@@ -57,7 +47,7 @@ s1::Regs stage1_of(const Vcpu& v)
 
 bool translate(u32 t, u64 va, s1::Result& r)
 {
-    GuestTables tables;
+    VmTables tables(vm0());
     if (s1::translate(stage1_of(vm0().vcpus[t]), va, tables, &r))
         return true;
     // Kernel addresses (TTBR1) are shared by all vCPUs; one that is in user
