@@ -6,6 +6,7 @@
 
 #include "console.h"
 #include "log.h"
+#include "spinlock.h"
 #include "uart.h"
 #include "vm/console.h"
 #include "vm/stats.h"
@@ -16,7 +17,13 @@ u32 g_host_uart_intid;
 namespace {
 
 // Set while typed input waits in the physical UART because the guest's
-// FIFO is full; the physical RX interrupt is masked meanwhile.
+// FIFO is full; the physical RX interrupt is masked exactly while it is set.
+// Both change together under g_throttle_lock: the flag alone (an atomic)
+// left a window between publishing it and masking the interrupt in which a
+// guest read on another pCPU unmasked first, and the mask then stuck with
+// nobody left to undo it (typed input ignored for good).
+// Lock order: g_throttle_lock -> the guest UART's lock (drain asks for room).
+Spinlock g_throttle_lock;
 bool g_rx_throttled;
 
 // Console debug keys: Ctrl-] then a letter talks to the hypervisor instead
@@ -59,13 +66,15 @@ void drain_physical_uart()
         }
         if (!uart_rx_ready())
             return;
-        __atomic_store_n(&g_rx_throttled, true, __ATOMIC_RELEASE);
+        LockGuard g(g_throttle_lock);
+        // A guest read between the two looks made room: keep moving.
+        if (uart.rx_room() > 0)
+            continue;
+        // Full: hold the rest back until the guest's next DR read, whose
+        // rx_space() (after this lock is released) unmasks again.
+        g_rx_throttled = true;
         uart_disable_rx_irq();
-        if (uart.rx_room() == 0)
-            return; // the guest's next DR read calls rx_space()
-        // The guest made room between our two looks: take it back.
-        if (__atomic_exchange_n(&g_rx_throttled, false, __ATOMIC_ACQ_REL))
-            uart_enable_rx_irq();
+        return;
     }
 }
 
@@ -75,6 +84,9 @@ void console_vm_rx_space(Vm& vm)
 {
     if (&vm != &input_vm())
         return;
-    if (__atomic_exchange_n(&g_rx_throttled, false, __ATOMIC_ACQ_REL))
+    LockGuard g(g_throttle_lock);
+    if (g_rx_throttled) {
+        g_rx_throttled = false;
         uart_enable_rx_irq();
+    }
 }
