@@ -30,6 +30,7 @@ struct GuestLayout {
     u64 virtio_size;
     u32 virtio_spi;      // its INTID (SPI 16)
     u32 vtimer_ppi;      // INTID of the EL1 virtual timer
+    u32 ptimer_ppi;      // INTID of the EL1 physical timer
     u32 maintenance_ppi; // INTID of the GIC maintenance interrupt (host)
     u32 nr_spis;         // SPIs the virtual distributor implements
 };
@@ -51,6 +52,7 @@ inline constexpr GuestLayout kGuestLayout{
     .virtio_size = 0x200,
     .virtio_spi = 48,
     .vtimer_ppi = 27,
+    .ptimer_ppi = 30,
     .maintenance_ppi = 25,
     .nr_spis = 96,
 };

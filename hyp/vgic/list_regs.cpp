@@ -157,6 +157,11 @@ u32 lr_fold(VgicState& s, u32 v, const LrFile& lrf)
             const u32 intid = slot.intid;
             if (intid < kNumSgis)
                 __atomic_store_n(&vs.sgis_done, vs.sgis_done + 1, __ATOMIC_RELEASE);
+            // The guest's deactivation of a HW-mapped level interrupt
+            // deactivated the physical one: its line is low until that fires
+            // again (at once, if the source is still asserted).
+            if (i.hw && !i.edge)
+                __atomic_store_n(&i.line, false, __ATOMIC_RELAXED);
             release(vs, k, i);
             // An edge that arrived while it was active here was kicked to
             // us (where it was resident); if it now routes elsewhere, pass

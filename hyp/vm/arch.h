@@ -32,6 +32,9 @@ void vcpu_reset(Pcpu& p, Vcpu& v, u64 entry, u64 x0);
 u64 vcpu_timer_deadline(const Vcpu& v);
 // That deadline passed while it was descheduled: raise its timer interrupts.
 void vcpu_timer_expired(Vcpu& v, u64 now);
+// The guest is about to read v's pending state: sample the lines whose
+// level lives in the hardware (its timers), if this pCPU owns v.
+void vcpu_sample_lines(Vcpu& v);
 
 // Make `pcpu` leave its guest or its idle wait and look at its run queue.
 void kick_pcpu(u32 pcpu);

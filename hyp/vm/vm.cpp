@@ -1,5 +1,6 @@
 #include "vm/vm.h"
 
+#include "vm/arch.h"
 #include "vm/console.h"
 #include "vm/pcpu.h"
 #include "vm/sched.h"
@@ -15,6 +16,7 @@ void VmConsoleSink::put(char c) { console_vm_output(*vm, c); }
 void VmConsoleSink::rx_space() { console_vm_rx_space(*vm); }
 
 void Vm::kick(u32 vcpu) { vcpu_kick(vcpus[vcpu]); }
+void Vm::sample_lines(u32 vcpu) { arch::vcpu_sample_lines(vcpus[vcpu]); }
 void Vm::wake(u32 vcpu) { vcpu_kick(vcpus[vcpu]); }
 // A PSCI entry point: 4-byte aligned, inside this VM's RAM.
 bool Vm::valid_entry(u64 ipa) { return ipa_in_ram(ipa) && (ipa & 3) == 0; }

@@ -62,8 +62,10 @@ public:
     u64 ipa_to_pa(u64 ipa) const { return ipa - ram_ipa + ram_pa; }
     bool ipa_in_ram(u64 ipa) const { return ipa >= ram_ipa && ipa - ram_ipa < ram_size; }
 
-    // vgic::Notifier: vCPU `vcpu` of this VM has a new interrupt to take.
+    // vgic::Notifier: vCPU `vcpu` of this VM has a new interrupt to take;
+    // its pending state is about to be read.
     void kick(u32 vcpu) override;
+    void sample_lines(u32 vcpu) override;
     // psci::Host
     bool valid_entry(u64 ipa) override;
     void wake(u32 vcpu) override;

@@ -52,6 +52,7 @@ void init_cpu_interrupts()
     gic::enable_private(gic::kKickSgi, kIrqPriority);
     gic::enable_private(kGuestLayout.maintenance_ppi, kIrqPriority);
     gic::enable_private(kGuestLayout.vtimer_ppi, kIrqPriority);
+    gic::enable_private(kGuestLayout.ptimer_ppi, kIrqPriority);
     gic::enable_private(kHypTimerPpi, kIrqPriority);
 }
 

@@ -16,6 +16,7 @@
 #include "hw_regs.h"
 #include "log.h"
 #include "sysreg.h"
+#include "timers.h"
 #include "trap.h"
 #include "vif.h"
 #include "vm/pcpu.h"
@@ -50,9 +51,9 @@ void enter_guest_context(Pcpu& p)
     if (p.nrun > 1)
         hcr |= hcr::TWE;
     write_hcr_el2(hcr);
-    // EL1 may read the physical counter; the EL1 physical timer traps
-    // (the guest is given the virtual timer only).
-    write_cnthctl_el2(bit(0));
+    // EL1 reaches the physical counter and its own physical timer
+    // (EL1PCTEN, EL1PCEN): both timers run in hardware (timers.h).
+    write_cnthctl_el2(bit(0) | bit(1));
     // RES1 bits only: no FP/SIMD (TFP) or SVE (TZ) trap. The guest sees the
     // CPU's features; SVE predicate state is not switched between vCPUs
     // (docs/modes.md: known limitation with CPU=max in single mode).
@@ -101,10 +102,10 @@ void handle_physical_irqs()
             if (p.nrun) // not the boot-time release of a parked pCPU
                 p.kicks_received++;
             gic::deactivate(id);
-        } else if (id == kGuestLayout.vtimer_ppi && p.vcpu) {
-            // Left active: the guest's EOI deactivates it through the
-            // hardware list register, so it cannot fire again before that.
-            p.vcpu->vm->vgic.set_private_pending(p.vcpu->id, id, true);
+        } else if (timers_irq(p.vcpu, id)) {
+            // A timer of the loaded vCPU. Left active: the guest's EOI
+            // deactivates it through the hardware list register, so it
+            // cannot fire again before that.
         } else if (id == kHypTimerPpi) {
             // The scheduler's deadline passed; it re-arms before any entry.
             sched_hyp_timer_off(p);
@@ -116,7 +117,8 @@ void handle_physical_irqs()
             gic::deactivate(id);
         } else {
             gic::deactivate(id);
-            if (id != kGuestLayout.maintenance_ppi && id != kGuestLayout.vtimer_ppi)
+            if (id != kGuestLayout.maintenance_ppi && id != kGuestLayout.vtimer_ppi &&
+                id != kGuestLayout.ptimer_ppi)
                 hyp_log("unexpected physical interrupt %u", id);
         }
     }
@@ -139,6 +141,7 @@ extern "C" GuestRegs* handle_guest_exit(u64 kind, GuestRegs* regs)
     v.stats.exits++;
     vif_save(p, v);
     v.vm->vgic.fold(v.id, v.lrs);
+    timers_exit(v);
     vif_quiesce(p, v);
     switch (kind) {
     case EXIT_SYNC: handle_sync_exit(v, read_esr_el2()); break;

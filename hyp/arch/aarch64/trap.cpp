@@ -124,9 +124,6 @@ SysregAccess decode_sysreg(u64 esr)
 constexpr u32 kIccSgi1r = sysreg_key(3, 0, 12, 11, 5);
 constexpr u32 kIccAsgi1r = sysreg_key(3, 0, 12, 11, 6);
 constexpr u32 kIccSgi0r = sysreg_key(3, 0, 12, 11, 7);
-constexpr u32 kCntpTval = sysreg_key(3, 3, 14, 2, 0);
-constexpr u32 kCntpCtl = sysreg_key(3, 3, 14, 2, 1);
-constexpr u32 kCntpCval = sysreg_key(3, 3, 14, 2, 2);
 
 void handle_sysreg(Vcpu& v, u64 esr)
 {
@@ -150,15 +147,6 @@ void handle_sysreg(Vcpu& v, u64 esr)
         // allows. Both registers are write-only.
         if (s.read)
             break;
-        skip_instruction(v, esr);
-        return;
-    case kCntpTval:
-    case kCntpCtl:
-    case kCntpCval:
-        // The EL1 physical timer belongs to the hypervisor's pCPU; the guest
-        // uses the virtual timer. Reads as zero, writes ignored.
-        if (s.read)
-            set_guest_reg(v, s.rt, 0);
         skip_instruction(v, esr);
         return;
     default:

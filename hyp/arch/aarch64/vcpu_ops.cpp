@@ -9,6 +9,7 @@
 #include "hw_regs.h"
 #include "stage2.h"
 #include "sysreg.h"
+#include "timers.h"
 #include "vm/arch.h"
 #include "vm/pcpu.h"
 #include "vm/vm.h"
@@ -17,7 +18,6 @@ namespace {
 // SCTLR_EL1 at reset: MMU and caches off, RES1 bits set.
 constexpr u64 kSctlrEl1Reset = 0x30d0'0800;
 constexpr u64 kTimerEnable = bit(0);
-constexpr u64 kTimerImask = bit(1);
 
 // The VM's translation regime and virtual time on this pCPU.
 void load_vm(Pcpu& p, const Vm& vm)
@@ -64,29 +64,17 @@ void vcpu_reset(Pcpu& p, Vcpu& v, u64 entry, u64 x0)
     v.arch.el1 = El1Context{};
     v.arch.el1.sctlr_el1 = kSctlrEl1Reset;
     v.arch.fp = FpContext{};
-    // The physical activation of PPI 27 it may have had in flight goes with
-    // tg: context_load() clears it if v is loaded.
+    // The physical activation of a timer PPI it may have had in flight goes
+    // with tg: context_load() clears it if v is loaded. (Its vGIC lines were
+    // reset with the private interrupts.)
     v.arch.tg = TimerGicContext{};
     if (p.vcpu == &v)
         context_load(v);
 }
 
-u64 vcpu_timer_deadline(const Vcpu& v)
-{
-    const u64 ctl = v.arch.tg.cntv_ctl;
-    if (!(ctl & kTimerEnable) || (ctl & kTimerImask) || v.arch.tg.vtimer_phys_active)
-        return kNever;
-    return v.arch.tg.cntv_cval + v.vm->cntvoff;
-}
-
-void vcpu_timer_expired(Vcpu& v, u64)
-{
-    // Delivered as the hardware-backed interrupt it would have been: the
-    // physical PPI is made active when the vCPU is loaded, and the guest's
-    // EOI deactivates it.
-    v.arch.tg.vtimer_phys_active = true;
-    v.vm->vgic.set_private_pending(v.id, kGuestLayout.vtimer_ppi, true);
-}
+u64 vcpu_timer_deadline(const Vcpu& v) { return timers_deadline(v); }
+void vcpu_timer_expired(Vcpu& v, u64 now) { timers_expired(v, now); }
+void vcpu_sample_lines(Vcpu& v) { timers_sample(v); }
 
 void kick_pcpu(u32 pcpu) { gic::send_sgi(gic::kKickSgi, g_pcpus[pcpu].mpidr); }
 

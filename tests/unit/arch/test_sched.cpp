@@ -150,8 +150,8 @@ TEST_F(SchedTest, DescheduledTimerDeadlineArmsTheHypTimerAndWakesTheVcpu)
     v(3).state = RunState::Blocked;
     const u64 due = fake::cpu().cntpct_el0 + ms(3);
     EXPECT_EQ(arch::vcpu_timer_deadline(v(3)), arch::kNever);
-    v(3).arch.tg.cntv_ctl = 1;
-    v(3).arch.tg.cntv_cval = due - vm_->cntvoff;
+    v(3).arch.tg.timer[0].ctl = 1; // the virtual timer, enabled
+    v(3).arch.tg.timer[0].cval = due - vm_->cntvoff;
     EXPECT_EQ(arch::vcpu_timer_deadline(v(3)), due);
     fake::advance(us(1));
     ASSERT_EQ(pick(p), &v(0));

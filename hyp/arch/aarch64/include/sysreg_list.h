@@ -79,6 +79,8 @@
     /* Generic timer */                                                                  \
     RW(cntv_ctl_el0, cntv_ctl_el0)                                                       \
     RW(cntv_cval_el0, cntv_cval_el0)                                                     \
+    RW(cntp_ctl_el0, cntp_ctl_el0)                                                       \
+    RW(cntp_cval_el0, cntp_cval_el0)                                                     \
     RO(cntpct_el0, cntpct_el0)                                                           \
     RO(cntfrq_el0, cntfrq_el0)                                                           \
     /* GICv3: at EL2 the ICC_*_EL1 names reach the physical CPU interface */             \
