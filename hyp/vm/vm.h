@@ -47,6 +47,12 @@ public:
     u64 ram_pa = 0;
     u64 ram_size = 0;
     u64 initrd_size = 0;
+    // Its pristine kernel and initrd in host memory (vm_reload_images); 0:
+    // loaded in place, no copy.
+    u64 kernel_pa = 0;
+    u64 kernel_size = 0;
+    u64 initrd_pa = 0;
+    bool console_port = false;  // its console is a virtio-serial port (else the physical UART)
     u64 cntvoff = 0;    // CNTVOFF_EL2: the guest's virtual time starts at 0
     const char* cmdline = "";  // guest kernel command line
     Stage2 s2{};

@@ -49,7 +49,9 @@
 #include "drivers/virtio/transport.h"
 #include "host_irq.h"
 #include "log.h"
+#include "drivers/virtio/dma.h"
 #include "virtio_devices.h"
+#include "vm/arch.h"
 #include "vm/vm.h"
 
 namespace {
@@ -80,58 +82,117 @@ struct VmDisk {
     VirtioBlk blk{forward, "hyp-virtio-disk0"};
     VirtioMmio dev{"virtio-blk", blk, ram, irq};
     const VirtioSlot* slot = nullptr;
+    Vm* vm = nullptr;                       // the VM it belongs to
+    char serial[virtio_blk::kIdBytes + 1]{}; // its GET_ID answer
 };
 
 namespace {
 constinit VmDisk g_disks[kMaxVms];
 u32 g_ndisks;
+// GET_ID's answer buffer: written by QEMU's device, so DMA-visible.
+alignas(64) u8 g_id_buf[virtio_blk::kIdBytes];
 
 void completion_irq(u32, void* ctx) { static_cast<VmDisk*>(ctx)->dev.service(); }
+
+// The device's serial (QEMU's -device virtio-blk-device,serial=...), asked
+// once at boot, synchronously: nothing else uses the device yet.
+void read_serial(VmDisk& d)
+{
+    const virtio::DmaBuf buf{virtio::dma_addr(g_id_buf), sizeof g_id_buf, true};
+    for (u8& b : g_id_buf)
+        b = 0;
+    if (d.driver.submit(virtio_blk::kTGetId, 0, &buf, 1, 0) != virtio::BlkDriver::Submit::Queued)
+        return;
+    d.driver.kick();
+    const u64 deadline = arch::now() + arch::ticks_per_second();
+    u64 token = 0;
+    u8 status = 0;
+    while (!d.driver.reap(token, status))
+        if (arch::now() > deadline)
+            return;
+    d.driver.ack_interrupt();
+    if (status != virtio_blk::kSOk)
+        return;
+    for (usize i = 0; i < sizeof g_id_buf && g_id_buf[i]; i++)
+        d.serial[i] = static_cast<char>(g_id_buf[i]);
+}
+
+bool same(const char* a, const char* b)
+{
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
 } // namespace
 
-const char* vm_disk_attach(Vm& vm, const HostPlatform& host)
+const char* vm_disks_probe(const HostPlatform& host)
 {
-    const VirtioSlot* slot = nullptr;
-    switch (virtio_claim(host, virtio::kDeviceBlock, slot)) {
-    case VirtioClaim::None:
+    for (;;) {
+        const VirtioSlot* slot = nullptr;
+        switch (virtio_claim(host, virtio::kDeviceBlock, slot)) {
+        case VirtioClaim::None: return nullptr;
+        case VirtioClaim::Legacy:
+            return "disk: QEMU's virtio-mmio transports use the legacy layout: run QEMU with "
+                   "-global virtio-mmio.force-legacy=false (scripts/run-qemu.sh does)";
+        case VirtioClaim::Found: break;
+        }
+        // Different address spaces, but keep them apart anyway: a reader
+        // (or a future identity map of device windows) must never confuse
+        // the two.
+        if (slot->base < kGuestLayout.virtio_ipa + kGuestLayout.virtio_size &&
+            kGuestLayout.virtio_ipa < slot->base + slot->size)
+            return "disk: the real device's transport overlaps the guest's emulated one: move kGuestLayout.virtio_ipa";
+        if (g_ndisks == kMaxVms)
+            return "disk: more virtio-blk devices than VMs can have (kMaxVms)";
+        VmDisk& d = g_disks[g_ndisks++];
+        d.window.set_base(slot->base);
+        d.slot = slot;
+        virtio::Setup why = virtio::Setup::Ok;
+        if (d.driver.init(d.transport, d.dma, &why) != virtio::BlkDriver::Init::Ok) {
+            hyp_log("disk at 0x%llx: %s", ull(slot->base), virtio::setup_name(why));
+            return "disk: QEMU's virtio-blk device could not be brought up";
+        }
+        if (d.driver.capacity() == 0)
+            return "disk: the image is smaller than one 512-byte sector";
+        read_serial(d);
+    }
+}
+
+const char* vm_disk_attach(Vm& vm, const char* serial)
+{
+    if (serial && !serial[0]) {
+        hyp_log("VM %u disk: none", vm.id);
+        return nullptr;
+    }
+    VmDisk* d = nullptr;
+    for (u32 i = 0; i < g_ndisks && !d; i++)
+        if (!g_disks[i].vm && (!serial || same(g_disks[i].serial, serial)))
+            d = &g_disks[i];
+    if (!d) {
+        if (serial)
+            return "a VM's disk: no QEMU virtio-blk device has its serial (scripts/machine.py gives "
+                   "each -device virtio-blk-device serial=<name>)";
         hyp_log("VM %u disk: none (QEMU has no virtio-blk-device for it; make run DISK=path gives it one)", vm.id);
         return nullptr;
-    case VirtioClaim::Legacy:
-        return "disk: QEMU's virtio-mmio transports use the legacy layout: run QEMU with "
-               "-global virtio-mmio.force-legacy=false (scripts/run-qemu.sh does)";
-    case VirtioClaim::Found: break;
     }
-    // Different address spaces, but keep them apart anyway: a reader (or a
-    // future identity map of device windows) must never confuse the two.
-    if (slot->base < kGuestLayout.virtio_ipa + kGuestLayout.virtio_size &&
-        kGuestLayout.virtio_ipa < slot->base + slot->size)
-        return "disk: the real device's transport overlaps the guest's emulated one: move kGuestLayout.virtio_ipa";
-    if (g_ndisks == kMaxVms)
-        return "disk: more disks than kMaxVms";
-    VmDisk& d = g_disks[g_ndisks++];
-    d.irq.vm = &vm;
-    d.window.set_base(slot->base);
-    virtio::Setup why = virtio::Setup::Ok;
-    if (d.driver.init(d.transport, d.dma, &why) != virtio::BlkDriver::Init::Ok) {
-        hyp_log("disk: %s", virtio::setup_name(why));
-        return "disk: QEMU's virtio-blk device could not be brought up";
-    }
-    if (d.driver.capacity() == 0)
-        return "disk: the image is smaller than one 512-byte sector";
-    d.ram.init(vm.ram_ipa, reinterpret_cast<u8*>(vm.ipa_to_pa(vm.ram_ipa)), vm.ram_size);
-    if (!vm.bus.add(kGuestLayout.virtio_ipa, kGuestLayout.virtio_size, d.dev))
+    d->vm = &vm;
+    d->irq.vm = &vm;
+    d->ram.init(vm.ram_ipa, reinterpret_cast<u8*>(vm.ipa_to_pa(vm.ram_ipa)), vm.ram_size);
+    if (!vm.bus.add(kGuestLayout.virtio_ipa, kGuestLayout.virtio_size, d->dev))
         return "disk: the MMIO bus is full";
-    if (!host_irq_attach(slot->intid, kCompletionPcpu, completion_irq, &d))
+    if (!host_irq_attach(d->slot->intid, kCompletionPcpu, completion_irq, d))
         return "disk: cannot attach the device's interrupt";
-    d.slot = slot;
-    vm.disk = &d;
-    hyp_log("VM %u disk: virtio-blk (virtio-mmio v2) at IPA 0x%llx, INTID %u: %llu sectors (%llu MiB)%s", vm.id,
-            ull(kGuestLayout.virtio_ipa), kGuestLayout.virtio_spi, ull(d.driver.capacity()),
-            ull(d.driver.capacity() * virtio_blk::kSectorSize / MiB), d.driver.read_only() ? ", read-only" : "");
+    vm.disk = d;
+    hyp_log("VM %u disk: virtio-blk (virtio-mmio v2) at IPA 0x%llx, INTID %u: %llu sectors (%llu MiB)%s%s%s", vm.id,
+            ull(kGuestLayout.virtio_ipa), kGuestLayout.virtio_spi, ull(d->driver.capacity()),
+            ull(d->driver.capacity() * virtio_blk::kSectorSize / MiB), d->driver.read_only() ? ", read-only" : "",
+            d->serial[0] ? ", serial " : "", d->serial);
     hyp_log("VM %u disk backend: QEMU virtio-blk at PA 0x%llx (never mapped for a guest), INTID %u -> pCPU %u, "
             "queue %u, seg_max %u, block size %u",
-            vm.id, ull(slot->base), slot->intid, kCompletionPcpu, d.driver.queue_size(), d.driver.max_segments(),
-            d.driver.block_size());
+            vm.id, ull(d->slot->base), d->slot->intid, kCompletionPcpu, d->driver.queue_size(),
+            d->driver.max_segments(), d->driver.block_size());
     return nullptr;
 }
 

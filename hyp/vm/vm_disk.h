@@ -6,11 +6,14 @@
 
 class Vm;
 
-// If QEMU has an unclaimed virtio-blk device: brings it up, registers the
-// VM's emulated disk on its bus and routes the real device's interrupt.
-// Without one the VM has no disk (vm.disk stays null). Call once per VM on
-// the primary pCPU after its RAM, stage 2 and vGIC are set up and before
-// its DTB is built. Returns nullptr, or a one-line error (fatal).
-const char* vm_disk_attach(Vm& vm, const HostPlatform& host);
+// Boot, primary pCPU: claims and brings up every virtio-blk device QEMU
+// has, and reads each one's serial. Returns nullptr, or a one-line error.
+const char* vm_disks_probe(const HostPlatform& host);
+// Gives `vm` the device whose serial is `serial` (nullptr: the first one
+// left, the single-VM layout; "": no disk): registers the VM's emulated disk on its bus
+// and routes the real device's interrupt. Without a device the VM has no
+// disk (vm.disk stays null). Call after the VM's RAM and vGIC are set up
+// and before its DTB is built. Returns nullptr, or a one-line error.
+const char* vm_disk_attach(Vm& vm, const char* serial);
 // Log lines of device and backend counters (for the exit report).
 void vm_disk_print_stats(const Vm& vm);

@@ -6,12 +6,28 @@
 #include "log.h"
 #include "stage2.h"
 #include "vm/arch.h"
+#include "vm/console.h"
 #include "vm/vm.h"
 #include "vm/vm_disk.h"
 
 namespace {
 
 unsigned long long ull(u64 v) { return static_cast<unsigned long long>(v); }
+
+// Each VM's device tree as built at boot, packed: restored by a reset,
+// since libfdt (FP/SIMD registers) can only run before any guest does.
+constexpr usize kDtbPristineMax = 64 * KiB;
+alignas(8) u8 g_dtb[kMaxVms][kDtbPristineMax];
+
+void copy(u64 dst_pa, u64 src_pa, u64 n)
+{
+    u8* d = reinterpret_cast<u8*>(dst_pa);
+    const u8* s = reinterpret_cast<const u8*>(src_pa);
+    for (u64 i = 0; i < n; i++)
+        d[i] = s[i];
+}
+
+u8* dtb_in_ram(const Vm& vm) { return reinterpret_cast<u8*>(vm.ipa_to_pa(vm.ram_ipa + kGuestLayout.dtb_offset)); }
 
 // arm64 Image header: magic "ARM\x64" at offset 56, image_size at 16.
 const char* check_payload(const Vm& vm, char* msg, usize msg_len)
@@ -57,17 +73,36 @@ const char* build_dtb(const Vm& vm, const void* host_fdt, char* msg, usize msg_l
         .virtio_size = vm.disk ? kGuestLayout.virtio_size : 0,
         .virtio_spi = kGuestLayout.virtio_spi,
     };
-    void* out = reinterpret_cast<void*>(vm.ipa_to_pa(vm.ram_ipa + kGuestLayout.dtb_offset));
-    const int rc = build_guest_dtb(host_fdt, out, kGuestLayout.dtb_max_size, cfg);
-    if (rc == 0)
-        return nullptr;
-    fmt_snprintf(msg, msg_len, "building the guest device tree failed: %s", guest_dtb_strerror(rc));
-    return msg;
+    const int rc = build_guest_dtb(host_fdt, dtb_in_ram(vm), kGuestLayout.dtb_max_size, cfg);
+    if (rc != 0) {
+        fmt_snprintf(msg, msg_len, "building the guest device tree failed: %s", guest_dtb_strerror(rc));
+        return msg;
+    }
+    // The packed size is the header's totalsize (big-endian at offset 4).
+    const u8* h = dtb_in_ram(vm);
+    const u64 size = u64{h[4]} << 24 | u64{h[5]} << 16 | u64{h[6]} << 8 | h[7];
+    if (size > kDtbPristineMax)
+        return "the guest device tree is larger than its pristine copy may be (kDtbPristineMax)";
+    copy(reinterpret_cast<u64>(g_dtb[vm.id]), reinterpret_cast<u64>(h), size);
+    return nullptr;
 }
 
 } // namespace
 
-const char* vm_create(Vm& vm, const VmSpec& spec, const HostPlatform& host, const void* host_fdt, char* msg,
+bool vm_reload_images(Vm& vm)
+{
+    if (!vm.kernel_size)
+        return false;
+    const u64 base = vm.ipa_to_pa(vm.ram_ipa);
+    copy(base + kGuestLayout.kernel_offset, vm.kernel_pa, vm.kernel_size);
+    copy(base + kGuestLayout.initrd_offset, vm.initrd_pa, vm.initrd_size);
+    const u8* h = g_dtb[vm.id];
+    copy(reinterpret_cast<u64>(dtb_in_ram(vm)), reinterpret_cast<u64>(h),
+         u64{h[4]} << 24 | u64{h[5]} << 16 | u64{h[6]} << 8 | h[7]);
+    return true;
+}
+
+const char* vm_create(Vm& vm, const VmSpec& spec, const HostPlatform&, const void* host_fdt, char* msg,
                       usize msg_len)
 {
     const VmPlacement& pl = *spec.placement;
@@ -77,7 +112,19 @@ const char* vm_create(Vm& vm, const VmSpec& spec, const HostPlatform& host, cons
     vm.ram_pa = spec.ram_pa;
     vm.ram_size = spec.ram_size;
     vm.initrd_size = spec.initrd_size;
+    vm.kernel_pa = spec.kernel_pa;
+    vm.kernel_size = spec.kernel_size;
+    vm.initrd_pa = spec.initrd_pa;
     vm.cmdline = spec.cmdline;
+    vm.console_port = spec.console_port;
+    if (vm.kernel_size) {
+        if (kGuestLayout.kernel_offset + vm.kernel_size > kGuestLayout.dtb_offset)
+            return "the kernel Image is larger than the space before the guest DTB slot (dtb_offset, config.h)";
+        const u64 base = vm.ipa_to_pa(vm.ram_ipa);
+        copy(base + kGuestLayout.kernel_offset, vm.kernel_pa, vm.kernel_size);
+        if (kGuestLayout.initrd_offset + vm.initrd_size <= vm.ram_size)
+            copy(base + kGuestLayout.initrd_offset, vm.initrd_pa, vm.initrd_size);
+    }
     vm.uart_irq.vm = &vm;
     vm.console.vm = &vm;
     u64 mpidr[kMaxVcpus];
@@ -102,7 +149,9 @@ const char* vm_create(Vm& vm, const VmSpec& spec, const HostPlatform& host, cons
           vm.bus.add(kGuestLayout.gicr_ipa, kGuestLayout.gicr_stride * vm.nvcpus, vm.vgic.redistributors()) &&
           vm.bus.add(kGuestLayout.uart_ipa, kGuestLayout.uart_size, vm.uart)))
         return "the MMIO bus is full";
-    if (const char* e = vm_disk_attach(vm, host))
+    if (const char* e = vm_disk_attach(vm, spec.disk))
+        return e;
+    if (const char* e = console_attach(vm))
         return e;
     if (const char* e = build_dtb(vm, host_fdt, msg, msg_len))
         return e;

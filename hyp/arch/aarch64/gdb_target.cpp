@@ -19,11 +19,10 @@
 #include "debug/s1_walk.h"
 #include "core/format.h"
 #include "drivers/virtio/console.h"
-#include "host_irq.h"
 #include "hw_regs.h"
 #include "log.h"
 #include "sysreg.h"
-#include "virtio_devices.h"
+#include "serial_ports.h"
 #include "vm/vm.h"
 #include "vm/vm_tables.h"
 
@@ -34,11 +33,9 @@ namespace {
 // The VM the stub debugs.
 Vm& vm0() { return g_vms[0]; }
 
-constexpr u32 kGdbPort = 1;            // virtio-serial port number (run-qemu.sh: nr=1)
 constexpr u64 kCacheLine = 64;         // dc cvau stride; QEMU's CTR_EL0 minimum line is larger
 constexpr u64 kTxTimeoutSeconds = 2;   // gdb not reading: give up on a reply after this
 
-unsigned long long ull(u64 v) { return static_cast<unsigned long long>(v); }
 
 s1::Regs stage1_of(const Vcpu& v)
 {
@@ -189,16 +186,14 @@ public:
     }
 };
 
-constinit MmioRegWindow g_window;
-constinit virtio::Transport g_transport{g_window};
-
-class PortEvents final : public virtio::ConsolePort::Events {
+class PortEvents final : public SerialPortUser {
 public:
     void rx(const u8* p, usize n) override;
     void host_open(bool open) override;
+    void irq(virtio::ConsolePort& port) override { port.poll(); }
 };
 constinit PortEvents g_events;
-constinit virtio::ConsolePort g_port{g_transport, kGdbPort, g_events};
+virtio::ConsolePort* g_port;
 
 class PortChannel final : public gdb::Channel {
 public:
@@ -208,7 +203,7 @@ public:
         // reading, the reply is dropped rather than the hypervisor stalled.
         const u64 deadline = read_cntpct_el0() + kTxTimeoutSeconds * read_cntfrq_el0();
         while (n > 0) {
-            const usize k = g_port.write(p, n);
+            const usize k = g_port->write(p, n);
             p += k;
             n -= k;
             if (n > 0 && read_cntpct_el0() > deadline) {
@@ -235,41 +230,17 @@ void PortEvents::host_open(bool open)
     g_stub.disconnected();
 }
 
-void channel_irq(u32, void*) { g_port.poll(); }
-
 } // namespace
 
 void gdb_stub_stopped(const gdb::StopEvent& e) { g_stub.stopped(e); }
 
-const char* gdb_channel_setup(const HostPlatform& host)
+const char* gdb_channel_setup(const HostPlatform&)
 {
-    const VirtioSlot* slot = nullptr;
-    switch (virtio_claim(host, virtio::kDeviceConsole, slot)) {
-    case VirtioClaim::Found: break;
-    case VirtioClaim::Legacy:
-        return "gdb=1: the virtio-serial device has legacy registers; run QEMU with "
-               "-global virtio-mmio.force-legacy=false (make run GDB=1 does)";
-    case VirtioClaim::None:
-        return "gdb=1 but QEMU has no virtio-serial device for the stub: use make run GDB=1 "
+    g_port = serial_port_open("hyp.gdb", g_events, kStubPcpu);
+    if (!g_port)
+        return "gdb=1 but QEMU has no virtio-serial port named hyp.gdb for the stub: use make run GDB=1 "
                "(scripts/run-qemu.sh adds it)";
-    }
-    g_window.set_base(slot->base);
-    const virtio::Setup s = g_port.init();
-    if (s != virtio::Setup::Ok) {
-        hyp_log("gdb: virtio-serial at 0x%llx: %s", ull(slot->base), virtio::setup_name(s));
-        return "gdb=1: the virtio-serial device could not be set up; it needs port 1 (virtserialport nr=1)";
-    }
-    // QEMU answers DEVICE_READY synchronously; the bound is for a device
-    // that never adds our port.
-    const u64 deadline = read_cntpct_el0() + read_cntfrq_el0();
-    while (!g_port.opened() && read_cntpct_el0() < deadline)
-        g_port.poll();
-    if (!g_port.opened())
-        return "gdb=1: the virtio-serial device has no port 1: add -device virtserialport,nr=1,... (make run GDB=1 does)";
-    if (!host_irq_attach(slot->intid, kStubPcpu, channel_irq))
-        return "gdb=1: cannot attach the virtio-serial interrupt";
-    hyp_log("gdb: stub on virtio-serial port %u (transport 0x%llx, INTID %u), served by pCPU %u; "
-            "the guest runs until gdb connects",
-            kGdbPort, ull(slot->base), slot->intid, kStubPcpu);
+    hyp_log("gdb: stub on virtio-serial port hyp.gdb, served by pCPU %u; the guest runs until gdb connects",
+            kStubPcpu);
     return nullptr;
 }

@@ -8,20 +8,24 @@
 #include <libfdt.h>
 
 #include "config.h"
+#include "core/format.h"
+#include "core/machine_desc.h"
 #include <cpu.h>
 #include "debug.h"
 #include "fdt/host_platform.h"
 #include "firmware.h"
 #include "gic.h"
 #include "log.h"
-#include "console_input.h"
+#include "consoles.h"
 #include "mmu.h"
+#include "serial_ports.h"
 #include "run.h"
 #include "sysreg.h"
 #include "uart.h"
 #include "vm/pcpu.h"
 #include "vm/placement.h"
 #include "vm/vm.h"
+#include "vm/vm_disk.h"
 #include "vm/vm_setup.h"
 
 extern "C" char hyp_stacks[], __hyp_start[], __hyp_end[];
@@ -37,6 +41,7 @@ HostPlatform g_host;
 u32 g_online;
 bool g_release;
 VmPlacement g_placement[kMaxVms];
+MachineDesc g_machine;
 
 [[noreturn]] void fatal(const char* msg)
 {
@@ -56,8 +61,10 @@ void init_cpu_interrupts()
     gic::enable_private(kHypTimerPpi, kIrqPriority);
 }
 
-// One VM of kMaxVcpus vCPUs in all of guest RAM, placed by the mode's preset.
-void setup_vms()
+// Without a machine description: one VM of kMaxVcpus vCPUs in all of the
+// RAM above the hypervisor, its kernel and initrd loaded there in place,
+// placed by the mode's preset (docs/architecture.md, "legacy layout").
+void setup_legacy()
 {
     const u32 nvcpus = kMaxVcpus;
     if (g_options.mode == Mode::Multi && g_host.ncpus < nvcpus)
@@ -71,12 +78,77 @@ void setup_vms()
         .placement = &g_placement[0],
         .ram_pa = g_host.ram_base + kHypReserved,
         .ram_size = align_down(g_host.ram_size - kHypReserved, 2 * MiB),
+        .kernel_pa = 0,
+        .kernel_size = 0,
+        .initrd_pa = 0,
         .initrd_size = g_options.initrd_size,
         .cmdline = g_options.guest_cmdline,
+        .disk = nullptr,
+        .console_port = false,
     };
     char msg[200];
     if (const char* e = vm_create(g_vms[0], spec, g_host, reinterpret_cast<const void*>(kQemuDtb), msg, sizeof msg))
         fatal(e);
+}
+
+// Host memory a VM (or its pristine image) may use: RAM above the
+// hypervisor's reserve.
+bool in_guest_memory(u64 pa, u64 size)
+{
+    const u64 lo = g_host.ram_base + kHypReserved;
+    const u64 hi = g_host.ram_base + g_host.ram_size;
+    return size == 0 || (pa >= lo && pa <= hi && size <= hi - pa);
+}
+
+// The VMs scripts/machine.py described (core/machine_desc.h).
+void setup_described(const char* text)
+{
+    char msg[200];
+    if (!parse_machine_desc(text, kMachineDescMax, g_host.ncpus, g_machine, msg, sizeof msg))
+        fatal(msg);
+    g_nvms = g_machine.nvms;
+    for (u32 i = 0; i < g_machine.nvms; i++) {
+        const VmDesc& d = g_machine.vm[i];
+        if (!in_guest_memory(d.ram_pa, d.ram_size) || !in_guest_memory(d.kernel_pa, d.kernel_size) ||
+            !in_guest_memory(d.initrd_pa, d.initrd_size)) {
+            fmt_snprintf(msg, sizeof msg,
+                         "VM %u's RAM or images lie outside host RAM above the hypervisor: QEMU's -m must "
+                         "match the machine description (scripts/machine.py computes both)", i);
+            fatal(msg);
+        }
+        g_placement[i].nvcpus = d.vcpus;
+        for (u32 c = 0; c < d.vcpus; c++)
+            g_placement[i].pcpu[c] = d.pcpu[c];
+        const VmSpec spec{
+            .id = i,
+            .placement = &g_placement[i],
+            .ram_pa = d.ram_pa,
+            .ram_size = d.ram_size,
+            .kernel_pa = d.kernel_pa,
+            .kernel_size = d.kernel_size,
+            .initrd_pa = d.initrd_pa,
+            .initrd_size = d.initrd_size,
+            .cmdline = d.bootargs,
+            .disk = d.disk[0] ? d.disk : "",
+            .console_port = d.console_port,
+        };
+        if (const char* e =
+                vm_create(g_vms[i], spec, g_host, reinterpret_cast<const void*>(kQemuDtb), msg, sizeof msg))
+            fatal(e);
+    }
+}
+
+void setup_vms()
+{
+    if (const char* e = vm_disks_probe(g_host))
+        fatal(e);
+    if (const char* e = serial_ports_probe(g_host))
+        fatal(e);
+    const char* text = reinterpret_cast<const char*>(kMachineDescPa);
+    if (is_machine_desc(text, kMachineDescMax))
+        setup_described(text);
+    else
+        setup_legacy();
 }
 
 void print_banner()

@@ -7,7 +7,7 @@
 
 #include <cpu.h>
 
-#include "console_input.h"
+#include "consoles.h"
 #include "debug.h"
 #include "firmware.h"
 #include "frame.h"

@@ -7,7 +7,7 @@
 #include <string>
 #include <thread>
 
-#include "console_input.h"
+#include "consoles.h"
 
 namespace {
 

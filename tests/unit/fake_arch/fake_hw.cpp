@@ -9,6 +9,7 @@
 #include "debug.h"
 #include "firmware.h"
 #include "gic.h"
+#include "serial_ports.h"
 #include "stage2.h"
 #include "sysreg.h"
 #include "uart.h"
@@ -108,3 +109,6 @@ bool debug_sysreg(Vcpu&, u32, bool, u64&) { return false; }
 
 // ---- the physical console (log.cpp on the target) -------------------------------
 void console_guest_putc(char c) { hw().uart_tx.push_back(c); }
+
+// ---- QEMU's virtio-serial ports: none in these tests ---------------------------
+virtio::ConsolePort* serial_port_open(const char*, SerialPortUser&, u32) { return nullptr; }
