@@ -86,3 +86,15 @@ def wait_for_shell(con, timeout):
         raise ConsoleError("hypervisor panic during boot after %.0f s: %s" % (con.elapsed, m.group(0)))
     con.expect(r"# ", timeout=60)
     return int(m.group(1))
+
+
+def shutdown_checks(t, con, poweroff=True):
+    """The end of a session: `poweroff -f` ends QEMU with status 0 (unless
+    poweroff is False: the guest is known to be gone), and the log has none
+    of BAD."""
+    if poweroff:
+        con.send("poweroff -f")
+        code = con.wait_exit(timeout=120)
+        t.check("poweroff -f makes QEMU exit 0", code == 0, "exit code %s" % code)
+    bad = BAD.search(con.output)
+    t.check("no panic, Oops, stall or lockup in the log", bad is None, bad.group(0) if bad else "")

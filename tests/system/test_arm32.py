@@ -22,7 +22,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import BAD, PANIC, Checks, guest_command, wait_for_shell  # noqa: E402
+from checks import PANIC, Checks, guest_command, shutdown_checks, wait_for_shell  # noqa: E402
 from qemu_console import QemuConsole, ConsoleError  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -67,11 +67,7 @@ def main():
         if ended is None:
             failed = sum(1 for m in results.values() if m.group(1) != "ok")
             t.check("exit status is the number of failed cases (%d)" % failed, rc == failed, "rc=%d" % rc)
-            con.send("poweroff -f")
-            code = con.wait_exit(timeout=120)
-            t.check("poweroff -f makes QEMU exit 0", code == 0, "exit code %s" % code)
-        bad = BAD.search(con.output)
-        t.check("no panic, Oops, stall or lockup in the log", bad is None, bad.group(0) if bad else "")
+        shutdown_checks(t, con, poweroff=ended is None)
     except ConsoleError as e:
         t.check("console session completes", False, str(e)[-1500:])
     finally:

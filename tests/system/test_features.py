@@ -35,7 +35,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import BAD, PANIC, Checks, guest_command, last_line, wait_for_shell  # noqa: E402
+from checks import PANIC, Checks, guest_command, last_line, shutdown_checks, wait_for_shell  # noqa: E402
 from qemu_console import QemuConsole, ConsoleError  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -145,11 +145,7 @@ def main():
                 stress(t, con, prog, args.seconds, feats)
         rc, out = con.run("echo responsive", timeout=60, abort_on=PANIC)
         t.check("shell responsive afterwards", last_line(out) == "responsive", repr(out))
-        con.send("poweroff -f")
-        code = con.wait_exit(timeout=120)
-        t.check("poweroff -f makes QEMU exit 0", code == 0, "exit code %s" % code)
-        bad = BAD.search(con.output)
-        t.check("no panic, Oops, stall or lockup in the log", bad is None, bad.group(0) if bad else "")
+        shutdown_checks(t, con)
     except ConsoleError as e:
         t.check("console session completes", False, str(e)[-1500:])
     finally:
