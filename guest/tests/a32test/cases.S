@@ -386,6 +386,27 @@ CASE t16_wfe, thumb
     FOLLOW
 END t16_wfe
 
+// ---- system registers EL0 may name ---------------------------------------
+// CNTVCT: EL0 may read it (Linux sets CNTKCTL_EL1.EL0VCTEN); c->aux = the
+// high word. PMCCNTR: Linux leaves PMUSERENR_EL0 clear, so EL1 traps it.
+
+CASE a32_mrrc_cntvct, arm
+    mrrc    p15, 1, r0, r1, c14
+    FOLLOW
+    str     r1, [r11, #CTX_AUX]
+END a32_mrrc_cntvct
+
+CASE t32_mrrc_cntvct, thumb
+    mrrc    p15, 1, r0, r1, c14
+    FOLLOW
+    str     r1, [r11, #CTX_AUX]
+END t32_mrrc_cntvct
+
+CASE a32_mrc_pmccntr, arm
+    mrc     p15, 0, r0, c9, c13, 0
+    FOLLOW
+END a32_mrc_pmccntr
+
 // ---- interrupts while AArch32 EL0 runs -----------------------------------
 // SPIN_ITERS iterations of a counting loop with r0-r3, r6-r10 and r12 set
 // to known values; c->cnt is the count, c->regs[] the registers after it.
