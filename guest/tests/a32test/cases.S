@@ -66,6 +66,28 @@
     .size   \name, . - \name
 .endm
 
+// A case that is one instruction and FOLLOW.
+.macro ONE name, isa, insn:vararg
+    CASE    \name, \isa
+    \insn
+    FOLLOW
+    END     \name
+.endm
+
+// A store to UARTILPR (c->w + 0x10), FOLLOW, and the register read back
+// into r0 (with a 32-bit load, whose completion is not what is tested).
+.macro STORE name, isa, insn:vararg
+    CASE    \name, \isa
+    \insn
+    FOLLOW
+    .ifc \isa, arm
+    ldr     r0, [r6, #0x10]
+    .else
+    ldr.w   r0, [r6, #0x10]
+    .endif
+    END     \name
+.endm
+
 // Store the base's change (writeback) in c->aux.
 .macro WB_AUX reg
     sub     r2, \reg, r4
@@ -74,10 +96,7 @@
 
 // ---- A32 ---------------------------------------------------------------
 
-CASE a32_ldr, arm
-    ldr     r0, [r4, #0x10]
-    FOLLOW
-END a32_ldr
+ONE a32_ldr, arm, ldr r0, [r4, #0x10]
 
 CASE a32_ldr_r12, arm
     ldr     r12, [r4, #0x1c]
@@ -91,25 +110,10 @@ CASE a32_ldr_lr, arm
     mov     r0, lr
 END a32_ldr_lr
 
-CASE a32_ldrh, arm
-    ldrh    r0, [r4, #0x14]
-    FOLLOW
-END a32_ldrh
-
-CASE a32_ldrb, arm
-    ldrb    r0, [r4, #0x1c]
-    FOLLOW
-END a32_ldrb
-
-CASE a32_ldrsb, arm
-    ldrsb   r0, [r4, #0x1c]
-    FOLLOW
-END a32_ldrsb
-
-CASE a32_ldrsh, arm
-    ldrsh   r0, [r6, #0x14]
-    FOLLOW
-END a32_ldrsh
+ONE a32_ldrh, arm, ldrh r0, [r4, #0x14]
+ONE a32_ldrb, arm, ldrb r0, [r4, #0x1c]
+ONE a32_ldrsb, arm, ldrsb r0, [r4, #0x1c]
+ONE a32_ldrsh, arm, ldrsh r0, [r6, #0x14]
 
 // A conditional load that passes, then one that fails (it must not load:
 // r2 keeps its poison, c->aux).
@@ -121,23 +125,9 @@ CASE a32_ldr_cond, arm
     str     r2, [r11, #CTX_AUX]
 END a32_ldr_cond
 
-CASE a32_str, arm
-    str     r1, [r6, #0x10]
-    FOLLOW
-    ldr     r0, [r6, #0x10]
-END a32_str
-
-CASE a32_strh, arm
-    strh    r1, [r6, #0x10]
-    FOLLOW
-    ldr     r0, [r6, #0x10]
-END a32_strh
-
-CASE a32_strb, arm
-    strb    r1, [r6, #0x10]
-    FOLLOW
-    ldr     r0, [r6, #0x10]
-END a32_strb
+STORE a32_str, arm, str r1, [r6, #0x10]
+STORE a32_strh, arm, strh r1, [r6, #0x10]
+STORE a32_strb, arm, strb r1, [r6, #0x10]
 
 // Writeback: no instruction syndrome (ESR ISV=0), so a hypervisor either
 // decodes the instruction or gives the guest an abort (SIGBUS).
@@ -155,35 +145,18 @@ CASE a32_ldrd, arm
     str     r1, [r11, #CTX_AUX]
 END a32_ldrd
 
-CASE a32_wfi, arm
-    wfi
-    FOLLOW
-END a32_wfi
-
-CASE a32_wfe, arm
-    wfe
-    FOLLOW
-END a32_wfe
+ONE a32_wfi, arm, wfi
+ONE a32_wfe, arm, wfe
 
 // UNDEFINED at EL0: Linux's EL1 must see them (SIGILL), never EL2.
     .arch_extension sec
     .arch_extension virt
-CASE a32_smc, arm
-    smc     #0
-    FOLLOW
-END a32_smc
-
-CASE a32_hvc, arm
-    hvc     #0
-    FOLLOW
-END a32_hvc
+ONE a32_smc, arm, smc #0
+ONE a32_hvc, arm, hvc #0
 
 // ---- T32 (32-bit Thumb encodings) ---------------------------------------
 
-CASE t32_ldr, thumb
-    ldr.w   r0, [r4, #0x10]
-    FOLLOW
-END t32_ldr
+ONE t32_ldr, thumb, ldr.w r0, [r4, #0x10]
 
 CASE t32_ldr_r9, thumb
     ldr.w   r9, [r4, #0x1c]
@@ -191,32 +164,11 @@ CASE t32_ldr_r9, thumb
     mov     r0, r9
 END t32_ldr_r9
 
-CASE t32_ldrh, thumb
-    ldrh.w  r0, [r4, #0x14]
-    FOLLOW
-END t32_ldrh
-
-CASE t32_ldrsb, thumb
-    ldrsb.w r0, [r4, #0x1c]
-    FOLLOW
-END t32_ldrsb
-
-CASE t32_ldrsh, thumb
-    ldrsh.w r0, [r6, #0x14]
-    FOLLOW
-END t32_ldrsh
-
-CASE t32_str, thumb
-    str.w   r1, [r6, #0x10]
-    FOLLOW
-    ldr.w   r0, [r6, #0x10]
-END t32_str
-
-CASE t32_strb, thumb
-    strb.w  r1, [r6, #0x10]
-    FOLLOW
-    ldr.w   r0, [r6, #0x10]
-END t32_strb
+ONE t32_ldrh, thumb, ldrh.w r0, [r4, #0x14]
+ONE t32_ldrsb, thumb, ldrsb.w r0, [r4, #0x1c]
+ONE t32_ldrsh, thumb, ldrsh.w r0, [r6, #0x14]
+STORE t32_str, thumb, str.w r1, [r6, #0x10]
+STORE t32_strb, thumb, strb.w r1, [r6, #0x10]
 
 // The only slot of an IT block: after the load the block is over, so
 // "movs" sets the flags (Z=0) and "addne" runs. Had the IT state not
@@ -240,27 +192,13 @@ CASE t32_ldr_pre, thumb
     WB_AUX  r8
 END t32_ldr_pre
 
-CASE t32_wfi, thumb
-    wfi.w
-    FOLLOW
-END t32_wfi
-
-CASE t32_wfe, thumb
-    wfe.w
-    FOLLOW
-END t32_wfe
-
-CASE t32_hvc, thumb
-    hvc     #0
-    FOLLOW
-END t32_hvc
+ONE t32_wfi, thumb, wfi.w
+ONE t32_wfe, thumb, wfe.w
+ONE t32_hvc, thumb, hvc #0
 
 // ---- T16 (16-bit Thumb encodings) ---------------------------------------
 
-CASE t16_ldr, thumb
-    ldr     r0, [r4, #0x10]
-    FOLLOW
-END t16_ldr
+ONE t16_ldr, thumb, ldr r0, [r4, #0x10]
 
 CASE t16_ldr_reg, thumb
     movs    r1, #0x1c
@@ -268,15 +206,8 @@ CASE t16_ldr_reg, thumb
     FOLLOW
 END t16_ldr_reg
 
-CASE t16_ldrh, thumb
-    ldrh    r0, [r4, #0x14]
-    FOLLOW
-END t16_ldrh
-
-CASE t16_ldrb, thumb
-    ldrb    r0, [r4, #0x1c]
-    FOLLOW
-END t16_ldrb
+ONE t16_ldrh, thumb, ldrh r0, [r4, #0x14]
+ONE t16_ldrb, thumb, ldrb r0, [r4, #0x1c]
 
 CASE t16_ldrsb, thumb
     movs    r1, #0x1c
@@ -290,23 +221,9 @@ CASE t16_ldrsh, thumb
     FOLLOW
 END t16_ldrsh
 
-CASE t16_str, thumb
-    str     r1, [r6, #0x10]
-    FOLLOW
-    ldr.w   r0, [r6, #0x10]
-END t16_str
-
-CASE t16_strh, thumb
-    strh    r1, [r6, #0x10]
-    FOLLOW
-    ldr.w   r0, [r6, #0x10]
-END t16_strh
-
-CASE t16_strb, thumb
-    strb    r1, [r6, #0x10]
-    FOLLOW
-    ldr.w   r0, [r6, #0x10]
-END t16_strb
+STORE t16_str, thumb, str r1, [r6, #0x10]
+STORE t16_strh, thumb, strh r1, [r6, #0x10]
+STORE t16_strb, thumb, strb r1, [r6, #0x10]
 
 // A 16-bit load followed by a 32-bit instruction: resuming at +4 lands in
 // the middle of it.
@@ -368,10 +285,7 @@ CASE t16_ldm, thumb
     WB_AUX  r3
 END t16_ldm
 
-CASE t16_wfi, thumb
-    wfi
-    FOLLOW
-END t16_wfi
+ONE t16_wfi, thumb, wfi
 
 CASE t16_wfi_it_else, thumb
     cmp     r0, r0
@@ -381,10 +295,7 @@ CASE t16_wfi_it_else, thumb
     FOLLOW
 END t16_wfi_it_else
 
-CASE t16_wfe, thumb
-    wfe
-    FOLLOW
-END t16_wfe
+ONE t16_wfe, thumb, wfe
 
 // ---- system registers EL0 may name ---------------------------------------
 // CNTVCT: EL0 may read it (Linux sets CNTKCTL_EL1.EL0VCTEN); c->aux = the
@@ -402,10 +313,7 @@ CASE t32_mrrc_cntvct, thumb
     str     r1, [r11, #CTX_AUX]
 END t32_mrrc_cntvct
 
-CASE a32_mrc_pmccntr, arm
-    mrc     p15, 0, r0, c9, c13, 0
-    FOLLOW
-END a32_mrc_pmccntr
+ONE a32_mrc_pmccntr, arm, mrc p15, 0, r0, c9, c13, 0
 
 // ---- interrupts while AArch32 EL0 runs -----------------------------------
 // SPIN_ITERS iterations of a counting loop with r0-r3, r6-r10 and r12 set
