@@ -36,7 +36,15 @@ void vcpu_timer_expired(Vcpu& v, u64 now);
 // level lives in the hardware (its timers), if this pCPU owns v.
 void vcpu_sample_lines(Vcpu& v);
 
-// Make `pcpu` leave its guest or its idle wait and look at its run queue.
+// Make `pcpu` leave its guest or its idle wait and look at its run queue
+// (also this pCPU itself: then at the next pass).
 void kick_pcpu(u32 pcpu);
+
+// A VM was reset: forget its translations (every pCPU's TLB entries of its
+// VMID) and make its new images visible to instruction fetches.
+void vm_reset_caches(const Vm& vm);
+// The machine, when no VM runs any more.
+[[noreturn]] void machine_off();
+[[noreturn]] void machine_reset();
 
 } // namespace arch

@@ -1,6 +1,7 @@
 #include "vm/sched.h"
 
 #include "vm/arch.h"
+#include "vm/lifecycle.h"
 #include "vm/pcpu.h"
 #include "vm/vcpu.h"
 #include "vm/vm.h"
@@ -67,6 +68,8 @@ void update_states(Pcpu& p, LazyNow& clock)
 {
     for (u32 i = 0; i < p.nrun; i++) {
         Vcpu& v = *p.runq[i];
+        if (!vm_vcpu_may_run(p, v))
+            continue;
         if (v.state == RunState::Off) {
             u64 entry = 0, ctx = 0;
             if (v.vm->psci.take_pending_on(v.id, entry, ctx))

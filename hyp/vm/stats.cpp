@@ -73,10 +73,17 @@ void print_vm(const Vm& vm)
 }
 } // namespace
 
+void print_vm_exit_stats(const Vm& vm) { print_vm(vm); }
+
 void print_exit_stats()
 {
     for (u32 m = 0; m < g_nvms; m++)
         print_vm(g_vms[m]);
+    print_machine_stats();
+}
+
+void print_machine_stats()
+{
     u64 kicks[kMaxPcpus], ran[kMaxPcpus];
     for (u32 i = 0; i < kMaxPcpus; i++) {
         kicks[i] = g_pcpus[i].kicks_received;

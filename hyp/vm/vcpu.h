@@ -43,6 +43,7 @@ struct Vcpu {
     VcpuStats stats{};
     RunState state{};
     bool held{};       // the debugger keeps it stopped: not runnable
+    bool down{};       // taken down for its VM's stop or reset (lifecycle.h)
     u32 events_seen{}; // vgic.events() when has_pending() was last false (Blocked)
     VcpuArch arch{};
 };

@@ -53,6 +53,11 @@ public:
     u64 kernel_size = 0;
     u64 initrd_pa = 0;
     bool console_port = false;  // its console is a virtio-serial port (else the physical UART)
+    // Life cycle (lifecycle.h): a VmState, the vCPUs taken down for the
+    // request under way (bit per vCPU), SYSTEM_RESETs carried out.
+    u32 life = 0;
+    u32 down = 0;
+    u64 resets = 0;
     u64 cntvoff = 0;    // CNTVOFF_EL2: the guest's virtual time starts at 0
     const char* cmdline = "";  // guest kernel command line
     Stage2 s2{};

@@ -196,6 +196,12 @@ const char* vm_disk_attach(Vm& vm, const char* serial)
     return nullptr;
 }
 
+void vm_disk_reset(Vm& vm)
+{
+    if (vm.disk)
+        vm.disk->dev.reset();
+}
+
 void vm_disk_print_stats(const Vm& vm)
 {
     const VmDisk* d = vm.disk;

@@ -15,5 +15,8 @@ const char* vm_disks_probe(const HostPlatform& host);
 // disk (vm.disk stays null). Call after the VM's RAM and vGIC are set up
 // and before its DTB is built. Returns nullptr, or a one-line error.
 const char* vm_disk_attach(Vm& vm, const char* serial);
+// The VM is reset: its emulated disk back to power-on, and nothing of the
+// old guest's requests left to land in its memory.
+void vm_disk_reset(Vm& vm);
 // Log lines of device and backend counters (for the exit report).
 void vm_disk_print_stats(const Vm& vm);

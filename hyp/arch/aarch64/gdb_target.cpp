@@ -33,7 +33,6 @@ namespace {
 // The VM the stub debugs.
 Vm& vm0() { return g_vms[0]; }
 
-constexpr u64 kCacheLine = 64;         // dc cvau stride; QEMU's CTR_EL0 minimum line is larger
 constexpr u64 kTxTimeoutSeconds = 2;   // gdb not reading: give up on a reply after this
 
 
@@ -77,16 +76,6 @@ usize for_each_ram_piece(u32 t, u64 va, usize len, Fn fn)
         done += static_cast<usize>(n);
     }
     return done;
-}
-
-// New instructions must be fetched: clean the data to the point of
-// unification and invalidate every pCPU's instruction cache.
-void sync_icache(const u8* p, usize n)
-{
-    const u64 start = align_down(reinterpret_cast<u64>(p), kCacheLine);
-    for (u64 a = start; a < reinterpret_cast<u64>(p) + n; a += kCacheLine)
-        __asm__ volatile("dc cvau, %0" ::"r"(a) : "memory");
-    __asm__ volatile("dsb ish; ic ialluis; dsb ish; isb" ::: "memory");
 }
 
 const char* el_name(u64 spsr)
@@ -162,7 +151,7 @@ public:
         return for_each_ram_piece(t, va, len, [buf](u8* host, usize at, usize n) {
             for (usize i = 0; i < n; i++)
                 host[i] = buf[at + i];
-            sync_icache(host, n);
+            sync_icache(reinterpret_cast<u64>(host), n);
         });
     }
 

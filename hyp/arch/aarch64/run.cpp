@@ -124,15 +124,6 @@ void handle_physical_irqs()
     }
 }
 
-[[noreturn]] void system_off(bool reset)
-{
-    hyp_log("guest requested %s", reset ? "SYSTEM_RESET: restarting the machine" : "SYSTEM_OFF");
-    print_exit_stats();
-    if (reset)
-        firmware::system_reset();
-    firmware::system_off();
-}
-
 extern "C" GuestRegs* handle_guest_exit(u64 kind, GuestRegs* regs)
 {
     Pcpu& p = this_pcpu();

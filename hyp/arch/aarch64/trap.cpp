@@ -8,6 +8,7 @@
 #include "run.h"
 #include "sysreg.h"
 #include "sysreg_key.h"
+#include "vm/lifecycle.h"
 #include "vm/pcpu.h"
 #include "vm/sched.h"
 #include "vm/vm.h"
@@ -87,8 +88,10 @@ void handle_psci(Vcpu& v)
     case psci::Action::None: break;
     case psci::Action::Standby: sched_block(v); break;
     case psci::Action::PowerDown: sched_power_off(v); break;
-    case psci::Action::SystemOff: system_off(false);
-    case psci::Action::SystemReset: system_off(true);
+    // The VM alone: its vCPUs are taken down at their pCPUs' next passes,
+    // this one right after this exit (lifecycle.h).
+    case psci::Action::SystemOff: vm_request(*v.vm, VmRequest::Stop); break;
+    case psci::Action::SystemReset: vm_request(*v.vm, VmRequest::Reset); break;
     }
 }
 

@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "context.h"
+#include "firmware.h"
 #include "gic.h"
 #include "hw_regs.h"
 #include "stage2.h"
@@ -77,5 +78,15 @@ void vcpu_timer_expired(Vcpu& v, u64 now) { timers_expired(v, now); }
 void vcpu_sample_lines(Vcpu& v) { timers_sample(v); }
 
 void kick_pcpu(u32 pcpu) { gic::send_sgi(gic::kKickSgi, g_pcpus[pcpu].mpidr); }
+
+void vm_reset_caches(const Vm& vm)
+{
+    stage2_flush_tlbs(vm.s2);
+    // The kernel was written through the data cache.
+    sync_icache(vm.ipa_to_pa(vm.ram_ipa + kGuestLayout.kernel_offset), vm.kernel_size);
+}
+
+void machine_off() { firmware::system_off(); }
+void machine_reset() { firmware::system_reset(); }
 
 } // namespace arch

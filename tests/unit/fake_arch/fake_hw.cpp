@@ -15,6 +15,8 @@
 #include "uart.h"
 #include "vm/vm.h"
 #include "vm/vm_disk.h"
+#include "vm/vm_setup.h"
+#include "vm/arch.h"
 
 namespace fake {
 namespace {
@@ -92,7 +94,7 @@ const char* stage2_create(Stage2& s2, u16 vmid, u64, u64, u64)
     return nullptr;
 }
 void stage2_load(const Stage2& s2) { write_vttbr_el2(s2.vttbr); }
-void stage2_flush_tlbs(const Stage2&) {}
+void stage2_flush_tlbs(const Stage2& s2) { hw().tlb_flushes.push_back(s2.vmid()); }
 
 void vm_disk_print_stats(const Vm&) {}
 
@@ -112,3 +114,7 @@ void console_guest_putc(char c) { hw().uart_tx.push_back(c); }
 
 // ---- QEMU's virtio-serial ports: none in these tests ---------------------------
 virtio::ConsolePort* serial_port_open(const char*, SerialPortUser&, u32) { return nullptr; }
+
+// ---- VM life cycle ------------------------------------------------------------
+bool vm_reload_images(Vm&) { return true; }
+void vm_disk_reset(Vm&) {}

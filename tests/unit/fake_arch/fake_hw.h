@@ -27,8 +27,9 @@ struct Hw {
     bool uart_rx_irq = false;        // RX interrupt unmasked (UARTIMSC)
     std::function<void()> on_uart_disable_rx;  // called inside uart_disable_rx_irq(), before the mask
     std::vector<char> uart_tx;
-    // Firmware
+    // Firmware, VM resets
     unsigned system_off_calls = 0;
+    std::vector<u32> tlb_flushes;    // VMIDs whose TLB entries were invalidated
 };
 
 Hw& hw();

@@ -6,5 +6,3 @@
 [[noreturn]] void run_vcpus();
 // Take every pending physical interrupt (after an IRQ exit or an idle wake-up).
 void handle_physical_irqs();
-// PSCI SYSTEM_OFF / SYSTEM_RESET from a guest: the exit table, then the machine.
-[[noreturn]] void system_off(bool reset);

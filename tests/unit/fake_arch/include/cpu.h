@@ -2,6 +2,7 @@
 // hyp/include/cpu.h and hyp/arch/aarch64/include/cpu.h). Waiting for an
 // interrupt is a hook a test can observe.
 #pragma once
+#include "types.h"
 
 extern "C" int sched_yield() noexcept;
 
@@ -17,3 +18,4 @@ inline void isb() {}
 inline void dsb_sy() {}
 inline void dsb_ish() {}
 inline void dsb_ishst() {}
+inline void sync_icache(u64, u64) {}
