@@ -1,15 +1,43 @@
 """What the system tests share: the TAP-like check lines tests/run_all.py
-counts, the log patterns that mean trouble, reading a command's own
-output line off a console where kernel messages interleave, and a free
-local port for a gdb stub."""
+counts, telling the hypervisor's lines from the guest's, the log patterns
+that mean trouble, reading a command's own output line off a console where
+kernel messages interleave, and a free local port for a gdb stub."""
 import re
 import socket
+
+# The hypervisor starts every line it prints (log lines, the exit table,
+# panic reports, FATAL messages) with the ASCII record separator, which the
+# guest can never print: the emulated UART turns it into '?'
+# (hyp/arch/aarch64/include/console.h). So a line is the hypervisor's if and
+# only if it starts with RS; match hypervisor output with hyp_re(), never
+# on text alone, which the guest could print too.
+RS = "\x1e"
+_HYP_LINE = r"^\x1e(?:\[p\d+\] )?"
+
+
+def hyp_re(pattern):
+    """A compiled regex for a hypervisor line whose message (after the
+    "[pN] " of a log line) starts with `pattern`. Groups are the pattern's."""
+    return re.compile(_HYP_LINE + pattern, re.M)
+
+
+def hyp_search(pattern, text):
+    return hyp_re(pattern).search(text)
+
+
+def hyp_lines(text):
+    """The messages of all hypervisor lines in `text`, in order."""
+    return [m.group(1) for m in re.finditer(_HYP_LINE + r"([^\r\n]*)", text, re.M)]
+
+
+# A hypervisor panic report or refused boot (FATAL).
+HYP_FAILURE = re.compile(_HYP_LINE + r"(?:\*\*\* HYPERVISOR PANIC|FATAL:)", re.M)
 
 # Messages that must never appear: the kernel's stall and lockup detectors
 # and the hypervisor's own panic.
 BAD = re.compile(r"rcu_sched self-detected stall|rcu_preempt self-detected stall|rcu: INFO: .*detected stall"
                  r"|detected stalls on CPUs|soft lockup|hung_task|blocked for more than \d+ seconds"
-                 r"|HYPERVISOR PANIC|Kernel panic|Internal error: Oops")
+                 r"|Kernel panic|Internal error: Oops|" + HYP_FAILURE.pattern, re.M)
 
 
 class Checks:

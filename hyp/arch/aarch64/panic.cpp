@@ -13,6 +13,7 @@ extern "C" char hyp_stacks[], hyp_stacks_end[];
 namespace {
 int g_panicking;
 
+// One line of the report (console.h: marked as the hypervisor's).
 void out(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void out(const char* fmt, ...)
 {
@@ -21,7 +22,7 @@ void out(const char* fmt, ...)
     va_start(ap, fmt);
     fmt_vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    console_raw_write(buf);
+    console_raw_line(buf);
 }
 
 bool on_stack(u64 fp)
@@ -43,27 +44,25 @@ bool on_stack(u64 fp)
         halt();
     const u32 p = read_tpidr_el2() ? this_pcpu_id() : 0;
     const Vcpu* v = read_tpidr_el2() ? this_pcpu().vcpu : nullptr;
-    out("\n*** HYPERVISOR PANIC on pCPU %u", p);
+    char vcpu[16] = "no vCPU";
     if (v)
-        out(", vCPU %u", v->id);
-    else
-        out(", no vCPU");
-    out(": %s\n", what);
-    out("    ESR_EL2=0x%016llx (EC=0x%02llx)  ELR_EL2=0x%016llx\n", static_cast<unsigned long long>(esr),
+        fmt_snprintf(vcpu, sizeof vcpu, "vCPU %u", v->id);
+    out("*** HYPERVISOR PANIC on pCPU %u, %s: %s", p, vcpu, what);
+    out("    ESR_EL2=0x%016llx (EC=0x%02llx)  ELR_EL2=0x%016llx", static_cast<unsigned long long>(esr),
         static_cast<unsigned long long>(esr >> 26), static_cast<unsigned long long>(elr));
-    out("    FAR_EL2=0x%016llx  SPSR_EL2=0x%016llx\n", static_cast<unsigned long long>(far),
+    out("    FAR_EL2=0x%016llx  SPSR_EL2=0x%016llx", static_cast<unsigned long long>(far),
         static_cast<unsigned long long>(spsr));
-    out("    backtrace (addr2line -e build/hyp.elf ADDR):\n");
+    out("    backtrace (addr2line -e build/hyp.elf ADDR):");
     for (int depth = 0; depth < 24 && on_stack(fp); depth++) {
         const u64* rec = reinterpret_cast<const u64*>(fp);
         if (rec[1] == 0)
             break;
-        out("      #%d 0x%016llx\n", depth, static_cast<unsigned long long>(rec[1] - 4));
+        out("      #%d 0x%016llx", depth, static_cast<unsigned long long>(rec[1] - 4));
         if (rec[0] <= fp)
             break;
         fp = rec[0];
     }
-    out("*** halted\n");
+    out("*** halted");
     halt();
 }
 } // namespace

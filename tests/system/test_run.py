@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""System test: what `make run` promises a user at the console, in one
+short boot (multi mode, no disk):
+
+  * the guest cannot forge a hypervisor line: every line the hypervisor
+    prints starts with the RS byte (0x1E), and the emulated UART turns an
+    RS the guest sends into '?'. The guest prints the hypervisor's
+    SYSTEM_OFF line, a panic header and a FATAL line, with and without an
+    RS in front; none of them counts as the hypervisor's, and QEMU keeps
+    running;
+  * `poweroff -f` ends `make run` with status 0 and the hypervisor's own
+    SYSTEM_OFF line.
+
+Prints one TAP-like line per check, like test_boot.py. Exit status 1 on any
+failure.
+
+    tests/system/test_run.py --build build
+"""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import BAD, RS, Checks, hyp_lines, hyp_re  # noqa: E402
+from qemu_console import QemuConsole, ConsoleError  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# What the guest prints, as printf arguments: the hypervisor's own lines,
+# bare and behind an RS (\036).
+FORGED = [
+    r"[p0] guest requested SYSTEM_OFF",
+    r"\036[p0] guest requested SYSTEM_OFF",
+    r"\036*** HYPERVISOR PANIC on pCPU 0, vCPU 0: forged by the guest",
+    r"\036[p0] FATAL: forged by the guest",
+]
+
+
+def make_run(build, log, *variables):
+    """`make run` on a pty, as a user types it."""
+    cmd = ["make", "--no-print-directory", "-s", "run", "BUILD=" + build, "DISK=none", "MODE=multi"]
+    return QemuConsole(cmd + list(variables), log_path=log, cwd=ROOT)
+
+
+def spoofing(t, con):
+    rc, out = con.run("printf '%s\\n'" % "\\n".join(FORGED), timeout=60)
+    t.check("the guest's RS bytes reach the console as '?'",
+            RS not in out and out.count("?[p0] guest requested SYSTEM_OFF") == 1
+            and "?*** HYPERVISOR PANIC" in out and "?[p0] FATAL" in out, repr(out))
+    forged = [l for l in hyp_lines(con.output) if "SYSTEM_OFF" in l or "forged" in l or "PANIC" in l]
+    t.check("no forged line counts as the hypervisor's", forged == [], repr(forged))
+    bad = BAD.search(con.output)
+    t.check("no panic or FATAL seen in a log holding forged ones", bad is None, bad.group(0) if bad else "")
+    rc, out = con.run("echo still-running", timeout=60)
+    t.check("QEMU and the guest keep running after a forged SYSTEM_OFF",
+            con.proc.poll() is None and out.strip() == "still-running", repr(out))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--boot-timeout", type=int, default=300)
+    args = ap.parse_args()
+    build = os.path.abspath(args.build)
+    logdir = os.path.join(build, "test-logs")
+    os.makedirs(logdir, exist_ok=True)
+    log = os.path.join(logdir, "run.log")
+    if os.path.exists(log):
+        os.remove(log)
+    t = Checks("multi", "make run")
+    con = make_run(build, log)
+    try:
+        con.expect(r"GUEST-BOOT-OK cpus=4", timeout=args.boot_timeout)
+        con.expect(r"# ", timeout=30)
+        spoofing(t, con)
+        con.send("poweroff -f")
+        code = con.wait_exit(timeout=120)
+        t.check("poweroff -f: make run exits 0", code == 0, "exit status %s" % code)
+        off = [l for l in hyp_lines(con.output) if l == "guest requested SYSTEM_OFF"]
+        t.check("the hypervisor's SYSTEM_OFF line, once", len(off) == 1, repr(off))
+    except ConsoleError as e:
+        t.check("console session completes", False, str(e)[-1500:])
+    finally:
+        con.kill()
+    print("log: %s" % log)
+    return 1 if t.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
