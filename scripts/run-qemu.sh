@@ -14,6 +14,13 @@
 # guest also gets nokaslr, so its symbols sit at their link addresses.
 # Extra arguments are passed to QEMU.
 #
+# Exit status: 2 for a bad variable or missing file (one line naming the
+# fix); 1 when the hypervisor printed a FATAL line (it refused to boot) or a
+# panic report; otherwise QEMU's own (0 after the guest's poweroff or Ctrl-A X).
+# The console goes to this terminal as with -nographic and, to decide that,
+# also to a temporary log that is removed at the end. A caller passing its
+# own -serial (make debug) gets QEMU's status alone.
+#
 # virtio-mmio.force-legacy=false: QEMU's virt transports default to the
 # legacy (version 1) registers; the hypervisor's virtio drivers speak only
 # the modern (version 2) ones. The guest never sees these transports.
@@ -95,14 +102,48 @@ s.bind(("127.0.0.1", int(sys.argv[1])))' "$GUEST_GDBPORT" 2>/dev/null ||
     echo "run-qemu: guest gdb stub on 127.0.0.1:$GUEST_GDBPORT: gdb-multiarch -ex 'target remote :$GUEST_GDBPORT' (docs/debugging.md)" >&2
 fi
 
-exec qemu-system-aarch64 \
-    -M virt,gic-version=3,virtualization=on -cpu "$CPU" -smp 4 -m $(( mem_mib + 64 ))M \
-    -nographic -nic none \
-    -global virtio-mmio.force-legacy=false \
-    -kernel "$HYP" \
-    -device loader,file="$KERNEL",addr="$kernel_pa",force-raw=on \
-    -device loader,file="$INITRD",addr="$initrd_pa",force-raw=on \
-    "${disk[@]}" \
-    "${gdbstub[@]}" \
-    -append "mode=$MODE initrd_size=$initrd_size ${hyp_slice[*]} ${hyp_gdb[*]} -- $APPEND" \
-    "$@"
+qemu=(qemu-system-aarch64
+    -M virt,gic-version=3,virtualization=on -cpu "$CPU" -smp 4 -m $(( mem_mib + 64 ))M
+    -nographic -nic none
+    -global virtio-mmio.force-legacy=false
+    -kernel "$HYP"
+    -device loader,file="$KERNEL",addr="$kernel_pa",force-raw=on
+    -device loader,file="$INITRD",addr="$initrd_pa",force-raw=on
+    "${disk[@]}"
+    "${gdbstub[@]}"
+    -append "mode=$MODE initrd_size=$initrd_size ${hyp_slice[*]} ${hyp_gdb[*]} -- $APPEND")
+
+# A caller that puts the serial port somewhere else itself (make debug) gets
+# QEMU as it is, and QEMU's exit status.
+for a in "$@"; do
+    [[ $a == -serial ]] && exec "${qemu[@]}" "$@"
+done
+
+# The console stays on this terminal, muxed with QEMU's monitor as
+# -nographic would have it (Ctrl-A X quits, Ctrl-A C is the monitor;
+# Ctrl-C goes to the guest), and QEMU also copies it to a log. QEMU's exit
+# status is 0 after any PSCI SYSTEM_OFF, a clean guest poweroff or the
+# hypervisor giving up; the log tells them apart: a hypervisor line (one
+# that starts with RS, 0x1E, which the guest cannot print; see
+# docs/architecture.md) saying FATAL or reporting a panic makes the status 1.
+console_log=$(mktemp "${TMPDIR:-/tmp}/run-qemu-console.XXXXXX")
+trap 'rm -f "$console_log"' EXIT
+# In the background (stdin kept), so that a signal to this script reaches
+# QEMU too instead of leaving it running.
+"${qemu[@]}" -chardev "stdio,id=console,mux=on,signal=off,logfile=$console_log" \
+    -serial chardev:console -mon chardev=console,mode=readline "$@" <&0 &
+qemu_pid=$!
+trap 'kill -TERM "$qemu_pid" 2>/dev/null || true' TERM INT HUP
+rc=0
+while :; do
+    wait "$qemu_pid" && rc=0 || rc=$?
+    kill -0 "$qemu_pid" 2>/dev/null || break  # wait returned for a trapped signal
+done
+wait "$qemu_pid" && rc=0 || rc=$?
+
+rs=$'\x1e'
+if grep -aqE "^$rs(\[p[0-9]+\] )?FATAL:|^$rs\*\*\* HYPERVISOR PANIC" "$console_log"; then
+    echo "run-qemu: the hypervisor stopped with a FATAL error or a panic (above): exit status 1" >&2
+    exit 1
+fi
+exit "$rc"

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
-"""System test: what `make run` promises a user at the console, in one
-short boot (multi mode, no disk):
+"""System test: what `make run` promises a user at the console, in short
+boots (multi mode, no disk):
 
+  * a refused boot is a failure to scripts: a 0-byte disk image (make run
+    DISK=), a 0-byte kernel and an unknown hypervisor option each give the
+    hypervisor's FATAL line and a non-zero exit status (run-qemu.sh: 1;
+    make run: make's error status), although QEMU itself exits 0;
   * the guest cannot forge a hypervisor line: every line the hypervisor
     prints starts with the RS byte (0x1E), and the emulated UART turns an
     RS the guest sends into '?'. The guest prints the hypervisor's
@@ -18,10 +22,11 @@ failure.
 """
 import argparse
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import BAD, RS, Checks, hyp_lines, hyp_re  # noqa: E402
+from checks import BAD, RS, Checks, hyp_lines, hyp_search  # noqa: E402
 from qemu_console import QemuConsole, ConsoleError  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -40,6 +45,44 @@ def make_run(build, log, *variables):
     """`make run` on a pty, as a user types it."""
     cmd = ["make", "--no-print-directory", "-s", "run", "BUILD=" + build, "DISK=none", "MODE=multi"]
     return QemuConsole(cmd + list(variables), log_path=log, cwd=ROOT)
+
+
+def run_qemu(build, log, extra=(), **env):
+    """scripts/run-qemu.sh directly, with the build's files."""
+    e = dict(os.environ, HYP=os.path.join(build, "hyp.elf"), KERNEL=os.path.join(build, "guest", "Image"),
+             INITRD=os.path.join(build, "guest", "initramfs.cpio.gz"), MODE="multi", DISK="none")
+    e.update(env)
+    return QemuConsole([os.path.join(ROOT, "scripts", "run-qemu.sh")] + list(extra), log_path=log, env=e)
+
+
+def refused(t, name, con, fatal, want_status):
+    """A boot the hypervisor refuses: its FATAL line, then a failing status."""
+    try:
+        code = con.wait_exit(timeout=120)
+        line = hyp_search(r"FATAL: " + fatal, con.output)
+        t.check("%s: the hypervisor's FATAL line" % name, line is not None, con.output[-300:])
+        t.check("%s: exit status %s, not QEMU's 0" % (name, want_status or "non-zero"),
+                code == want_status if want_status else code != 0, "exit status %s" % code)
+    except ConsoleError as e:
+        t.check("%s: QEMU exits" % name, False, str(e)[-800:])
+    finally:
+        con.kill()
+
+
+def refused_boots(t, build, log):
+    empty = os.path.join(build, "test-logs", "empty.img")
+    open(empty, "wb").close()
+    try:
+        refused(t, "make run DISK=<0-byte image>", make_run(build, log, "DISK=" + empty),
+                re.escape("disk: the image is smaller than one 512-byte sector"), None)
+        refused(t, "run-qemu.sh KERNEL=<0-byte file>", run_qemu(build, log, KERNEL=empty),
+                re.escape("no arm64 kernel Image"), 1)
+        # QEMU takes the last -append: an option the hypervisor does not know.
+        refused(t, "run-qemu.sh with hypervisor option bogus=1",
+                run_qemu(build, log, ["-append", "mode=multi bogus=1 -- console=ttyAMA0"]),
+                re.escape("bad option 'bogus=1'"), 1)
+    finally:
+        os.remove(empty)
 
 
 def spoofing(t, con):
@@ -68,6 +111,7 @@ def main():
     if os.path.exists(log):
         os.remove(log)
     t = Checks("multi", "make run")
+    refused_boots(t, build, log)
     con = make_run(build, log)
     try:
         con.expect(r"GUEST-BOOT-OK cpus=4", timeout=args.boot_timeout)
