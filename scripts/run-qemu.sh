@@ -12,6 +12,8 @@
 # virtio-serial device (driven by the hypervisor at EL2, never seen by the
 # guest) bound to a TCP server on 127.0.0.1:GUEST_GDBPORT (default 1235); the
 # guest also gets nokaslr, so its symbols sit at their link addresses.
+# HYP_DEBUG=1 (make debug sets it) tells the hypervisor a debugger is
+# attached: a panic then halts every pCPU instead of powering off.
 # Extra arguments are passed to QEMU.
 #
 # Exit status: 2 for a bad variable or missing file (one line naming the
@@ -39,9 +41,13 @@ DISK=${DISK:-none}
 GDB=${GDB:-0}
 GUEST_GDBPORT=${GUEST_GDBPORT:-1235}
 TIMESLICE=${TIMESLICE:-}
+HYP_DEBUG=${HYP_DEBUG:-0}
 
 case "$MODE" in multi|single) ;; *) die "MODE=$MODE is not a mode: use MODE=multi or MODE=single" ;; esac
 case "$GDB" in 0|1) ;; *) die "GDB=$GDB: use GDB=1 for the guest gdb stub (GDB=0 for none)" ;; esac
+case "$HYP_DEBUG" in 0|1) ;; *) die "HYP_DEBUG=$HYP_DEBUG: use HYP_DEBUG=1 when a debugger is attached (0 or unset otherwise)" ;; esac
+hyp_debug=()
+[[ $HYP_DEBUG == 1 ]] && hyp_debug=(debug=1)
 # Single mode's time slice in ms (the hypervisor's timeslice_ms option;
 # empty: its default, 10). Checked here too so a typo is not a guest panic.
 hyp_slice=()
@@ -111,7 +117,7 @@ qemu=(qemu-system-aarch64
     -device loader,file="$INITRD",addr="$initrd_pa",force-raw=on
     "${disk[@]}"
     "${gdbstub[@]}"
-    -append "mode=$MODE initrd_size=$initrd_size ${hyp_slice[*]} ${hyp_gdb[*]} -- $APPEND")
+    -append "mode=$MODE initrd_size=$initrd_size ${hyp_slice[*]} ${hyp_gdb[*]} ${hyp_debug[*]} -- $APPEND")
 
 # A caller that puts the serial port somewhere else itself (make debug) gets
 # QEMU as it is, and QEMU's exit status.

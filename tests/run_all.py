@@ -64,6 +64,8 @@ def system_suites(build):
         # make run as a user runs it: the console's hypervisor marking
         # against a guest forging its lines.
         ("test_run.py", mb),
+        # A panic (the console's crash key) stops every pCPU and fails the run.
+        ("test_panic.py", mb),
         ("test_boot.py", ["--mode", "multi"] + mb + ["--busy-seconds", os.environ.get("BUSY_SECONDS", "60")]),
         ("test_boot.py", ["--mode", "single"] + mb + ["--busy-seconds", "20"]),
         # Debugging the hypervisor with gdb (make debug): a batch session per

@@ -11,6 +11,7 @@
 #include "frame.h"
 #include "gic.h"
 #include "host_irq.h"
+#include "hyp_stop.h"
 #include "hw_regs.h"
 #include "log.h"
 #include "mmu.h"
@@ -53,6 +54,21 @@ public:
 constexpr char kDebugEscape = 0x1d;
 bool g_escape_seen;
 
+// Ctrl-] c: a deliberate panic with the vGIC distributor lock held (a test
+// and debug aid, like Linux's sysrq-c). It holds the lock for 100 ms first,
+// so that pCPUs wanting it are spinning on it, interrupts masked, when the
+// panic has to stop them (tests/system/test_panic.py).
+[[noreturn]] void crash_key()
+{
+    g_vm.vgic.with_dist_lock([] {
+        const u64 end = read_cntpct_el0() + read_cntfrq_el0() / 10;
+        while (read_cntpct_el0() < end)
+            cpu_relax();
+        hyp_panic("crash requested on the console (Ctrl-] c), vGIC distributor lock held");
+    });
+    __builtin_unreachable();
+}
+
 // Returns true when the byte was for the hypervisor.
 bool debug_key(char c)
 {
@@ -64,8 +80,10 @@ bool debug_key(char c)
     switch (c) {
     case kDebugEscape: return false;
     case 's': print_exit_stats(); return true;
+    case 'c': crash_key();
     default:
-        hyp_log("debug keys: Ctrl-] s = exit statistics, Ctrl-] Ctrl-] = send Ctrl-] to the guest");
+        hyp_log("debug keys: Ctrl-] s = exit statistics, Ctrl-] c = panic (test aid), "
+                "Ctrl-] Ctrl-] = send Ctrl-] to the guest");
         return true;
     }
 }
@@ -182,6 +200,8 @@ void vcpu_kick(u32 vcpu)
 
 void handle_physical_irqs()
 {
+    if (hyp_stopping()) // another pCPU panicked and kicked this one
+        hyp_stop_park();
     Pcpu& p = this_pcpu();
     p.wakes_preempt = true;
     for (;;) {
