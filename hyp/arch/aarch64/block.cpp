@@ -45,6 +45,7 @@
 #include "firmware.h"
 #include "host_irq.h"
 #include "log.h"
+#include "sysreg.h"
 #include "virtio_devices.h"
 #include "vm.h"
 
@@ -57,6 +58,11 @@ constexpr u32 kCompletionPcpu = 0;
 
 unsigned long long ull(u64 v) { return static_cast<unsigned long long>(v); }
 
+class CounterClock final : public MsClock {
+public:
+    u64 now_ms() const override { return read_cntpct_el0() / (read_cntfrq_el0() / 1000); }
+};
+
 class BlockIrq final : public IrqLine {
 public:
     void set_level(bool level) override { g_vm.vgic.set_spi_level(kGuestLayout.virtio_spi, level); }
@@ -67,7 +73,8 @@ constinit MmioRegWindow g_window;
 constinit virtio::Transport g_transport{g_window};
 constinit virtio::BlkDma g_dma{};
 constinit virtio::BlkDriver g_driver;
-constinit BlkForward g_forward{g_driver, g_guest_ram};
+constinit CounterClock g_clock;
+constinit BlkForward g_forward{g_driver, g_guest_ram, g_clock};
 constinit BlockIrq g_blk_irq;
 constinit VirtioBlk g_blk{g_forward, "hyp-virtio-disk0"};
 constinit VirtioMmio g_blk_dev{"virtio-blk", g_blk, g_guest_ram, g_blk_irq};
@@ -133,7 +140,7 @@ void block_print_stats()
             ull(b.reads), ull(b.bytes_read / KiB), ull(b.writes), ull(b.bytes_written / KiB), ull(b.flushes),
             ull(b.errors), ull(b.unsupported), ull(m.notifies), ull(m.interrupts), ull(m.resets));
     hyp_log("disk backend: %llu requests (%llu failed), %llu notifies, %llu interrupts, %llu waits for room, "
-            "max %llu in flight, %llu bogus completions, %llu buffers refused",
+            "max %llu in flight, %llu bogus completions, %llu buffers refused, %llu restarts",
             ull(d.submitted), ull(d.failed), ull(d.notifies), ull(d.interrupts), ull(b.waits), ull(b.max_in_flight),
-            ull(d.bogus), ull(g_forward.refused()));
+            ull(d.bogus), ull(g_forward.refused()), ull(d.restarts));
 }
