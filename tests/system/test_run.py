@@ -6,6 +6,9 @@ boots (multi mode, no disk):
     DISK=), a 0-byte kernel and an unknown hypervisor option each give the
     hypervisor's FATAL line and a non-zero exit status (run-qemu.sh: 1;
     make run: make's error status), although QEMU itself exits 0;
+  * APPEND reaches the guest's command line byte for byte: make run
+    APPEND='console=ttyAMA0 foo="bar baz" dollar=a$b' (quotes, a blank
+    inside them, a '$'), as a user types it; /proc/cmdline shows it;
   * the guest cannot forge a hypervisor line: every line the hypervisor
     prints starts with the RS byte (0x1E), and the emulated UART turns an
     RS the guest sends into '?'. The guest prints the hypervisor's
@@ -30,6 +33,9 @@ from checks import BAD, RS, Checks, hyp_lines, hyp_search  # noqa: E402
 from qemu_console import QemuConsole, ConsoleError  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# A kernel command line the recipe's shell (or make) would mangle.
+APPEND = 'console=ttyAMA0 foo="bar baz" dollar=a$b'
 
 # What the guest prints, as printf arguments: the hypervisor's own lines,
 # bare and behind an RS (\036).
@@ -112,10 +118,13 @@ def main():
         os.remove(log)
     t = Checks("multi", "make run")
     refused_boots(t, build, log)
-    con = make_run(build, log)
+    con = make_run(build, log, "APPEND=" + APPEND)
     try:
         con.expect(r"GUEST-BOOT-OK cpus=4", timeout=args.boot_timeout)
         con.expect(r"# ", timeout=30)
+        rc, out = con.run("cat /proc/cmdline", timeout=60)
+        t.check("make run APPEND=%s: the guest's /proc/cmdline is APPEND" % APPEND, out.strip() == APPEND,
+                repr(out))
         spoofing(t, con)
         con.send("poweroff -f")
         code = con.wait_exit(timeout=120)
