@@ -18,80 +18,67 @@ one; QEMU exits within a bounded time and run-qemu.sh's status is 1.
 
     tests/system/test_panic.py --build build
 """
-import argparse
 import os
 import re
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import Checks, hyp_lines, last_line  # noqa: E402
+from checks import (RUN_QEMU, Checks, boot_args, console_session, fresh_log, hyp_lines, last_line,  # noqa: E402
+                    run_qemu_env)
 from qemu_console import QemuConsole, ConsoleError  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CRASH_KEY = b"\x1dc"                    # Ctrl-] c (run.cpp, debug_key)
 EXIT_WITHIN = 60                        # seconds from the key to QEMU's exit
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--boot-timeout", type=int, default=300)
-    args = ap.parse_args()
-    build = os.path.abspath(args.build)
-    log = os.path.join(build, "test-logs", "panic.log")
-    os.makedirs(os.path.dirname(log), exist_ok=True)
-    if os.path.exists(log):
-        os.remove(log)
-    env = dict(os.environ, HYP=os.path.join(build, "hyp.elf"), KERNEL=os.path.join(build, "guest", "Image"),
-               INITRD=os.path.join(build, "guest", "initramfs.cpio.gz"), MODE="multi", DISK="none")
-    t = Checks("multi", "panic")
-    con = QemuConsole([os.path.join(ROOT, "scripts", "run-qemu.sh")], log_path=log, env=env)
+def crash(t, con, boot_timeout):
+    con.expect(r"GUEST-BOOT-OK cpus=4", timeout=boot_timeout)
+    con.expect(r"# ", timeout=30)
+    rc, out = con.run("irq=$(grep uart-pl011 /proc/interrupts | cut -d: -f1 | tr -d ' '); "
+                      "for c in 1 2; do taskset -c $c sh -c \"while :; do echo $c > "
+                      "/proc/irq/$irq/smp_affinity_list; done\" 2>/dev/null & done; "
+                      "sleep 2; ps | grep -c '[s]mp_affinity_list'", timeout=60)
+    t.check("IROUTER loops run on CPUs 1 and 2", rc == 0 and last_line(out) == "2", out[-300:])
+    before = len(con.output)
+    con.send_raw(CRASH_KEY)
+    start = time.monotonic()
     try:
-        con.expect(r"GUEST-BOOT-OK cpus=4", timeout=args.boot_timeout)
-        con.expect(r"# ", timeout=30)
-        rc, out = con.run("irq=$(grep uart-pl011 /proc/interrupts | cut -d: -f1 | tr -d ' '); "
-                          "for c in 1 2; do taskset -c $c sh -c \"while :; do echo $c > "
-                          "/proc/irq/$irq/smp_affinity_list; done\" 2>/dev/null & done; "
-                          "sleep 2; ps | grep -c '[s]mp_affinity_list'", timeout=60)
-        t.check("IROUTER loops run on CPUs 1 and 2", rc == 0 and last_line(out) == "2", out[-300:])
-        before = len(con.output)
-        con.send_raw(CRASH_KEY)
-        start = time.monotonic()
-        try:
-            code = con.wait_exit(timeout=EXIT_WITHIN)
-        except ConsoleError:
-            code = None
-        t.check("QEMU exits within %d s of the crash key" % EXIT_WITHIN, code is not None,
-                "still running; output tail %r" % con.output[-600:])
-        print("panic: QEMU exited %.1f s after the crash key" % (time.monotonic() - start), flush=True)
-        t.check("run-qemu.sh exits 1 after the panic", code == 1, "exit status %s" % code)
+        code = con.wait_exit(timeout=EXIT_WITHIN)
+    except ConsoleError:
+        code = None
+    t.check("QEMU exits within %d s of the crash key" % EXIT_WITHIN, code is not None,
+            "still running; output tail %r" % con.output[-600:])
+    print("panic: QEMU exited %.1f s after the crash key" % (time.monotonic() - start), flush=True)
+    t.check("run-qemu.sh exits 1 after the panic", code == 1, "exit status %s" % code)
 
-        lines = hyp_lines(con.output[before:])
-        heads = [i for i, l in enumerate(lines) if l.startswith("*** HYPERVISOR PANIC")]
-        t.check("exactly one panic report", len(heads) == 1, repr(lines[:5]))
-        report = lines[heads[0]:] if heads else []
-        text = "\n".join(report)
-        t.check("the report names pCPU 0, vCPU 0 and the crash key",
-                bool(report) and re.match(r"\*\*\* HYPERVISOR PANIC on pCPU 0, vCPU 0: crash requested on the "
-                                          r"console \(Ctrl-\] c\), vGIC distributor lock held", report[0])
-                is not None, text[:300])
-        t.check("the report has ESR_EL2, ELR_EL2 and FAR_EL2",
-                re.search(r"ESR_EL2=0x[0-9a-f]{16} \(EC=0x[0-9a-f]{2}\)  ELR_EL2=0x[0-9a-f]{16}", text) is not None
-                and re.search(r"FAR_EL2=0x[0-9a-f]{16}", text) is not None, text[:600])
-        frames = re.findall(r"^      #\d+ 0x(0000000040[0-9a-f]{6})$", text, re.M)
-        t.check("the report has a backtrace into the hypervisor image (%d frames)" % len(frames),
-                "backtrace (addr2line" in text and len(frames) >= 2, text[:900])
-        t.check("the other three pCPUs stopped",
-                "    other pCPUs stopped: 1 2 3" in report and not any("did not stop" in l for l in report), text)
-        t.check("the report ends with powering off, nothing after it",
-                bool(report) and report[-1] == "*** powering off", repr(report[-3:]))
-    except ConsoleError as e:
-        t.check("console session completes", False, str(e)[-1500:])
-    finally:
-        con.kill()
-    print("log: %s" % log)
-    return 1 if t.failed else 0
+    lines = hyp_lines(con.output[before:])
+    heads = [i for i, l in enumerate(lines) if l.startswith("*** HYPERVISOR PANIC")]
+    t.check("exactly one panic report", len(heads) == 1, repr(lines[:5]))
+    report = lines[heads[0]:] if heads else []
+    text = "\n".join(report)
+    t.check("the report names pCPU 0, vCPU 0 and the crash key",
+            bool(report) and re.match(r"\*\*\* HYPERVISOR PANIC on pCPU 0, vCPU 0: crash requested on the "
+                                      r"console \(Ctrl-\] c\), vGIC distributor lock held", report[0])
+            is not None, text[:300])
+    t.check("the report has ESR_EL2, ELR_EL2 and FAR_EL2",
+            re.search(r"ESR_EL2=0x[0-9a-f]{16} \(EC=0x[0-9a-f]{2}\)  ELR_EL2=0x[0-9a-f]{16}", text) is not None
+            and re.search(r"FAR_EL2=0x[0-9a-f]{16}", text) is not None, text[:600])
+    frames = re.findall(r"^      #\d+ 0x(0000000040[0-9a-f]{6})$", text, re.M)
+    t.check("the report has a backtrace into the hypervisor image (%d frames)" % len(frames),
+            "backtrace (addr2line" in text and len(frames) >= 2, text[:900])
+    t.check("the other three pCPUs stopped",
+            "    other pCPUs stopped: 1 2 3" in report and not any("did not stop" in l for l in report), text)
+    t.check("the report ends with powering off, nothing after it",
+            bool(report) and report[-1] == "*** powering off", repr(report[-3:]))
+
+
+def main():
+    args = boot_args()
+    log = fresh_log(args.build, "panic.log")
+    t = Checks("multi", "panic")
+    con = QemuConsole([RUN_QEMU], log_path=log, env=run_qemu_env(args.build, MODE="multi", DISK="none"))
+    return console_session(t, con, log, lambda: crash(t, con, args.boot_timeout))
 
 
 if __name__ == "__main__":

@@ -23,16 +23,14 @@ failure.
 
     tests/system/test_run.py --build build
 """
-import argparse
 import os
 import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import BAD, RS, Checks, hyp_lines, hyp_search  # noqa: E402
+from checks import (BAD, RS, ROOT, RUN_QEMU, Checks, boot_args, console_session, fresh_log, hyp_lines,  # noqa: E402
+                    hyp_search, run_qemu_env)
 from qemu_console import QemuConsole, ConsoleError  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # A kernel command line the recipe's shell (or make) would mangle.
 APPEND = 'console=ttyAMA0 foo="bar baz" dollar=a$b'
@@ -55,10 +53,8 @@ def make_run(build, log, *variables):
 
 def run_qemu(build, log, extra=(), **env):
     """scripts/run-qemu.sh directly, with the build's files."""
-    e = dict(os.environ, HYP=os.path.join(build, "hyp.elf"), KERNEL=os.path.join(build, "guest", "Image"),
-             INITRD=os.path.join(build, "guest", "initramfs.cpio.gz"), MODE="multi", DISK="none")
-    e.update(env)
-    return QemuConsole([os.path.join(ROOT, "scripts", "run-qemu.sh")] + list(extra), log_path=log, env=e)
+    return QemuConsole([RUN_QEMU] + list(extra), log_path=log,
+                       env=run_qemu_env(build, **{"MODE": "multi", "DISK": "none", **env}))
 
 
 def refused(t, name, con, fatal, want_status):
@@ -105,38 +101,26 @@ def spoofing(t, con):
             con.proc.poll() is None and out.strip() == "still-running", repr(out))
 
 
+def booted(t, con, boot_timeout):
+    con.expect(r"GUEST-BOOT-OK cpus=4", timeout=boot_timeout)
+    con.expect(r"# ", timeout=30)
+    rc, out = con.run("cat /proc/cmdline", timeout=60)
+    t.check("make run APPEND=%s: the guest's /proc/cmdline is APPEND" % APPEND, out.strip() == APPEND, repr(out))
+    spoofing(t, con)
+    con.send("poweroff -f")
+    code = con.wait_exit(timeout=120)
+    t.check("poweroff -f: make run exits 0", code == 0, "exit status %s" % code)
+    off = [l for l in hyp_lines(con.output) if l == "guest requested SYSTEM_OFF"]
+    t.check("the hypervisor's SYSTEM_OFF line, once", len(off) == 1, repr(off))
+
+
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--boot-timeout", type=int, default=300)
-    args = ap.parse_args()
-    build = os.path.abspath(args.build)
-    logdir = os.path.join(build, "test-logs")
-    os.makedirs(logdir, exist_ok=True)
-    log = os.path.join(logdir, "run.log")
-    if os.path.exists(log):
-        os.remove(log)
+    args = boot_args()
+    log = fresh_log(args.build, "run.log")
     t = Checks("multi", "make run")
-    refused_boots(t, build, log)
-    con = make_run(build, log, "APPEND=" + APPEND)
-    try:
-        con.expect(r"GUEST-BOOT-OK cpus=4", timeout=args.boot_timeout)
-        con.expect(r"# ", timeout=30)
-        rc, out = con.run("cat /proc/cmdline", timeout=60)
-        t.check("make run APPEND=%s: the guest's /proc/cmdline is APPEND" % APPEND, out.strip() == APPEND,
-                repr(out))
-        spoofing(t, con)
-        con.send("poweroff -f")
-        code = con.wait_exit(timeout=120)
-        t.check("poweroff -f: make run exits 0", code == 0, "exit status %s" % code)
-        off = [l for l in hyp_lines(con.output) if l == "guest requested SYSTEM_OFF"]
-        t.check("the hypervisor's SYSTEM_OFF line, once", len(off) == 1, repr(off))
-    except ConsoleError as e:
-        t.check("console session completes", False, str(e)[-1500:])
-    finally:
-        con.kill()
-    print("log: %s" % log)
-    return 1 if t.failed else 0
+    refused_boots(t, args.build, log)
+    con = make_run(args.build, log, "APPEND=" + APPEND)
+    return console_session(t, con, log, lambda: booted(t, con, args.boot_timeout))
 
 
 if __name__ == "__main__":
