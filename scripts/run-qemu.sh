@@ -74,7 +74,7 @@ done
 guest_pa=$(( 0x40000000 + 64 * 1024 * 1024 ))
 kernel_pa=$(printf '0x%x' $(( guest_pa + 0 )))
 initrd_pa=$(printf '0x%x' $(( guest_pa + 0x08000000 )))
-initrd_size=$(stat -c %s "$INITRD")
+initrd_size=$(stat -L -c %s "$INITRD")  # -L: INITRD may be a symlink
 
 # The disk: a raw image QEMU opens (writeback cache; a guest FLUSH becomes
 # fdatasync on the file). Commas in -drive values are doubled.
