@@ -115,8 +115,14 @@ guest: $(GUEST_INITRD)
 $(GUEST_INITRD): guest/build-initramfs.sh guest/init $(ARM64_STAMP)
 	@bash guest/build-initramfs.sh $(BUILD) $@
 
+# APPEND reaches run-qemu.sh (make run, make debug) through the environment,
+# unexpanded, never through the recipe's shell text: a kernel command line
+# may hold quotes, blanks and '$' (APPEND='console=ttyAMA0 foo="bar baz"'),
+# and the guest gets them as typed.
+run debug: override export APPEND := $(value APPEND)
+
 run: all $(filter $(DEFAULT_DISK),$(DISK))
-	@HYP=$(HYP) KERNEL=$(KERNEL) INITRD=$(INITRD) MODE=$(MODE) MEM=$(MEM) CPU=$(CPU) APPEND="$(APPEND)" \
+	@HYP=$(HYP) KERNEL=$(KERNEL) INITRD=$(INITRD) MODE=$(MODE) MEM=$(MEM) CPU=$(CPU) \
 		DISK="$(DISK)" GDB=$(GDB) GUEST_GDBPORT=$(GUEST_GDBPORT) TIMESLICE=$(TIMESLICE) \
 		VMS="$(VMS)" VMCONF="$(VMCONF)" scripts/run-qemu.sh
 

@@ -16,7 +16,16 @@
 # virtio-serial device (driven by the hypervisor at EL2, never seen by the
 # guest) bound to a TCP server on 127.0.0.1:GUEST_GDBPORT (default 1235); the
 # guest also gets nokaslr, so its symbols sit at their link addresses.
+# HYP_DEBUG=1 (make debug sets it) tells the hypervisor a debugger is
+# attached: a panic then halts every pCPU instead of powering off.
 # Extra arguments are passed to QEMU.
+#
+# Exit status: 2 for a bad variable or missing file (one line naming the
+# fix); 1 when the hypervisor printed a FATAL line (it refused to boot) or a
+# panic report; otherwise QEMU's own (0 after the guest's poweroff or Ctrl-A X).
+# The console goes to this terminal as with -nographic and, to decide that,
+# also to a temporary log that is removed at the end. A caller passing its
+# own -serial (make debug) gets QEMU's status alone.
 #
 # virtio-mmio.force-legacy=false: QEMU's virt transports default to the
 # legacy (version 1) registers; the hypervisor's virtio drivers speak only
@@ -36,9 +45,13 @@ DISK=${DISK:-none}
 GDB=${GDB:-0}
 GUEST_GDBPORT=${GUEST_GDBPORT:-1235}
 TIMESLICE=${TIMESLICE:-}
+HYP_DEBUG=${HYP_DEBUG:-0}
 
 case "$MODE" in multi|single) ;; *) die "MODE=$MODE is not a mode: use MODE=multi or MODE=single" ;; esac
 case "$GDB" in 0|1) ;; *) die "GDB=$GDB: use GDB=1 for the guest gdb stub (GDB=0 for none)" ;; esac
+case "$HYP_DEBUG" in 0|1) ;; *) die "HYP_DEBUG=$HYP_DEBUG: use HYP_DEBUG=1 when a debugger is attached (0 or unset otherwise)" ;; esac
+hyp_debug=()
+[[ $HYP_DEBUG == 1 ]] && hyp_debug=(debug=1)
 # Single mode's time slice in ms (the hypervisor's timeslice_ms option;
 # empty: its default, 10). Checked here too so a typo is not a guest panic.
 hyp_slice=()
@@ -84,22 +97,58 @@ case "$DISK" in
         ;;
 esac
 desc=$(mktemp "${TMPDIR:-/tmp}/hyp-machine.XXXXXX")
-machine_args=()
+console_log=$(mktemp "${TMPDIR:-/tmp}/run-qemu-console.XXXXXX")
+trap 'rm -f "$desc" "$console_log"' EXIT
 if ! machine_out=$(MODE=$MODE MEM=$MEM KERNEL=$KERNEL INITRD=$INITRD APPEND=$APPEND DISK=$DISK \
         VMS=${VMS:-} VMCONF=${VMCONF:-} python3 "$(dirname "$0")/machine.py" --desc "$desc"); then
-    rm -f "$desc"
     exit 2
 fi
 mapfile -t machine_args <<<"$machine_out"
-# QEMU's loader reads the description while it starts; remove it afterwards.
-(sleep 60; rm -f "$desc") </dev/null >/dev/null 2>&1 &
 
-exec qemu-system-aarch64 \
-    -M virt,gic-version=3,virtualization=on -cpu "$CPU" -smp 4 \
-    -nographic -nic none \
-    -global virtio-mmio.force-legacy=false \
-    -kernel "$HYP" \
-    "${machine_args[@]}" \
-    "${gdbstub[@]}" \
-    -append "mode=$MODE ${hyp_slice[*]} ${hyp_gdb[*]}" \
-    "$@"
+qemu=(qemu-system-aarch64
+    -M virt,gic-version=3,virtualization=on -cpu "$CPU" -smp 4
+    -nographic -nic none
+    -global virtio-mmio.force-legacy=false
+    -kernel "$HYP"
+    "${machine_args[@]}"
+    "${gdbstub[@]}"
+    -append "mode=$MODE ${hyp_slice[*]} ${hyp_gdb[*]} ${hyp_debug[*]}")
+
+# A caller that puts the serial port somewhere else itself (make debug) gets
+# QEMU as it is, and QEMU's exit status. QEMU reads the machine description
+# while it starts; it is removed a while later.
+for a in "$@"; do
+    if [[ $a == -serial ]]; then
+        trap - EXIT
+        rm -f "$console_log"
+        (sleep 60; rm -f "$desc") </dev/null >/dev/null 2>&1 &
+        exec "${qemu[@]}" "$@"
+    fi
+done
+
+# The console stays on this terminal, muxed with QEMU's monitor as
+# -nographic would have it (Ctrl-A X quits, Ctrl-A C is the monitor;
+# Ctrl-C goes to the guest), and QEMU also copies it to a log. QEMU's exit
+# status is 0 after any PSCI SYSTEM_OFF, a clean guest poweroff or the
+# hypervisor giving up; the log tells them apart: a hypervisor line (one
+# that starts with RS, 0x1E, which the guest cannot print; see
+# docs/architecture.md) saying FATAL or reporting a panic makes the status 1.
+# In the background (stdin kept), so that a signal to this script reaches
+# QEMU too instead of leaving it running.
+"${qemu[@]}" -chardev "stdio,id=console,mux=on,signal=off,logfile=$console_log" \
+    -serial chardev:console -mon chardev=console,mode=readline "$@" <&0 &
+qemu_pid=$!
+trap 'kill -TERM "$qemu_pid" 2>/dev/null || true' TERM INT HUP
+rc=0
+while :; do
+    wait "$qemu_pid" && rc=0 || rc=$?
+    kill -0 "$qemu_pid" 2>/dev/null || break  # wait returned for a trapped signal
+done
+wait "$qemu_pid" && rc=0 || rc=$?
+
+rs=$'\x1e'
+if grep -aqE "^$rs(\[p[0-9]+\] )?FATAL:|^$rs\*\*\* HYPERVISOR PANIC" "$console_log"; then
+    echo "run-qemu: the hypervisor stopped with a FATAL error or a panic (above): exit status 1" >&2
+    exit 1
+fi
+exit "$rc"

@@ -61,6 +61,11 @@ def system_suites(build):
                                  os.path.join(build, "guest", "initramfs.cpio.gz")]),
         # Multi mode carries the 60 s busy-loop soak; single mode's 20 s
         # loops measure fairness between time-shared vCPUs.
+        # make run as a user runs it: the console's hypervisor marking
+        # against a guest forging its lines.
+        ("test_run.py", mb),
+        # A panic (the console's crash key) stops every pCPU and fails the run.
+        ("test_panic.py", mb),
         ("test_boot.py", ["--mode", "multi"] + mb + ["--busy-seconds", os.environ.get("BUSY_SECONDS", "60")]),
         ("test_boot.py", ["--mode", "single"] + mb + ["--busy-seconds", "20"]),
         # Debugging the hypervisor with gdb (make debug): a batch session per

@@ -42,16 +42,11 @@ public:
             out_.timeslice_ms = static_cast<u32>(v);
             return true;
         }
-        if (key.equals("gdb")) {
-            if (has_value && val.equals("0"))
-                out_.gdb = false;
-            else if (has_value && val.equals("1"))
-                out_.gdb = true;
-            else
-                return fail(tok, "expected gdb=0 or gdb=1");
-            return true;
-        }
-        return fail(tok, "unknown option; expected mode=, initrd_size=, timeslice_ms=, gdb= or --");
+        if (key.equals("gdb"))
+            return flag(tok, has_value, val, out_.gdb, "expected gdb=0 or gdb=1");
+        if (key.equals("debug"))
+            return flag(tok, has_value, val, out_.debug, "expected debug=0 or debug=1");
+        return fail(tok, "unknown option; expected mode=, initrd_size=, timeslice_ms=, gdb=, debug= or --");
     }
 
     // The guest's part, with surrounding blanks trimmed.
@@ -77,6 +72,16 @@ public:
     }
 
 private:
+    // A 0|1 option.
+    bool flag(Token tok, bool has_value, Token val, bool& out, const char* expected)
+    {
+        if (has_value && (val.equals("0") || val.equals("1"))) {
+            out = val.s[0] == '1';
+            return true;
+        }
+        return fail(tok, expected);
+    }
+
     bool fail(Token tok, const char* expected)
     {
         if (err_len_)

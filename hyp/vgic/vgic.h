@@ -79,6 +79,15 @@ public:
     u64 sgi_sent(u32 vcpu) const;
     u64 sgi_received(u32 vcpu) const;
 
+    // Runs f() with the distributor lock held (the console's crash key
+    // panics inside it: run.cpp).
+    template <typename F>
+    void with_dist_lock(F f)
+    {
+        LockGuard g(s_.dist_lock);
+        f();
+    }
+
     u32 nvcpus() const { return s_.nvcpus; }
     u32 nr_spis() const { return s_.nr_spis; }
 

@@ -13,6 +13,7 @@ struct Pcpu {
     u64 mpidr;
     u64 stack_top;
     Vcpu* vcpu;          // vCPU whose frame SP_EL2 points at while in the guest
+    bool online;         // finished its own GIC set-up: a panic stops it (panic.cpp)
     bool ran_guest;      // ever entered a guest (statistics)
     u64 irqs;            // physical interrupts taken
     u64 kicks_received;  // physical kick SGIs taken

@@ -63,6 +63,13 @@ constexpr u32 kCompletionPcpu = 0;
 
 unsigned long long ull(u64 v) { return static_cast<unsigned long long>(v); }
 
+// Milliseconds for the backend's progress watchdog (BlkForward).
+class CounterClock final : public MsClock {
+public:
+    u64 now_ms() const override { return arch::now() / (arch::ticks_per_second() / 1000); }
+};
+constinit CounterClock g_clock;
+
 class DiskIrq final : public IrqLine {
 public:
     void set_level(bool level) override { vm->vgic.set_spi_level(kGuestLayout.virtio_spi, level); }
@@ -77,7 +84,7 @@ struct VmDisk {
     virtio::Transport transport{window};
     virtio::BlkDma dma{};
     virtio::BlkDriver driver{};
-    BlkForward forward{driver, ram};
+    BlkForward forward{driver, ram, g_clock};
     DiskIrq irq{};
     VirtioBlk blk{forward, "hyp-virtio-disk0"};
     VirtioMmio dev{"virtio-blk", blk, ram, irq};
@@ -215,7 +222,7 @@ void vm_disk_print_stats(const Vm& vm)
             ull(b.reads), ull(b.bytes_read / KiB), ull(b.writes), ull(b.bytes_written / KiB), ull(b.flushes),
             ull(b.errors), ull(b.unsupported), ull(m.notifies), ull(m.interrupts), ull(m.resets));
     hyp_log("disk backend: %llu requests (%llu failed), %llu notifies, %llu interrupts, %llu waits for room, "
-            "max %llu in flight, %llu bogus completions, %llu buffers refused",
+            "max %llu in flight, %llu bogus completions, %llu buffers refused, %llu restarts",
             ull(ds.submitted), ull(ds.failed), ull(ds.notifies), ull(ds.interrupts), ull(b.waits),
-            ull(b.max_in_flight), ull(ds.bogus), ull(d->forward.refused()));
+            ull(b.max_in_flight), ull(ds.bogus), ull(d->forward.refused()), ull(ds.restarts));
 }

@@ -22,6 +22,7 @@ import codecs
 import os
 import pty
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -227,14 +228,23 @@ class QemuConsole:
         self._reader.join(5)     # drain what it printed last
         return rc
 
+    def _signal_group(self, sig):
+        # The child leads its own session (and process group), which holds
+        # what it started: `make run` -> sh -> run-qemu.sh -> QEMU.
+        try:
+            os.killpg(self.proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
     def kill(self):
-        """End the child (SIGTERM, then SIGKILL) and release resources."""
+        """End the child and its process group (SIGTERM, then SIGKILL) and
+        release resources."""
         if self.proc.poll() is None:
-            self.proc.terminate()
+            self._signal_group(signal.SIGTERM)
             try:
                 self.proc.wait(3)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                self._signal_group(signal.SIGKILL)
                 self.proc.wait()
         self.close()
 

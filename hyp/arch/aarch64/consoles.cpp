@@ -12,11 +12,14 @@
 // they only queue bytes, and the UART is fed after that lock is released.
 #include "consoles.h"
 
+#include <cpu.h>
+
 #include "console.h"
 #include "core/format.h"
 #include "log.h"
 #include "serial_ports.h"
 #include "spinlock.h"
+#include "sysreg.h"
 #include "uart.h"
 #include "vm/console.h"
 #include "vm/stats.h"
@@ -179,6 +182,21 @@ void set_focus(u32 n)
 constexpr char kDebugEscape = 0x1d;
 bool g_escape_seen;
 
+// Ctrl-] c: a deliberate panic with the vGIC distributor lock held (a test
+// and debug aid, like Linux's sysrq-c). It holds the lock for 100 ms first,
+// so that pCPUs wanting it are spinning on it, interrupts masked, when the
+// panic has to stop them (tests/system/test_panic.py).
+[[noreturn]] void crash_key()
+{
+    focused().vgic.with_dist_lock([] {
+        const u64 end = read_cntpct_el0() + read_cntfrq_el0() / 10;
+        while (read_cntpct_el0() < end)
+            cpu_relax();
+        hyp_panic("crash requested on the console (Ctrl-] c), vGIC distributor lock held");
+    });
+    __builtin_unreachable();
+}
+
 // Returns true when the byte was for the hypervisor.
 bool debug_key(char c)
 {
@@ -194,9 +212,10 @@ bool debug_key(char c)
     switch (c) {
     case kDebugEscape: return false;
     case 's': print_exit_stats(); return true;
+    case 'c': crash_key();
     default:
         hyp_log("debug keys: Ctrl-] s = exit statistics, Ctrl-] 0-%u = console of VM n, "
-                "Ctrl-] Ctrl-] = send Ctrl-] to the guest", g_nvms ? g_nvms - 1 : 0);
+                "Ctrl-] c = panic (test aid), Ctrl-] Ctrl-] = send Ctrl-] to the guest", g_nvms ? g_nvms - 1 : 0);
         return true;
     }
 }

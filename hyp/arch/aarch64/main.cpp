@@ -1,10 +1,11 @@
 // Boot: the primary pCPU sets up the machine and the VM, starts the other
 // pCPUs, releases them, and every pCPU enters its run loop.
 //
-//   primary:   MMU -> console -> DTB -> options -> GIC -> VM -> CPU_ON x3
-//              -> wait for secondaries -> release -> run_vcpus(0)
-//   secondary: MMU -> own redistributor + CPU interface -> online
-//              -> park in WFI until released -> run_vcpus(n)
+//   primary:   (boot.S: EL2 tables, MMU on) -> console -> DTB -> options
+//              -> GIC -> VM -> CPU_ON x3 -> wait for secondaries -> release
+//              -> run_vcpus(0)
+//   secondary: (boot.S: MMU on) -> own redistributor + CPU interface
+//              -> online -> park in WFI until released -> run_vcpus(n)
 #include <libfdt.h>
 
 #include "config.h"
@@ -204,10 +205,6 @@ void release_secondaries()
 
 [[noreturn]] void boot_primary()
 {
-    // Map all of the first 4 GiB before knowing the RAM size: libfdt makes
-    // unaligned accesses, which need Normal memory.
-    mmu_build_el2_tables(kQemuDtb, 3 * GiB);
-    mmu_enable_el2();
     const void* fdt = reinterpret_cast<const void*>(kQemuDtb);
     if (fdt_magic(fdt) != FDT_MAGIC)
         fatal("no device tree at the base of RAM: the hypervisor ELF must be linked at or above 0x40100000");
@@ -238,6 +235,7 @@ void release_secondaries()
 {
     this_pcpu().mpidr = read_mpidr_el1();
     init_cpu_interrupts();
+    __atomic_store_n(&this_pcpu().online, true, __ATOMIC_RELEASE);
     __atomic_fetch_add(&g_online, 1, __ATOMIC_ACQ_REL);
     while (!__atomic_load_n(&g_release, __ATOMIC_ACQUIRE)) {
         cpu_wait_interrupt();
@@ -247,12 +245,9 @@ void release_secondaries()
 }
 } // namespace
 
+// Entered from boot.S with the MMU and caches on (mmu.h: boot order).
 extern "C" [[noreturn]] void hyp_cpu_entry(u64 idx)
 {
-    // A secondary must not write memory before its MMU and caches are on,
-    // or its writes would bypass the caches the primary already uses.
-    if (idx != 0)
-        mmu_enable_el2();
     Pcpu& p = g_pcpus[idx];
     p.id = static_cast<u32>(idx);
     p.stack_top = reinterpret_cast<u64>(hyp_stacks) + (idx + 1) * kStackSize;

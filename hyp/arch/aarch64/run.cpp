@@ -13,6 +13,7 @@
 #include "frame.h"
 #include "gic.h"
 #include "host_irq.h"
+#include "hyp_stop.h"
 #include "hw_regs.h"
 #include "log.h"
 #include "sysreg.h"
@@ -88,6 +89,8 @@ Vcpu& schedule(Pcpu& p)
 
 void handle_physical_irqs()
 {
+    if (hyp_stopping()) // another pCPU panicked and kicked this one
+        hyp_stop_park();
     Pcpu& p = this_pcpu();
     p.wakes_preempt = true;
     for (;;) {

@@ -12,7 +12,7 @@ constexpr u32 kKickSgi = 0;        // "leave the guest and look at your pending 
 constexpr u32 kSpurious = 1020;    // INTIDs >= this from IAR are not interrupts
 
 void init_distributor(u64 gicd_base);
-void init_cpu(u64 gicr_base, u64 gicr_size, u64 mpidr);  // this pCPU's redistributor + CPU interface
+void init_cpu(u64 gicr_base, u64 gicr_size, u64 mpidr);  // this pCPU's (Pcpu::id) redistributor + CPU interface
 
 void enable_private(u32 intid, u8 priority);
 void route_spi(u32 intid, u64 mpidr, u8 priority);  // level, to one pCPU, enabled
