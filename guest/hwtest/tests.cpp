@@ -1,0 +1,23 @@
+// The order tests run in. The first brings up the workers. Tests that can
+// leave an interrupt or a vCPU disturbed when the hypervisor gets them
+// wrong (the level-sensitivity ones, the CPU_ON race) come last.
+#include "tests.h"
+
+namespace {
+constexpr u32 kCpus012 = 0b0111;
+} // namespace
+
+const TestCase kTests[] = {
+    {"boot_secondaries", test_boot_secondaries, kCpu0},
+    {"mpidr_aff0_is_vcpu_index", test_mpidr, kAllCpus},
+    // PSCI
+    {"psci_version", test_psci_version, kCpu0},
+    {"psci_smc_conduit", test_psci_smc_conduit, kCpu0},
+    {"psci_features", test_psci_features, kCpu0},
+    {"psci_affinity_info", test_psci_affinity_info, kAllCpus},
+    {"psci_cpu_on_errors", test_psci_cpu_on_errors, kCpu0},
+    {"psci_cpu_suspend_standby", test_psci_cpu_suspend_standby, kAllCpus},
+    // Last: these can leave state behind on a hypervisor that gets them wrong.
+    {"psci_cpu_on_race", test_psci_cpu_on_race, kCpus012},
+};
+const u32 kNumTests = sizeof kTests / sizeof kTests[0];

@@ -1,0 +1,17 @@
+// Every test function, by the file that defines it; tests.cpp is the order
+// they run in.
+#pragma once
+#include "harness.h"
+
+// t_boot.cpp
+void test_boot_secondaries(Test& t);
+void test_mpidr(Test& t);
+
+// t_psci.cpp
+void test_psci_version(Test& t);
+void test_psci_smc_conduit(Test& t);
+void test_psci_features(Test& t);
+void test_psci_affinity_info(Test& t);
+void test_psci_cpu_on_errors(Test& t);
+void test_psci_cpu_suspend_standby(Test& t);
+void test_psci_cpu_on_race(Test& t);
