@@ -4,6 +4,7 @@
 #include "tests.h"
 
 namespace {
+constexpr u32 kCpus01 = 0b0011;
 constexpr u32 kCpus012 = 0b0111;
 } // namespace
 
@@ -17,6 +18,14 @@ const TestCase kTests[] = {
     {"psci_affinity_info", test_psci_affinity_info, kAllCpus},
     {"psci_cpu_on_errors", test_psci_cpu_on_errors, kCpu0},
     {"psci_cpu_suspend_standby", test_psci_cpu_suspend_standby, kAllCpus},
+    // GIC CPU interface, WFI
+    {"sgi1r_target_list", test_sgi1r_target_list, kAllCpus},
+    {"sgi1r_broadcast", test_sgi1r_broadcast, kAllCpus},
+    {"sgi0r_asgi1r_no_undef", test_sgi0r_asgi1r, kAllCpus},
+    {"wfi_masked_pending_returns", test_wfi_masked_pending, kAllCpus},
+    {"wfi_wakeup_by_sgi", test_wfi_wakeup_by_sgi, kAllCpus},
+    // IPI round trip (metric)
+    {"ipi_spin_roundtrip", test_ipi_spin_roundtrip, kCpus01},
     // Last: these can leave state behind on a hypervisor that gets them wrong.
     {"psci_cpu_on_race", test_psci_cpu_on_race, kCpus012},
 };

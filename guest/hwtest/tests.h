@@ -15,3 +15,13 @@ void test_psci_affinity_info(Test& t);
 void test_psci_cpu_on_errors(Test& t);
 void test_psci_cpu_suspend_standby(Test& t);
 void test_psci_cpu_on_race(Test& t);
+
+// t_gic.cpp
+void test_sgi1r_target_list(Test& t);
+void test_sgi1r_broadcast(Test& t);
+void test_sgi0r_asgi1r(Test& t);
+void test_wfi_masked_pending(Test& t);
+void test_wfi_wakeup_by_sgi(Test& t);
+
+// t_ipi.cpp
+void test_ipi_spin_roundtrip(Test& t);
