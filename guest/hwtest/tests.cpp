@@ -24,9 +24,25 @@ const TestCase kTests[] = {
     {"sgi0r_asgi1r_no_undef", test_sgi0r_asgi1r, kAllCpus},
     {"wfi_masked_pending_returns", test_wfi_masked_pending, kAllCpus},
     {"wfi_wakeup_by_sgi", test_wfi_wakeup_by_sgi, kAllCpus},
+    // Generic timer
+    {"vtimer_cval_readback", test_vtimer_cval, kAllCpus},
+    {"vtimer_tval", test_vtimer_tval, kAllCpus},
+    {"vtimer_istatus", test_vtimer_istatus, kAllCpus},
+    {"vtimer_irq", test_vtimer_irq, kAllCpus},
+    {"vtimer_irq_while_others_busy", test_vtimer_irq_others_busy, kAllCpus},
+    {"ptimer_cval_readback", test_ptimer_cval, kAllCpus},
+    {"ptimer_tval", test_ptimer_tval, kAllCpus},
+    {"ptimer_istatus", test_ptimer_istatus, kAllCpus},
+    {"ptimer_irq", test_ptimer_irq, kAllCpus},
+    {"ptimer_wfi_wakeup", test_ptimer_wfi_wakeup, kAllCpus},
+    {"ptimer_irq_while_others_busy", test_ptimer_irq_others_busy, kAllCpus},
     // IPI round trip (metric)
     {"ipi_spin_roundtrip", test_ipi_spin_roundtrip, kCpus01},
     // Last: these can leave state behind on a hypervisor that gets them wrong.
+    {"vtimer_level_ppi_disabled", test_vtimer_level_ppi_disabled, kAllCpus},
+    {"vtimer_level_irq_masked", test_vtimer_level_irq_masked, kAllCpus},
+    {"ptimer_level_ppi_disabled", test_ptimer_level_ppi_disabled, kAllCpus},
+    {"ptimer_level_irq_masked", test_ptimer_level_irq_masked, kAllCpus},
     {"psci_cpu_on_race", test_psci_cpu_on_race, kCpus012},
 };
 const u32 kNumTests = sizeof kTests / sizeof kTests[0];

@@ -25,3 +25,22 @@ void test_wfi_wakeup_by_sgi(Test& t);
 
 // t_ipi.cpp
 void test_ipi_spin_roundtrip(Test& t);
+
+// t_timer.cpp
+void test_ptimer_cval(Test& t);
+void test_ptimer_tval(Test& t);
+void test_ptimer_istatus(Test& t);
+void test_ptimer_irq(Test& t);
+void test_ptimer_irq_others_busy(Test& t);
+void test_ptimer_wfi_wakeup(Test& t);
+void test_vtimer_cval(Test& t);
+void test_vtimer_tval(Test& t);
+void test_vtimer_istatus(Test& t);
+void test_vtimer_irq(Test& t);
+void test_vtimer_irq_others_busy(Test& t);
+
+// t_timer_level.cpp
+void test_vtimer_level_ppi_disabled(Test& t);
+void test_vtimer_level_irq_masked(Test& t);
+void test_ptimer_level_ppi_disabled(Test& t);
+void test_ptimer_level_irq_masked(Test& t);
