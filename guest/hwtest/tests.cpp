@@ -36,6 +36,17 @@ const TestCase kTests[] = {
     {"ptimer_irq", test_ptimer_irq, kAllCpus},
     {"ptimer_wfi_wakeup", test_ptimer_wfi_wakeup, kAllCpus},
     {"ptimer_irq_while_others_busy", test_ptimer_irq_others_busy, kAllCpus},
+    // CPU features
+    {"id_regs_same_on_all_vcpus", test_id_regs_same_on_all_vcpus, kAllCpus},
+    {"mte_hidden", test_mte_hidden, kAllCpus},
+    {"sme_hidden", test_sme_hidden, kAllCpus},
+    {"fpsimd_state_per_vcpu", test_fpsimd_state, kAllCpus},
+    {"sve_state_per_vcpu", test_sve_state, kAllCpus},
+    {"pauth_keys_per_vcpu", test_pauth_keys, kAllCpus},
+    {"dt_pmu_node", test_dt_pmu_node, kCpu0},
+    {"pmu_el2_cycles_not_counted", test_pmu_el2_not_counted, kAllCpus},
+    {"pmu_state_per_vcpu", test_pmu_state_per_vcpu, kAllCpus},
+    {"pmu_overflow_irq", test_pmu_overflow_irq, kAllCpus},
     // IPI round trip (metric)
     {"ipi_spin_roundtrip", test_ipi_spin_roundtrip, kCpus01},
     // Last: these can leave state behind on a hypervisor that gets them wrong.

@@ -44,3 +44,23 @@ void test_vtimer_level_ppi_disabled(Test& t);
 void test_vtimer_level_irq_masked(Test& t);
 void test_ptimer_level_ppi_disabled(Test& t);
 void test_ptimer_level_irq_masked(Test& t);
+
+// t_idregs.cpp
+void test_id_regs_same_on_all_vcpus(Test& t);
+void test_mte_hidden(Test& t);
+void test_sme_hidden(Test& t);
+
+// t_regstate.cpp
+void test_fpsimd_state(Test& t);
+void test_sve_state(Test& t);
+
+// t_pauth.cpp
+void test_pauth_keys(Test& t);
+
+// t_dt.cpp
+void test_dt_pmu_node(Test& t);
+
+// t_pmu.cpp
+void test_pmu_el2_not_counted(Test& t);
+void test_pmu_state_per_vcpu(Test& t);
+void test_pmu_overflow_irq(Test& t);
