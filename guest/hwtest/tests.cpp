@@ -47,6 +47,12 @@ const TestCase kTests[] = {
     {"pmu_el2_cycles_not_counted", test_pmu_el2_not_counted, kAllCpus},
     {"pmu_state_per_vcpu", test_pmu_state_per_vcpu, kAllCpus},
     {"pmu_overflow_irq", test_pmu_overflow_irq, kAllCpus},
+    // Injected aborts
+    {"dabt_load_unbacked", test_dabt_load, kAllCpus},
+    {"dabt_store_unbacked_wnr", test_dabt_store, kAllCpus},
+    {"dabt_far_is_va", test_dabt_far_is_va, kAllCpus},
+    {"iabt_unbacked", test_iabt, kAllCpus},
+    {"dabt_s1_walk_levels", test_dabt_s1_walk, kAllCpus},
     // IPI round trip (metric)
     {"ipi_spin_roundtrip", test_ipi_spin_roundtrip, kCpus01},
     // Last: these can leave state behind on a hypervisor that gets them wrong.

@@ -64,3 +64,10 @@ void test_dt_pmu_node(Test& t);
 void test_pmu_el2_not_counted(Test& t);
 void test_pmu_state_per_vcpu(Test& t);
 void test_pmu_overflow_irq(Test& t);
+
+// t_abort.cpp
+void test_dabt_load(Test& t);
+void test_dabt_store(Test& t);
+void test_dabt_far_is_va(Test& t);
+void test_iabt(Test& t);
+void test_dabt_s1_walk(Test& t);
