@@ -90,20 +90,18 @@ void test_pauth_keys(Test& t)
         return;
 
     // Spin across several slices, signing and authenticating all along.
+    // What went wrong in the loop is reported after the keys themselves,
+    // which say more.
     const u64 end = cntvct() + us_to_ticks(100'000);
-    u64 rounds = 0;
-    while (cntvct() < end) {
+    u64 rounds = 0, bad_round = ~u64{0}, bad_a = 0, bad_d = 0;
+    bool bad_ga = false;
+    while (cntvct() < end && bad_round == ~u64{0}) {
         const u64 p = ptr + (rounds & 0xff) * 16;
-        const u64 a = autia(pacia(p, mod), mod);
-        const u64 d = autdb(pacdb(p, mod), mod);
-        if (a != p || d != p) {
-            t.check(false, "round %llu: PACIA/AUTIA gave 0x%llx, PACDB/AUTDB 0x%llx for 0x%llx", rounds, a, d, p);
-            break;
-        }
-        if (g_features.pauth_generic && pacga(ptr, mod) != ga) {
-            t.check(false, "round %llu: PACGA result changed", rounds);
-            break;
-        }
+        bad_a = autia(pacia(p, mod), mod);
+        bad_d = autdb(pacdb(p, mod), mod);
+        bad_ga = g_features.pauth_generic && pacga(ptr, mod) != ga;
+        if (bad_a != p || bad_d != p || bad_ga)
+            bad_round = rounds;
         rounds++;
     }
 
@@ -116,6 +114,8 @@ void test_pauth_keys(Test& t)
     for (u32 i = 0; i < 4; i++)
         t.check(back[i] == ptr, "pointer signed with key %s before the spin does not authenticate after it (0x%llx)",
                 names[i], back[i]);
+    t.check(bad_round == ~u64{0}, "round %llu of the spin: PACIA/AUTIA gave 0x%llx, PACDB/AUTDB 0x%llx%s", bad_round,
+            bad_a, bad_d, bad_ga ? ", PACGA changed" : "");
     MSR("sctlr_el1", sctlr);
     isb();
 }
