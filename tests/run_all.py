@@ -63,6 +63,13 @@ def system_suites(build):
         # loops measure fairness between time-shared vCPUs.
         ("test_boot.py", ["--mode", "multi"] + mb + ["--busy-seconds", os.environ.get("BUSY_SECONDS", "60")]),
         ("test_boot.py", ["--mode", "single"] + mb + ["--busy-seconds", "20"]),
+        # The bare-metal test guest (guest/hwtest) in place of Linux: what a
+        # guest sees of the architecture, in both modes, on the plain CPU
+        # and on max (SVE, pointer authentication, PMUv3p5, SME to hide).
+        ("test_hwtest.py", ["--mode", "multi", "--cpu", "cortex-a57"] + mb),
+        ("test_hwtest.py", ["--mode", "single", "--cpu", "cortex-a57"] + mb),
+        ("test_hwtest.py", ["--mode", "multi", "--cpu", "max,pauth-impdef=on"] + mb),
+        ("test_hwtest.py", ["--mode", "single", "--cpu", "max,pauth-impdef=on"] + mb),
         # Debugging the hypervisor with gdb (make debug): a batch session per
         # mode, the error messages and an interactive session once.
         ("test_gdb.py", ["--mode", "multi"] + mb + ["--errors", "--interactive"]),
