@@ -49,51 +49,76 @@ bool fdt_valid()
 
 u32 fdt_cell(const FdtProp& p, u32 i) { return 4 * i + 4 <= p.len ? be32(p.data + 4 * i) : 0; }
 
-bool fdt_find(const char* compatible, const char* prop, FdtProp& out)
+namespace {
+
+// Walks the structure block; `want(depth, name, is_compatible_hit)` decides
+// whether the node that just ended is the one. Properties come before
+// subnodes, so at a node's end everything about it is known.
+template <typename Match> bool fdt_walk(const char* compatible, const char* prop, Match match, FdtProp& out)
 {
     if (!fdt_valid())
         return false;
     const u8* h = base();
-    const u32 total = be32(h + 4);
+    const u8* end = h + be32(h + 4);
     const u8* structs = h + be32(h + 8);
     const char* strings = reinterpret_cast<const char*>(h + be32(h + 12));
-    const u8* end = h + total;
-    // Per depth: does the current node match, and the property it carries.
-    bool match = false;
-    FdtProp found{};
-    bool have = false;
+    constexpr u32 kMaxDepth = 16;
+    struct Node {
+        const char* name;
+        bool compatible;
+        bool have;
+        FdtProp found;
+    } stack[kMaxDepth];
+    u32 depth = 0;
     for (const u8* p = structs; p + 4 <= end;) {
         const u32 tok = be32(p);
         p += 4;
         if (tok == kBeginNode) {
-            match = false;
-            have = false;
-            p += (str_len(reinterpret_cast<const char*>(p)) + 4) & ~usize{3};
+            if (depth == kMaxDepth)
+                return false;
+            const char* name = reinterpret_cast<const char*>(p);
+            stack[depth++] = Node{name, false, false, {}};
+            p += (str_len(name) + 4) & ~usize{3};
         } else if (tok == kProp) {
+            if (!depth)
+                return false;
+            Node& n = stack[depth - 1];
             const u32 len = be32(p);
             const char* name = strings + be32(p + 4);
             const u8* data = p + 8;
-            if (str_eq(name, "compatible") && list_has(data, len, compatible))
-                match = true;
+            if (compatible && str_eq(name, "compatible") && list_has(data, len, compatible))
+                n.compatible = true;
             if (str_eq(name, prop)) {
-                found = FdtProp{data, len};
-                have = true;
+                n.found = FdtProp{data, len};
+                n.have = true;
             }
             p = data + ((len + 3) & ~3u);
         } else if (tok == kEndNode) {
-            // Properties come before subnodes, so at a node's end both are known.
-            if (match && have) {
-                out = found;
+            if (!depth)
+                return false;
+            const Node& n = stack[--depth];
+            if (n.have && match(depth, n)) {
+                out = n.found;
                 return true;
             }
-            match = false;
-            have = false;
-        } else if (tok == kNop) {
         } else if (tok == kEnd) {
             break;
-        } else {
+        } else if (tok != kNop) {
             return false;  // malformed
         }
     }
     return false;
+}
+
+} // namespace
+
+bool fdt_find(const char* compatible, const char* prop, FdtProp& out)
+{
+    return fdt_walk(compatible, prop, [](u32, const auto& n) { return n.compatible; }, out);
+}
+
+bool fdt_find_child(const char* name, const char* prop, FdtProp& out)
+{
+    return fdt_walk(nullptr, prop, [name](u32 depth, const auto& n) { return depth == 1 && str_eq(n.name, name); },
+                    out);
 }

@@ -16,5 +16,7 @@ bool fdt_valid();
 // Property `prop` of the first node whose "compatible" list contains
 // `compatible`. Returns false when there is no such node or property.
 bool fdt_find(const char* compatible, const char* prop, FdtProp& out);
+// Property `prop` of the root's child node `name` (e.g. "chosen").
+bool fdt_find_child(const char* name, const char* prop, FdtProp& out);
 // Big-endian 32-bit cell `i` of a property.
 u32 fdt_cell(const FdtProp& p, u32 i);

@@ -2,6 +2,7 @@
 
 #include "atomic.h"
 #include "cpu.h"
+#include "fdt.h"
 #include "hw.h"
 #include "smp.h"
 
@@ -204,10 +205,83 @@ void run_one(const TestCase& tc, Totals& tot)
 
 } // namespace
 
+namespace {
+
+// `hwtest=a,b*` in /chosen/bootargs (make run APPEND=...) picks the tests
+// to run: exact names, or prefixes ending in '*'. The first test, which
+// starts the other vCPUs, always runs.
+class Selection {
+public:
+    Selection()
+    {
+        FdtProp args;
+        if (!fdt_find_child("chosen", "bootargs", args) || args.len == 0)
+            return;
+        const char* s = reinterpret_cast<const char*>(args.data);
+        for (const char* p = s; *p; p++) {
+            if ((p == s || p[-1] == ' ') && starts_with(p, "hwtest=")) {
+                list_ = p + 7;
+                break;
+            }
+        }
+    }
+    bool active() const { return list_ != nullptr; }
+    bool wants(const char* name) const
+    {
+        if (!list_)
+            return true;
+        for (const char* item = list_; *item && *item != ' ';) {
+            const char* e = item;
+            while (*e && *e != ' ' && *e != ',')
+                e++;
+            if (matches(item, e, name))
+                return true;
+            item = *e == ',' ? e + 1 : e;
+        }
+        return false;
+    }
+    void print_list() const
+    {
+        char buf[120];
+        usize n = 0;
+        for (const char* p = list_; *p && *p != ' ' && n + 1 < sizeof buf; p++)
+            buf[n++] = *p;
+        buf[n] = '\0';
+        print("HWTEST info running only hwtest=%s (from the kernel command line)\n", buf);
+    }
+
+private:
+    static bool starts_with(const char* s, const char* prefix)
+    {
+        while (*prefix)
+            if (*s++ != *prefix++)
+                return false;
+        return true;
+    }
+    // [b, e) is one item: a name, or a prefix followed by '*'.
+    static bool matches(const char* b, const char* e, const char* name)
+    {
+        for (; b < e; b++, name++) {
+            if (*b == '*' && b + 1 == e)
+                return true;
+            if (*b != *name)
+                return false;
+        }
+        return *name == '\0';
+    }
+    const char* list_ = nullptr;
+};
+
+} // namespace
+
 void harness_run_all()
 {
     Totals tot{};
+    const Selection sel;
+    if (sel.active())
+        sel.print_list();
     for (u32 i = 0; i < kNumTests; i++)
-        run_one(kTests[i], tot);
+        if (i == 0 || sel.wants(kTests[i].name))
+            run_one(kTests[i], tot);
     print("HWTEST done %u passed, %u failed\n", tot.passed, tot.failed);
 }
