@@ -8,7 +8,9 @@
 # Included from the top-level Makefile (uses BUILD, CXX, LD, KERNEL).
 
 HWTEST_DIR := guest/hwtest
-HWTEST_SRC := $(wildcard $(HWTEST_DIR)/*.cpp $(HWTEST_DIR)/*.S)
+# The hypervisor's freestanding printf is shared (hyp/core/format.cpp);
+# nothing else of the code under test is.
+HWTEST_SRC := $(wildcard $(HWTEST_DIR)/*.cpp $(HWTEST_DIR)/*.S) hyp/core/format.cpp
 HWTEST_OBJ := $(patsubst %,$(BUILD)/hwtest/%.o,$(HWTEST_SRC))
 HWTEST_ELF := $(BUILD)/guest/hwtest.elf
 HWTEST_BIN := $(BUILD)/guest/hwtest.bin
@@ -22,7 +24,7 @@ HWTEST_CXXFLAGS := --target=aarch64-none-elf -march=armv8-a -std=c++20 -O2 -g \
 	-mgeneral-regs-only -mstrict-align -fno-pic -fno-stack-protector \
 	-fno-unwind-tables -fno-asynchronous-unwind-tables \
 	-Wall -Wextra -Werror -Wshadow -Wundef -Wcast-qual -Wimplicit-fallthrough \
-	-I$(HWTEST_DIR) -MMD -MP
+	-I$(HWTEST_DIR) -Ihyp/include -Ihyp -MMD -MP
 
 .PHONY: hwtest
 hwtest: $(HWTEST_BIN)

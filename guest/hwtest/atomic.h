@@ -1,7 +1,7 @@
 // Thin wrappers over the compiler's atomics. LDXR/STXR need Normal memory:
 // use them only once the MMU is on (start.S turns it on before any C code).
 #pragma once
-#include "types.h"
+#include "base.h"
 
 template <typename T> T load_acquire(const T& x) { return __atomic_load_n(&x, __ATOMIC_ACQUIRE); }
 template <typename T> T load_relaxed(const T& x) { return __atomic_load_n(&x, __ATOMIC_RELAXED); }

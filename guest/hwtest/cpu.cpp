@@ -106,7 +106,7 @@ extern "C" void exception_entry(u64 kind, Frame* f)
 {
     Cpu& c = this_cpu();
     if (c.exc_depth++ > 0)
-        fatal("vCPU%u: exception (%s) inside an exception handler, ESR_EL1=0x%llx ELR_EL1=0x%llx", c.id,
+        fatal("vCPU%u: exception (%s) inside an exception handler, ESR_EL1=0x%lx ELR_EL1=0x%lx", c.id,
               kVectorNames[kind & 15], MRS("esr_el1"), MRS("elr_el1"));
     switch (kind) {
     case VEC_SPX_SYNC:
@@ -116,7 +116,7 @@ extern "C" void exception_entry(u64 kind, Frame* f)
         irq_exception(c);
         break;
     default:
-        fatal("vCPU%u: unexpected exception (%s), ESR_EL1=0x%llx ELR_EL1=0x%llx FAR_EL1=0x%llx", c.id,
+        fatal("vCPU%u: unexpected exception (%s), ESR_EL1=0x%lx ELR_EL1=0x%lx FAR_EL1=0x%lx", c.id,
               kVectorNames[kind & 15], MRS("esr_el1"), f->pc, MRS("far_el1"));
     }
     c.exc_depth--;

@@ -3,7 +3,7 @@
 #pragma once
 #include "layout.h"
 #include "sysreg.h"
-#include "types.h"
+#include "base.h"
 
 struct Frame {
     u64 x[31];

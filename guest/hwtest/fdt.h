@@ -2,7 +2,7 @@
 // v0.4, chapter 5) to find a node by compatible string and read a
 // property of it. The tree is the one the hypervisor passed in x0.
 #pragma once
-#include "types.h"
+#include "base.h"
 
 extern u64 g_dtb;  // x0 at entry; 0 when booted without one
 

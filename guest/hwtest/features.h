@@ -1,7 +1,7 @@
 // What the CPU offers the guest, from the ID registers (Arm ARM D17.2):
 // tests of a feature skip when it is absent.
 #pragma once
-#include "types.h"
+#include "base.h"
 
 struct Features {
     bool sve;           // ID_AA64PFR0_EL1.SVE

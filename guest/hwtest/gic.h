@@ -2,7 +2,7 @@
 // interface system registers, and SGIs through ICC_SGI1R_EL1.
 #pragma once
 #include "hw.h"
-#include "types.h"
+#include "base.h"
 
 namespace gic {
 

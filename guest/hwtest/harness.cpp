@@ -24,11 +24,7 @@ constinit Barrier g_barrier{};
 constinit u32 g_participants;
 constexpr u64 kTestTimeoutUs = 120'000'000;
 
-void record(Result& r, const char* prefix, const char* fmt, va_list ap)
-{
-    const usize n = format(r.msg, sizeof r.msg, "%s", prefix);
-    vformat(r.msg + n, sizeof r.msg - n, fmt, ap);
-}
+void record(Result& r, const char* fmt, va_list ap) { fmt_vsnprintf(r.msg, sizeof r.msg, fmt, ap); }
 
 } // namespace
 
@@ -39,7 +35,7 @@ bool Test::check(bool ok, const char* fmt, ...)
         r.failed = true;
         va_list ap;
         va_start(ap, fmt);
-        record(r, "", fmt, ap);
+        record(r, fmt, ap);
         va_end(ap);
     }
     return ok;
@@ -51,7 +47,7 @@ void Test::skip(const char* fmt, ...)
     r.skipped = true;
     va_list ap;
     va_start(ap, fmt);
-    record(r, "", fmt, ap);
+    record(r, fmt, ap);
     va_end(ap);
 }
 
@@ -76,7 +72,7 @@ void metric(const char* name, const char* fmt, ...)
     char value[160];
     va_list ap;
     va_start(ap, fmt);
-    vformat(value, sizeof value, fmt, ap);
+    fmt_vsnprintf(value, sizeof value, fmt, ap);
     va_end(ap);
     print("HWTEST metric %s %s\n", name, value);
 }
@@ -89,7 +85,7 @@ void harness_execute(const TestCase& tc)
     tc.fn(t);
     Fault f;
     while (take_fault(f))
-        t.check(false, "unexpected exception: ESR_EL1=0x%llx (EC 0x%llx) ELR_EL1=0x%llx FAR_EL1=0x%llx", f.esr,
+        t.check(false, "unexpected exception: ESR_EL1=0x%lx (EC 0x%lx) ELR_EL1=0x%lx FAR_EL1=0x%lx", f.esr,
                 esr::ec(f.esr), f.elr, f.far);
 }
 
@@ -144,7 +140,7 @@ void report(const TestCase& tc, u32 cpus, Totals& tot)
         usize n = 0;
         for (u32 i = 0; i < MAX_CPUS; i++)
             if (failed & (1u << i))
-                n += format(list + n, sizeof list - n, "%s%u", n ? "," : "", i);
+                n += static_cast<usize>(fmt_snprintf(list + n, sizeof list - n, "%s%u", n ? "," : "", i));
         print("HWTEST not ok - %s: vCPU%u: %s [fails on vCPU %s]\n", tc.name, first, g_results[first].msg, list);
         for (u32 i = first + 1; i < MAX_CPUS; i++)
             if ((failed & (1u << i)) && !same_shape(g_results[i].msg, g_results[first].msg))
@@ -194,7 +190,7 @@ void run_one(const TestCase& tc, Totals& tot)
                 __atomic_fetch_and(&g_online, ~(1u << i), __ATOMIC_ACQ_REL);
                 if (!g_results[i].failed) {
                     g_results[i].failed = true;
-                    format(g_results[i].msg, sizeof g_results[i].msg, "did not finish within %llu s",
+                    fmt_snprintf(g_results[i].msg, sizeof g_results[i].msg, "did not finish within %lu s",
                            kTestTimeoutUs / 1000000);
                 }
             }

@@ -13,7 +13,7 @@
 // exceptions the test did not consume with take_fault() fail it too.
 #pragma once
 #include "console.h"
-#include "types.h"
+#include "base.h"
 
 class Test;
 using TestFn = void (*)(Test&);

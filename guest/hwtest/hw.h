@@ -1,7 +1,7 @@
 // The guest's platform (docs/architecture.md: what the guest sees) and
 // architectural constants the tests check against.
 #pragma once
-#include "types.h"
+#include "base.h"
 
 namespace hw {
 
@@ -57,9 +57,9 @@ constexpr u32 kWakerChildrenAsleep = 1u << 2;
 
 // ESR_ELx (Arm ARM D17.2.40).
 namespace esr {
-constexpr u64 ec(u64 e) { return field(e, 31, 26); }
+constexpr u64 ec(u64 e) { return bits(e, 31, 26); }
 constexpr bool il(u64 e) { return (e & bit(25)) != 0; }
-constexpr u64 iss(u64 e) { return field(e, 24, 0); }
+constexpr u64 iss(u64 e) { return bits(e, 24, 0); }
 constexpr u64 kEcUnknown = 0x00;
 constexpr u64 kEcIabtLow = 0x20;
 constexpr u64 kEcIabtCur = 0x21;
@@ -67,12 +67,12 @@ constexpr u64 kEcDabtLow = 0x24;
 constexpr u64 kEcDabtCur = 0x25;
 // Data/instruction abort ISS fields.
 constexpr bool isv(u64 e) { return (e & bit(24)) != 0; }
-constexpr u64 isv_syndrome(u64 e) { return field(e, 23, 14); } // SAS SSE SRT SF AR
+constexpr u64 isv_syndrome(u64 e) { return bits(e, 23, 14); } // SAS SSE SRT SF AR
 constexpr bool fnv(u64 e) { return (e & bit(10)) != 0; }
 constexpr bool cm(u64 e) { return (e & bit(8)) != 0; }
 constexpr bool s1ptw(u64 e) { return (e & bit(7)) != 0; }
 constexpr bool wnr(u64 e) { return (e & bit(6)) != 0; }
-constexpr u64 fsc(u64 e) { return field(e, 5, 0); }
+constexpr u64 fsc(u64 e) { return bits(e, 5, 0); }
 constexpr u64 kFscSyncExternal = 0x10;
 constexpr u64 fsc_walk_external(unsigned level) { return 0x14 | level; } // 0b0101LL
 } // namespace esr

@@ -1,5 +1,5 @@
 // What the compiler may call on its own in freestanding code.
-#include "types.h"
+#include "base.h"
 
 extern "C" void* memset(void* d, int c, usize n)
 {

@@ -11,7 +11,7 @@ extern "C" [[noreturn]] void primary_main(u64 dtb)
     g_dtb = dtb;
     cpu_init(0);
     features_enable_on_this_cpu();
-    print("\nHWTEST start: architectural tests at EL1 (guest/hwtest), DTB at 0x%llx\n", dtb);
+    print("\nHWTEST start: architectural tests at EL1 (guest/hwtest), DTB at 0x%lx\n", dtb);
     features_detect();
     features_print();
     gic::dist_init();

@@ -12,4 +12,4 @@ constexpr u64 kPmuCycle = bit(31);  // the cycle counter's bit in PMCNTEN/PMINTE
 // PMCCFILTR_EL0 / PMEVTYPER<n>_EL0 filters.
 constexpr u64 kFiltP = bit(31), kFiltU = bit(30), kFiltNSK = bit(29), kFiltNSU = bit(28), kFiltNSH = bit(27);
 
-inline u32 pmcr_n() { return static_cast<u32>(field(MRS("pmcr_el0"), 15, 11)); }
+inline u32 pmcr_n() { return static_cast<u32>(bits(MRS("pmcr_el0"), 15, 11)); }

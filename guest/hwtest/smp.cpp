@@ -74,15 +74,15 @@ extern "C" [[noreturn]] void secondary_main(u64 ctx)
     case kRoleRaceTarget:
         psci_race_target(static_cast<u32>(ctx));
     default:
-        fatal("vCPU%u: started with unknown role, context 0x%llx", id, ctx);
+        fatal("vCPU%u: started with unknown role, context 0x%lx", id, ctx);
     }
 }
 
-s32 start_worker(u32 cpu)
+i32 start_worker(u32 cpu)
 {
     Cpu& c = g_cpu[cpu];
     const u64 before = load_acquire(c.online_count);
-    const s32 r = psci::cpu_on(cpu_mpidr(cpu), addr_of(secondary_entry), make_context(kRoleWorker, cpu));
+    const i32 r = psci::cpu_on(cpu_mpidr(cpu), addr_of(secondary_entry), make_context(kRoleWorker, cpu));
     if (r != psci::kSuccess)
         return r;
     if (!wait_until([&] { return load_acquire(c.online_count) != before; }, 2'000'000))

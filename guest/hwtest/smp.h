@@ -70,7 +70,7 @@ extern u32 g_online;  // vCPUs running the worker loop (bit n = vCPU n); vCPU 0 
 
 // CPU_ON `cpu` as a worker; waits until it reports in. Returns the PSCI result,
 // or 1 if it was started but never reported.
-s32 start_worker(u32 cpu);
+i32 start_worker(u32 cpu);
 // A worker powers itself off with CPU_OFF; waits for AFFINITY_INFO = OFF.
 bool retire_worker(u32 cpu);
 // What the race target does (t_psci.cpp).

@@ -2,7 +2,7 @@
 // know by name with -march=armv8-a are spelled S<op0>_<op1>_C<n>_C<m>_<op2>
 // (constants below, each with its architectural name).
 #pragma once
-#include "types.h"
+#include "base.h"
 
 #define MRS(reg)                                           \
     ({                                                     \

@@ -35,28 +35,28 @@ struct Expect {
 void check_abort(Test& t, const Expect& e)
 {
     Fault f;
-    if (!t.check(take_fault(f), "%s: no exception (want EC 0x%llx)", e.what, e.ec))
+    if (!t.check(take_fault(f), "%s: no exception (want EC 0x%lx)", e.what, e.ec))
         return;
     const u64 x = f.esr;
-    t.check(esr::ec(x) == e.ec, "%s: ESR_EL1 0x%llx: EC 0x%llx, want 0x%llx", e.what, x, esr::ec(x), e.ec);
-    t.check(esr::fsc(x) == e.fsc, "%s: ESR_EL1 0x%llx: FSC 0x%llx, want 0x%llx", e.what, x, esr::fsc(x), e.fsc);
-    t.check(esr::il(x), "%s: ESR_EL1 0x%llx: IL = 0; an A64 abort reports IL = 1", e.what, x);
-    t.check(!esr::fnv(x) && f.far == e.far, "%s: FAR_EL1 0x%llx (FnV %d), want 0x%llx, the virtual address", e.what,
+    t.check(esr::ec(x) == e.ec, "%s: ESR_EL1 0x%lx: EC 0x%lx, want 0x%lx", e.what, x, esr::ec(x), e.ec);
+    t.check(esr::fsc(x) == e.fsc, "%s: ESR_EL1 0x%lx: FSC 0x%lx, want 0x%lx", e.what, x, esr::fsc(x), e.fsc);
+    t.check(esr::il(x), "%s: ESR_EL1 0x%lx: IL = 0; an A64 abort reports IL = 1", e.what, x);
+    t.check(!esr::fnv(x) && f.far == e.far, "%s: FAR_EL1 0x%lx (FnV %d), want 0x%lx, the virtual address", e.what,
             f.far, esr::fnv(x), e.far);
-    t.check(f.elr == e.pc, "%s: ELR_EL1 0x%llx, want the faulting instruction 0x%llx", e.what, f.elr, e.pc);
-    t.check(!esr::s1ptw(x) && !esr::cm(x), "%s: ESR_EL1 0x%llx: S1PTW or CM set", e.what, x);
+    t.check(f.elr == e.pc, "%s: ELR_EL1 0x%lx, want the faulting instruction 0x%lx", e.what, f.elr, e.pc);
+    t.check(!esr::s1ptw(x) && !esr::cm(x), "%s: ESR_EL1 0x%lx: S1PTW or CM set", e.what, x);
     if (e.ec == esr::kEcDabtCur) {
-        t.check(esr::wnr(x) == e.write, "%s: ESR_EL1 0x%llx: WnR = %d for a %s", e.what, x, esr::wnr(x),
+        t.check(esr::wnr(x) == e.write, "%s: ESR_EL1 0x%lx: WnR = %d for a %s", e.what, x, esr::wnr(x),
                 e.write ? "store" : "load");
         // The probes use a 32-bit LDR/STR of w5.
         t.check(!esr::isv(x) ? esr::isv_syndrome(x) == 0 : esr::isv_syndrome(x) == (2u << 8 | 5u << 2),
-                "%s: ESR_EL1 0x%llx: ISV = %d with ISS[23:14] = 0x%llx, want 0 or a syndrome for LDR/STR w5", e.what,
+                "%s: ESR_EL1 0x%lx: ISV = %d with ISS[23:14] = 0x%lx, want 0 or a syndrome for LDR/STR w5", e.what,
                 x, esr::isv(x), esr::isv_syndrome(x));
     } else {
-        t.check(field(x, 24, 13) == 0 && !esr::wnr(x), "%s: ESR_EL1 0x%llx: RES0 bits of an instruction abort set",
+        t.check(bits(x, 24, 13) == 0 && !esr::wnr(x), "%s: ESR_EL1 0x%lx: RES0 bits of an instruction abort set",
                 e.what, x);
     }
-    t.check(!take_fault(f), "%s: a second exception, ESR_EL1 0x%llx", e.what, f.esr);
+    t.check(!take_fault(f), "%s: a second exception, ESR_EL1 0x%lx", e.what, f.esr);
 }
 
 u64 load32(uptr va)

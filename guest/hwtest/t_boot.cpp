@@ -7,10 +7,10 @@
 void test_boot_secondaries(Test& t)
 {
     for (u32 n = 1; n < MAX_CPUS; n++) {
-        const s32 r = start_worker(n);
+        const i32 r = start_worker(n);
         t.check(r == psci::kSuccess, "CPU_ON(vCPU%u) = %d, want SUCCESS and the vCPU reporting in", n, r);
         const u64 ctx = load_acquire(g_cpu[n].online_ctx);
-        t.check(ctx == make_context(kRoleWorker, n), "vCPU%u entered with x0=0x%llx, want the context 0x%llx", n,
+        t.check(ctx == make_context(kRoleWorker, n), "vCPU%u entered with x0=0x%lx, want the context 0x%lx", n,
                 ctx, make_context(kRoleWorker, n));
     }
 }
@@ -18,8 +18,8 @@ void test_boot_secondaries(Test& t)
 void test_mpidr(Test& t)
 {
     const u64 mpidr = MRS("mpidr_el1");
-    t.check(field(mpidr, 7, 0) == t.id, "MPIDR_EL1=0x%llx: Aff0 is not the vCPU index", mpidr);
-    t.check(field(mpidr, 15, 8) == 0 && field(mpidr, 23, 16) == 0 && field(mpidr, 39, 32) == 0,
-            "MPIDR_EL1=0x%llx: Aff1-3 not 0", mpidr);
-    t.check(mpidr & bit(31), "MPIDR_EL1=0x%llx: bit 31 (RES1) clear", mpidr);
+    t.check(bits(mpidr, 7, 0) == t.id, "MPIDR_EL1=0x%lx: Aff0 is not the vCPU index", mpidr);
+    t.check(bits(mpidr, 15, 8) == 0 && bits(mpidr, 23, 16) == 0 && bits(mpidr, 39, 32) == 0,
+            "MPIDR_EL1=0x%lx: Aff1-3 not 0", mpidr);
+    t.check(mpidr & bit(31), "MPIDR_EL1=0x%lx: bit 31 (RES1) clear", mpidr);
 }

@@ -10,7 +10,7 @@
 void test_dt_pmu_node(Test& t)
 {
     if (!fdt_valid()) {
-        t.skip("booted without a device tree (x0 = 0x%llx)", g_dtb);
+        t.skip("booted without a device tree (x0 = 0x%lx)", g_dtb);
         return;
     }
     if (!features_have_pmuv3()) {

@@ -21,14 +21,14 @@ void sgi_delivery(Test& t, u32 intid, u32 sender, u32 expect, u64 sgi1r)
     const bool target = expect & (1u << t.id);
     if (target)
         t.check(wait_until([&] { return irq_count(intid) != before; }, 1'000'000),
-                "SGI %u (ICC_SGI1R_EL1 = 0x%llx from vCPU%u) not received within 1 s", intid, sgi1r, sender);
+                "SGI %u (ICC_SGI1R_EL1 = 0x%lx from vCPU%u) not received within 1 s", intid, sgi1r, sender);
     if (!t.sync())
         return;
     irq_enable();
     spin_us(5000);
     irq_disable();
     const u32 got = irq_count(intid) - before;
-    t.check(got == (target ? 1u : 0u), "SGI %u (ICC_SGI1R_EL1 = 0x%llx from vCPU%u) received %u times, want %u", intid,
+    t.check(got == (target ? 1u : 0u), "SGI %u (ICC_SGI1R_EL1 = 0x%lx from vCPU%u) received %u times, want %u", intid,
             sgi1r, sender, got, target ? 1u : 0u);
 }
 
@@ -62,7 +62,7 @@ void test_sgi0r_asgi1r(Test& t)
         isb();
         Fault f;
         while (take_fault(f))
-            t.check(false, "MSR %s raised EC 0x%llx (ESR_EL1 0x%llx); want no exception",
+            t.check(false, "MSR %s raised EC 0x%lx (ESR_EL1 0x%lx); want no exception",
                     f.elr == pc0 ? "ICC_SGI0R_EL1" : f.elr == pc1 ? "ICC_ASGI1R_EL1" : "(elsewhere)", esr::ec(f.esr),
                     f.esr);
     }
@@ -95,7 +95,7 @@ void test_wfi_masked_pending(Test& t)
     irq_enable();
     isb();
     irq_disable();
-    t.check(took < 250'000, "WFI with SGI %u pending (PSTATE.I = 1) returned after %llu us (fallback wake-up at 500 ms)",
+    t.check(took < 250'000, "WFI with SGI %u pending (PSTATE.I = 1) returned after %lu us (fallback wake-up at 500 ms)",
             kSgi, took);
     t.check(irq_count(kSgi) == before + 1, "SGI %u taken %u times once unmasked, want once", kSgi,
             irq_count(kSgi) - before);
@@ -149,8 +149,8 @@ void test_wfi_wakeup_by_sgi(Test& t)
         lost += us > 1'000'000;
     }
     if (t.id == 0) {
-        metric("wfi_sgi_wakeup_worst_us", "%llu us", worst);
-        t.check(lost == 0, "%u of %u WFIs were not ended by the SGIs (woken by the 2 s fallback instead); worst %llu us",
+        metric("wfi_sgi_wakeup_worst_us", "%lu us", worst);
+        t.check(lost == 0, "%u of %u WFIs were not ended by the SGIs (woken by the 2 s fallback instead); worst %lu us",
                 lost, kRounds, worst);
     }
 }

@@ -28,7 +28,7 @@ void expect_undef(Test& t, const char* what, u64 pc)
     if (!t.check(take_fault(f), "%s completed: want an UNDEF (EC 0), as on a CPU without the feature", what))
         return;
     t.check(esr::ec(f.esr) == esr::kEcUnknown && f.elr == pc,
-            "%s: exception EC 0x%llx (ESR_EL1 0x%llx) at 0x%llx, want EC 0 (UNDEF) at the instruction 0x%llx", what,
+            "%s: exception EC 0x%lx (ESR_EL1 0x%lx) at 0x%lx, want EC 0 (UNDEF) at the instruction 0x%lx", what,
             esr::ec(f.esr), f.esr, f.elr, pc);
 }
 
@@ -51,15 +51,15 @@ void test_id_regs_same_on_all_vcpus(Test& t)
     if (!t.sync())
         return;
     for (u32 i = 0; i < kNumIds; i++)
-        t.check(g_ids[t.id][i] == g_ids[0][i], "%s = 0x%llx here, 0x%llx on vCPU0", kIdNames[i], g_ids[t.id][i],
+        t.check(g_ids[t.id][i] == g_ids[0][i], "%s = 0x%lx here, 0x%lx on vCPU0", kIdNames[i], g_ids[t.id][i],
                 g_ids[0][i]);
 }
 
 void test_mte_hidden(Test& t)
 {
     const u64 pfr1 = MRS("id_aa64pfr1_el1");
-    t.check(field(pfr1, 11, 8) == 0, "ID_AA64PFR1_EL1 = 0x%llx: MTE field is %llu, want 0 (hidden)", pfr1,
-            field(pfr1, 11, 8));
+    t.check(bits(pfr1, 11, 8) == 0, "ID_AA64PFR1_EL1 = 0x%lx: MTE field is %lu, want 0 (hidden)", pfr1,
+            bits(pfr1, 11, 8));
     expect_undef(t, "MRS TFSR_EL1", PROBE_MRS(TFSR_EL1));
     expect_undef(t, "MRS GCR_EL1", PROBE_MRS(GCR_EL1));
 }
@@ -67,10 +67,10 @@ void test_mte_hidden(Test& t)
 void test_sme_hidden(Test& t)
 {
     const u64 pfr1 = MRS("id_aa64pfr1_el1");
-    t.check(field(pfr1, 27, 24) == 0, "ID_AA64PFR1_EL1 = 0x%llx: SME field is %llu, want 0 (hidden)", pfr1,
-            field(pfr1, 27, 24));
+    t.check(bits(pfr1, 27, 24) == 0, "ID_AA64PFR1_EL1 = 0x%lx: SME field is %lu, want 0 (hidden)", pfr1,
+            bits(pfr1, 27, 24));
     const u64 smfr0 = MRS(ID_AA64SMFR0_EL1);
-    t.check(smfr0 == 0, "ID_AA64SMFR0_EL1 = 0x%llx, want 0 (SME hidden)", smfr0);
+    t.check(smfr0 == 0, "ID_AA64SMFR0_EL1 = 0x%lx, want 0 (SME hidden)", smfr0);
     expect_undef(t, "MRS SMIDR_EL1", PROBE_MRS(SMIDR_EL1));
     // With CPACR_EL1.SMEN = 0b11 nothing at EL1 traps SMCR_EL1 to EL1 (that
     // would be EC 0x1D), so what the guest sees is the hypervisor's answer.

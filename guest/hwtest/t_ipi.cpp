@@ -58,5 +58,5 @@ void test_ipi_spin_roundtrip(Test& t)
                  kRounds))
         return;
     sort(g_rtt, kRounds);
-    print("HWTEST metric ipi_spin_roundtrip_us median=%llu p90=%llu\n", g_rtt[kRounds / 2], g_rtt[kRounds * 9 / 10]);
+    print("HWTEST metric ipi_spin_roundtrip_us median=%lu p90=%lu\n", g_rtt[kRounds / 2], g_rtt[kRounds * 9 / 10]);
 }

@@ -84,7 +84,7 @@ void test_pauth_keys(Test& t)
     const u64 ptr = addr_of(&g_target);
     const u64 mod = 0x1000 + me;
     const u64 sig[4] = {pacia(ptr, mod), pacib(ptr, mod), pacda(ptr, mod), pacdb(ptr, mod)};
-    t.check(sig[0] != ptr, "PACIA left 0x%llx unsigned: SCTLR_EL1.EnIA or the key not in effect", ptr);
+    t.check(sig[0] != ptr, "PACIA left 0x%lx unsigned: SCTLR_EL1.EnIA or the key not in effect", ptr);
     const u64 ga = g_features.pauth_generic ? pacga(ptr, mod) : 0;
     if (!t.sync())
         return;
@@ -107,14 +107,14 @@ void test_pauth_keys(Test& t)
 
     const Keys now = read_keys();
     for (u32 i = 0; i < 10; i++)
-        t.check(now.k[i] == mine.k[i], "%s_EL1 = 0x%llx after the spin, this vCPU wrote 0x%llx", kKeyNames[i], now.k[i],
+        t.check(now.k[i] == mine.k[i], "%s_EL1 = 0x%lx after the spin, this vCPU wrote 0x%lx", kKeyNames[i], now.k[i],
                 mine.k[i]);
     const u64 back[4] = {autia(sig[0], mod), autib(sig[1], mod), autda(sig[2], mod), autdb(sig[3], mod)};
     const char* const names[4] = {"IA", "IB", "DA", "DB"};
     for (u32 i = 0; i < 4; i++)
-        t.check(back[i] == ptr, "pointer signed with key %s before the spin does not authenticate after it (0x%llx)",
+        t.check(back[i] == ptr, "pointer signed with key %s before the spin does not authenticate after it (0x%lx)",
                 names[i], back[i]);
-    t.check(bad_round == ~u64{0}, "round %llu of the spin: PACIA/AUTIA gave 0x%llx, PACDB/AUTDB 0x%llx%s", bad_round,
+    t.check(bad_round == ~u64{0}, "round %lu of the spin: PACIA/AUTIA gave 0x%lx, PACDB/AUTDB 0x%lx%s", bad_round,
             bad_a, bad_d, bad_ga ? ", PACGA changed" : "");
     MSR("sctlr_el1", sctlr);
     isb();

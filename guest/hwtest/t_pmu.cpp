@@ -42,7 +42,7 @@ void test_pmu_el2_not_counted(Test& t)
         psci::hvc(psci::kVersion);
     isb();
     u64 c1 = MRS("pmccntr_el0");
-    t.check(c1 == c0, "1000 HVCs counted %llu cycles with PMCCFILTR_EL0 = P|U|NSH (EL2 only): the hypervisor's",
+    t.check(c1 == c0, "1000 HVCs counted %lu cycles with PMCCFILTR_EL0 = P|U|NSH (EL2 only): the hypervisor's",
             c1 - c0);
     // Control: the same counter counts the guest's own EL1 cycles.
     cycle_counter_on(0);
@@ -50,7 +50,7 @@ void test_pmu_el2_not_counted(Test& t)
     spin_us(200);
     isb();
     c1 = MRS("pmccntr_el0");
-    t.check(c1 > c0, "the cycle counter does not count at EL1 either (PMCCNTR_EL0 stays 0x%llx)", c1);
+    t.check(c1 > c0, "the cycle counter does not count at EL1 either (PMCCNTR_EL0 stays 0x%lx)", c1);
     MSR("pmcntenclr_el0", kPmuCycle);
     MSR("pmccfiltr_el0", 0);
     isb();
@@ -105,13 +105,13 @@ void test_pmu_state_per_vcpu(Test& t)
     bool moved_ok = true;
     while (cntvct() < end && moved_ok) {
         const u64 cc = MRS("pmccntr_el0");
-        moved_ok = t.check(cc >= last_cc && (cc >> 40) == me, "PMCCNTR_EL0 went from 0x%llx to 0x%llx", last_cc, cc);
+        moved_ok = t.check(cc >= last_cc && (cc >> 40) == me, "PMCCNTR_EL0 went from 0x%lx to 0x%lx", last_cc, cc);
         last_cc = cc;
         for (u32 i = 0; i < n && moved_ok; i++) {
             MSR("pmselr_el0", i);
             isb();
             const u64 v = MRS("pmxevcntr_el0") & 0xffffffffull;
-            moved_ok = t.check(v >= last[i] && (v >> 30) == me, "PMEVCNTR%u_EL0 went from 0x%llx to 0x%llx", i,
+            moved_ok = t.check(v >= last[i] && (v >> 30) == me, "PMEVCNTR%u_EL0 went from 0x%lx to 0x%lx", i,
                                last[i], v);
             last[i] = v;
         }
@@ -120,20 +120,20 @@ void test_pmu_state_per_vcpu(Test& t)
     }
 
     const u64 got_pmcr = MRS("pmcr_el0") & (kPmcrE | kPmcrX | kPmcrDP | kPmcrLC);
-    t.check(got_pmcr == pmcr, "PMCR_EL0 E/X/DP/LC = 0x%llx, this vCPU set 0x%llx", got_pmcr, pmcr);
+    t.check(got_pmcr == pmcr, "PMCR_EL0 E/X/DP/LC = 0x%lx, this vCPU set 0x%lx", got_pmcr, pmcr);
     const u64 got_en = MRS("pmcntenset_el0");
-    t.check(got_en == enables, "PMCNTENSET_EL0 = 0x%llx, this vCPU set 0x%llx", got_en, enables);
+    t.check(got_en == enables, "PMCNTENSET_EL0 = 0x%lx, this vCPU set 0x%lx", got_en, enables);
     const u64 got_ccf = MRS("pmccfiltr_el0");
-    t.check(got_ccf == ccfilt, "PMCCFILTR_EL0 = 0x%llx, this vCPU set 0x%llx", got_ccf, ccfilt);
+    t.check(got_ccf == ccfilt, "PMCCFILTR_EL0 = 0x%lx, this vCPU set 0x%lx", got_ccf, ccfilt);
     const u64 got_user = MRS("pmuserenr_el0") & 0xf;
-    t.check(got_user == userenr, "PMUSERENR_EL0 = 0x%llx, this vCPU set 0x%llx", got_user, userenr);
+    t.check(got_user == userenr, "PMUSERENR_EL0 = 0x%lx, this vCPU set 0x%lx", got_user, userenr);
     const u64 got_selr = MRS("pmselr_el0") & 0x1f;
-    t.check(got_selr == selr, "PMSELR_EL0 = %llu, this vCPU set %llu", got_selr, selr);
+    t.check(got_selr == selr, "PMSELR_EL0 = %lu, this vCPU set %lu", got_selr, selr);
     for (u32 i = 0; i < n; i++) {
         MSR("pmselr_el0", i);
         isb();
         const u64 ty = MRS("pmxevtyper_el0") & (0xffffull | kFiltP | kFiltU);
-        t.check(ty == type[i], "PMEVTYPER%u_EL0 = 0x%llx, this vCPU set 0x%llx", i, ty, type[i]);
+        t.check(ty == type[i], "PMEVTYPER%u_EL0 = 0x%lx, this vCPU set 0x%lx", i, ty, type[i]);
     }
     MSR("pmcntenclr_el0", 0xffffffffull);
     MSR("pmuserenr_el0", 0);
@@ -173,5 +173,5 @@ void test_pmu_overflow_irq(Test& t)
     gic::disable_ppi(t.id, hw::kPmuPpi);
     gic::clear_pending(t.id, hw::kPmuPpi);
     t.check(taken == 1, "PMU interrupt (INTID %u) taken %u times in 500 ms after the cycle counter overflowed "
-            "(PMCCNTR_EL0 now 0x%llx, PMOVSSET_EL0 0x%llx), want once", hw::kPmuPpi, taken, cc, ovs);
+            "(PMCCNTR_EL0 now 0x%lx, PMOVSSET_EL0 0x%lx), want once", hw::kPmuPpi, taken, cc, ovs);
 }

@@ -13,7 +13,7 @@ constexpr u64 kNoSuchCpu = 0x100;  // Aff1 = 1: the VM has one cluster
 void test_psci_version(Test& t)
 {
     const u64 v = psci::hvc(psci::kVersion);
-    t.check(field(v, 31, 16) >= 1 && field(v, 63, 32) == 0, "PSCI_VERSION = 0x%llx, want 1.0 or later", v);
+    t.check(bits(v, 31, 16) >= 1 && bits(v, 63, 32) == 0, "PSCI_VERSION = 0x%lx, want 1.0 or later", v);
 }
 
 // The hypervisor traps SMC too (HCR_EL2.TSC): a guest that uses the SMC
@@ -22,7 +22,7 @@ void test_psci_smc_conduit(Test& t)
 {
     const u64 h = psci::hvc(psci::kVersion);
     const u64 s = psci::smc(psci::kVersion);
-    t.check(s == h, "PSCI_VERSION over SMC = 0x%llx, over HVC = 0x%llx", s, h);
+    t.check(s == h, "PSCI_VERSION over SMC = 0x%lx, over HVC = 0x%lx", s, h);
 }
 
 void test_psci_features(Test& t)
@@ -36,21 +36,21 @@ void test_psci_features(Test& t)
                        {psci::kSystemOff, "SYSTEM_OFF"},
                        {psci::kCpuSuspend, "CPU_SUSPEND"}};
     for (const auto& f : implemented) {
-        const s32 r = static_cast<s32>(psci::hvc(psci::kFeatures, f.fn));
+        const i32 r = static_cast<i32>(psci::hvc(psci::kFeatures, f.fn));
         t.check(r >= 0, "PSCI_FEATURES(%s) = %d, want >= 0 (implemented)", f.name, r);
     }
-    const s32 r = static_cast<s32>(psci::hvc(psci::kFeatures, 0x8400'001f));
+    const i32 r = static_cast<i32>(psci::hvc(psci::kFeatures, 0x8400'001f));
     t.check(r == psci::kNotSupported, "PSCI_FEATURES(0x8400001f, unassigned) = %d, want NOT_SUPPORTED", r);
 }
 
 void test_psci_affinity_info(Test& t)
 {
     for (u32 n = 0; n < MAX_CPUS; n++) {
-        const s32 r = psci::affinity_info(cpu_mpidr(n));
+        const i32 r = psci::affinity_info(cpu_mpidr(n));
         t.check(r == psci::kAffOn, "AFFINITY_INFO(vCPU%u) = %d, want ON (0)", n, r);
     }
-    const s32 r = psci::affinity_info(kNoSuchCpu);
-    t.check(r == psci::kInvalidParameters, "AFFINITY_INFO(MPIDR 0x%llx, no such CPU) = %d, want INVALID_PARAMETERS",
+    const i32 r = psci::affinity_info(kNoSuchCpu);
+    t.check(r == psci::kInvalidParameters, "AFFINITY_INFO(MPIDR 0x%lx, no such CPU) = %d, want INVALID_PARAMETERS",
             kNoSuchCpu, r);
 }
 
@@ -58,11 +58,11 @@ void test_psci_cpu_on_errors(Test& t)
 {
     const u64 entry = addr_of(secondary_entry);
     for (u32 n = 0; n < MAX_CPUS; n++) {
-        const s32 r = psci::cpu_on(cpu_mpidr(n), entry, make_context(kRoleWorker, n));
+        const i32 r = psci::cpu_on(cpu_mpidr(n), entry, make_context(kRoleWorker, n));
         t.check(r == psci::kAlreadyOn, "CPU_ON(vCPU%u, running) = %d, want ALREADY_ON (-4)", n, r);
     }
-    const s32 r = psci::cpu_on(kNoSuchCpu, entry, 0);
-    t.check(r == psci::kInvalidParameters, "CPU_ON(MPIDR 0x%llx, no such CPU) = %d, want INVALID_PARAMETERS (-2)",
+    const i32 r = psci::cpu_on(kNoSuchCpu, entry, 0);
+    t.check(r == psci::kInvalidParameters, "CPU_ON(MPIDR 0x%lx, no such CPU) = %d, want INVALID_PARAMETERS (-2)",
             kNoSuchCpu, r);
 }
 
@@ -73,14 +73,14 @@ void test_psci_cpu_suspend_standby(Test& t)
     irq_disable();
     const u64 start = cntpct();
     wake_timer_arm(cntvct() + us_to_ticks(2000));
-    const s32 r = static_cast<s32>(psci::hvc(psci::kCpuSuspend, 0, addr_of(secondary_entry), 0));
+    const i32 r = static_cast<i32>(psci::hvc(psci::kCpuSuspend, 0, addr_of(secondary_entry), 0));
     const u64 took = ticks_to_us(cntpct() - start);
     wake_timer_disarm();
     irq_enable();
     isb();
     irq_disable();
     t.check(r == psci::kSuccess, "CPU_SUSPEND(standby) = %d, want SUCCESS", r);
-    t.check(took < 1'000'000, "CPU_SUSPEND(standby) returned after %llu us; its wake-up was due after 2 ms", took);
+    t.check(took < 1'000'000, "CPU_SUSPEND(standby) returned after %lu us; its wake-up was due after 2 ms", took);
 }
 
 // ---------------------------------------------------------------------------
@@ -98,7 +98,7 @@ constexpr u32 kCallers = 3;
 
 struct Race {
     u32 go;                           // arrivals, 3 per round
-    s32 ret[kRounds][kCallers];
+    i32 ret[kRounds][kCallers];
     u32 target_arg[kRounds];          // what vCPU 3 was started with, +1 (0 = not started)
     u32 released;                     // rounds whose target may power off
 };
@@ -142,7 +142,7 @@ void test_psci_cpu_on_race(Test& t)
         if (t.id == 0) {
             u32 ok = 0, already = 0, pending = 0, winner = kCallers;
             for (u32 c = 0; c < kCallers; c++) {
-                const s32 v = g_race.ret[r][c];
+                const i32 v = g_race.ret[r][c];
                 ok += v == psci::kSuccess;
                 already += v == psci::kAlreadyOn;
                 pending += v == psci::kOnPending;
@@ -169,12 +169,12 @@ void test_psci_cpu_on_race(Test& t)
             return;
     }
     if (t.id == 0) {
-        const s32* first = g_race.ret[first_bad];
+        const i32* first = g_race.ret[first_bad];
         t.check(bad_rounds == 0,
                 "%u of %u rounds did not give one SUCCESS (0) and ALREADY_ON (-4) to the others (%u ON_PENDING in all); "
                 "first: round %u, vCPU0-2 got %d %d %d",
                 bad_rounds, kRounds, pending_seen, first_bad, first[0], first[1], first[2]);
-        const s32 r = start_worker(kTarget);
+        const i32 r = start_worker(kTarget);
         t.check(r == psci::kSuccess, "vCPU3 did not come back as a worker: CPU_ON = %d", r);
     }
 }

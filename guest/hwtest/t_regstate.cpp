@@ -51,13 +51,13 @@ void test_fpsimd_state(Test& t)
     fp_fill_wait_dump(&in, &out, cntvct() + us_to_ticks(kSpinUs));
     for (u32 r = 0; r < 32; r++) {
         if (out.q[2 * r] != in.q[2 * r] || out.q[2 * r + 1] != in.q[2 * r + 1]) {
-            t.check(false, "V%u changed across time slices: 0x%016llx%016llx, was 0x%016llx%016llx", r,
+            t.check(false, "V%u changed across time slices: 0x%016lx%016lx, was 0x%016lx%016lx", r,
                     out.q[2 * r + 1], out.q[2 * r], in.q[2 * r + 1], in.q[2 * r]);
             break;
         }
     }
-    t.check(out.fpcr == in.fpcr, "FPCR changed: 0x%llx, was 0x%llx", out.fpcr, in.fpcr);
-    t.check(out.fpsr == in.fpsr, "FPSR changed: 0x%llx, was 0x%llx", out.fpsr, in.fpsr);
+    t.check(out.fpcr == in.fpcr, "FPCR changed: 0x%lx, was 0x%lx", out.fpcr, in.fpcr);
+    t.check(out.fpsr == in.fpsr, "FPSR changed: 0x%lx, was 0x%lx", out.fpsr, in.fpsr);
 }
 
 // Also the vCPU's own vector length choice (ZCR_EL1.LEN), predicates and
@@ -73,7 +73,7 @@ void test_sve_state(Test& t)
     MSR(ZCR_EL1, len);
     isb();
     const u64 vl = sve_vl_bytes();
-    if (!t.check(vl >= 16 && vl <= kMaxVl && vl % 16 == 0, "RDVL = %llu bytes", vl))
+    if (!t.check(vl >= 16 && vl <= kMaxVl && vl % 16 == 0, "RDVL = %lu bytes", vl))
         return;
     SveBufs& b = g_sve[me];
     for (u32 i = 0; i < 32 * vl; i++)
@@ -93,12 +93,12 @@ void test_sve_state(Test& t)
         return;
     sve_fill_wait_dump(b.z_in, b.p_in, b.z_out, b.p_out, cntvct() + us_to_ticks(kSpinUs));
     const u64 zcr = MRS(ZCR_EL1) & 0xf;
-    t.check(zcr == len, "ZCR_EL1.LEN = %llu after the spin, this vCPU set %llu", zcr, len);
+    t.check(zcr == len, "ZCR_EL1.LEN = %lu after the spin, this vCPU set %lu", zcr, len);
     const u64 vl_after = sve_vl_bytes();
-    t.check(vl_after == vl, "vector length %llu bytes after the spin, was %llu", vl_after, vl);
+    t.check(vl_after == vl, "vector length %lu bytes after the spin, was %lu", vl_after, vl);
     for (u32 r = 0; r < 32; r++) {
         if (memcmp_bytes(b.z_in + r * vl, b.z_out + r * vl, vl) != 0) {
-            t.check(false, "Z%u changed across time slices (VL %llu bytes)", r, vl);
+            t.check(false, "Z%u changed across time slices (VL %lu bytes)", r, vl);
             break;
         }
     }

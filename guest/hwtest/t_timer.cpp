@@ -15,11 +15,11 @@ template <typename T> void cval_readback(Test& t)
     for (const u64 v : values) {
         T::set_cval(v);
         const u64 got = T::cval();
-        t.check(got == v, "%s_CVAL_EL0: wrote 0x%llx, read 0x%llx", T::kName, v, got);
+        t.check(got == v, "%s_CVAL_EL0: wrote 0x%lx, read 0x%lx", T::kName, v, got);
     }
     T::set_ctl(kTimerEnable | kTimerImask);
     const u64 ctl = T::ctl() & (kTimerEnable | kTimerImask);
-    t.check(ctl == (kTimerEnable | kTimerImask), "%s_CTL_EL0: wrote ENABLE|IMASK, read 0x%llx", T::kName, T::ctl());
+    t.check(ctl == (kTimerEnable | kTimerImask), "%s_CTL_EL0: wrote ENABLE|IMASK, read 0x%lx", T::kName, T::ctl());
     T::set_ctl(0);
     t.check((T::ctl() & kTimerEnable) == 0, "%s_CTL_EL0: wrote 0, ENABLE still reads 1", T::kName);
 }
@@ -29,25 +29,25 @@ template <typename T> void cval_readback(Test& t)
 // the result is bounded exactly by them.
 template <typename T> void tval(Test& t)
 {
-    const s32 d = static_cast<s32>(us_to_ticks(10'000));
+    const i32 d = static_cast<i32>(us_to_ticks(10'000));
     T::set_ctl(kTimerEnable | kTimerImask);  // TVAL reads are UNKNOWN while ENABLE is 0
     u64 t0 = T::count();
     T::set_cval(t0 + static_cast<u64>(d));
-    const s32 tv = T::tval();
+    const i32 tv = T::tval();
     u64 t1 = T::count();
-    t.check(tv <= d && tv >= d - static_cast<s32>(t1 - t0),
-            "%s_TVAL_EL0 read %d with CVAL = count + %d (count advanced %llu meanwhile)", T::kName, tv, d, t1 - t0);
+    t.check(tv <= d && tv >= d - static_cast<i32>(t1 - t0),
+            "%s_TVAL_EL0 read %d with CVAL = count + %d (count advanced %lu meanwhile)", T::kName, tv, d, t1 - t0);
 
     t0 = T::count();
     T::set_tval(d);
     t1 = T::count();
     const u64 cv = T::cval();
     t.check(cv >= t0 + static_cast<u64>(d) && cv <= t1 + static_cast<u64>(d),
-            "%s_TVAL_EL0 write %d gave CVAL 0x%llx, want count + %d within [0x%llx, 0x%llx]", T::kName, d, cv, d,
+            "%s_TVAL_EL0 write %d gave CVAL 0x%lx, want count + %d within [0x%lx, 0x%lx]", T::kName, d, cv, d,
             t0 + static_cast<u64>(d), t1 + static_cast<u64>(d));
 
     T::set_cval(T::count() - 1000);
-    const s32 neg = T::tval();
+    const i32 neg = T::tval();
     t.check(neg <= -1000, "%s_TVAL_EL0 = %d with CVAL 1000 ticks in the past, want <= -1000", T::kName, neg);
     T::set_ctl(0);
 }
@@ -64,11 +64,11 @@ template <typename T> void istatus(Test& t)
     // (the host may deschedule this vCPU's thread for milliseconds).
     const u64 early = T::ctl();
     if (T::count() < cval)
-        t.check((early & kTimerIstatus) == 0, "%s_CTL_EL0 = 0x%llx before CVAL: ISTATUS set", T::kName, early);
+        t.check((early & kTimerIstatus) == 0, "%s_CTL_EL0 = 0x%lx before CVAL: ISTATUS set", T::kName, early);
     while (T::count() < cval) {
     }
     const bool set = poll_until([] { return (T::ctl() & kTimerIstatus) != 0; }, 100'000);
-    t.check(set, "%s_CTL_EL0 = 0x%llx 100 ms after CVAL passed: ISTATUS not set", T::kName, T::ctl());
+    t.check(set, "%s_CTL_EL0 = 0x%lx 100 ms after CVAL passed: ISTATUS not set", T::kName, T::ctl());
     T::set_ctl(0);
 }
 
@@ -94,7 +94,7 @@ template <typename T> void irq(Test& t)
         gic::disable_ppi(t.id, T::kPpi);
     if (!t.check(n == 1, "INTID %u taken %u times in 500 ms after %s expired, want once", T::kPpi, n, T::kName))
         return;
-    t.check(c.timer_ctl_at_irq[T::kCtlSlot] & kTimerIstatus, "%s_CTL_EL0 = 0x%llx in the handler: ISTATUS clear",
+    t.check(c.timer_ctl_at_irq[T::kCtlSlot] & kTimerIstatus, "%s_CTL_EL0 = 0x%lx in the handler: ISTATUS clear",
             T::kName, c.timer_ctl_at_irq[T::kCtlSlot]);
 }
 
@@ -137,8 +137,8 @@ template <typename T> void irq_while_others_busy(Test& t)
                  T::kName))
         return;
     const u64 late = c.irq_time[T::kPpi] > cval_pct ? ticks_to_us(c.irq_time[T::kPpi] - cval_pct) : 0;
-    metric(T::kPpi == hw::kPtimerPpi ? "ptimer_irq_latency_busy_us" : "vtimer_irq_latency_busy_us", "%llu us", late);
-    t.check(late < 500'000, "%s interrupt taken %llu us after expiry, want within a few 10 ms slices", T::kName, late);
+    metric(T::kPpi == hw::kPtimerPpi ? "ptimer_irq_latency_busy_us" : "vtimer_irq_latency_busy_us", "%lu us", late);
+    t.check(late < 500'000, "%s interrupt taken %lu us after expiry, want within a few 10 ms slices", T::kName, late);
 }
 
 } // namespace
@@ -179,6 +179,6 @@ void test_ptimer_wfi_wakeup(Test& t)
     Ptimer::set_ctl(0);
     gic::disable_ppi(t.id, Ptimer::kPpi);
     const u64 late = woke > cval ? ticks_to_us(woke - cval) : 0;
-    t.check(fired && late < 250'000, "WFI with CNTP due in 3 ms: woke after %llu us, ISTATUS=%d (the fallback is at 500 ms)",
+    t.check(fired && late < 250'000, "WFI with CNTP due in 3 ms: woke after %lu us, ISTATUS=%d (the fallback is at 500 ms)",
             ticks_to_us(woke - start), fired);
 }

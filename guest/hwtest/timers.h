@@ -15,10 +15,10 @@ struct Ptimer {
     static u64 count() { return cntpct(); }
     static u64 ctl() { return MRS("cntp_ctl_el0"); }
     static u64 cval() { return MRS("cntp_cval_el0"); }
-    static s32 tval() { return static_cast<s32>(MRS("cntp_tval_el0")); }
+    static i32 tval() { return static_cast<i32>(MRS("cntp_tval_el0")); }
     static void set_ctl(u64 v) { MSR("cntp_ctl_el0", v); isb(); }
     static void set_cval(u64 v) { MSR("cntp_cval_el0", v); isb(); }
-    static void set_tval(s32 v) { MSR("cntp_tval_el0", static_cast<u64>(static_cast<s64>(v))); isb(); }
+    static void set_tval(i32 v) { MSR("cntp_tval_el0", static_cast<u64>(static_cast<i64>(v))); isb(); }
 };
 
 struct Vtimer {
@@ -28,8 +28,8 @@ struct Vtimer {
     static u64 count() { return cntvct(); }
     static u64 ctl() { return MRS("cntv_ctl_el0"); }
     static u64 cval() { return MRS("cntv_cval_el0"); }
-    static s32 tval() { return static_cast<s32>(MRS("cntv_tval_el0")); }
+    static i32 tval() { return static_cast<i32>(MRS("cntv_tval_el0")); }
     static void set_ctl(u64 v) { MSR("cntv_ctl_el0", v); isb(); }
     static void set_cval(u64 v) { MSR("cntv_cval_el0", v); isb(); }
-    static void set_tval(s32 v) { MSR("cntv_tval_el0", static_cast<u64>(static_cast<s64>(v))); isb(); }
+    static void set_tval(i32 v) { MSR("cntv_tval_el0", static_cast<u64>(static_cast<i64>(v))); isb(); }
 };
