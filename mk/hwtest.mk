@@ -54,4 +54,9 @@ $(HWTEST_BIN): $(HWTEST_ELF)
 test: hwtest
 run: $(filter $(HWTEST_BIN),$(KERNEL))
 
+.PHONY: clean-hwtest
+clean: clean-hwtest
+clean-hwtest:
+	rm -rf $(BUILD)/hwtest $(HWTEST_ELF) $(HWTEST_BIN)
+
 -include $(HWTEST_OBJ:.o=.d)
