@@ -74,6 +74,7 @@ void test_sme_hidden(Test& t)
     expect_undef(t, "MRS SMIDR_EL1", PROBE_MRS(SMIDR_EL1));
     // With CPACR_EL1.SMEN = 0b11 nothing at EL1 traps SMCR_EL1 to EL1 (that
     // would be EC 0x1D), so what the guest sees is the hypervisor's answer.
+    // On a CPU without SME the field is RES0 and the write changes nothing.
     const u64 cpacr = MRS("cpacr_el1");
     MSR("cpacr_el1", cpacr | (3u << 24));
     isb();
