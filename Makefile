@@ -2,7 +2,7 @@
 #
 #   make            build the hypervisor (build/hyp.elf) and the guest
 #   make run        boot the guest (MODE=multi|single MEM= KERNEL= INITRD= APPEND= DISK=path|none
-#                   GDB=1 GUEST_GDBPORT= TIMESLICE=ms)
+#                   GDB=1 GUEST_GDBPORT= TIMESLICE=ms VMS=1-4 VMCONF=path)
 #   make debug      the same under gdb through QEMU's gdb stub (GDBPORT= GDBCMDS=; mk/debug.mk)
 #   make test       host unit tests + QEMU system tests, ends with "N passed, N failed"
 #   make hwtest     the bare-metal test guest build/guest/hwtest.bin (mk/hwtest.mk,
@@ -18,7 +18,7 @@
 
 BUILD   ?= build
 MODE    ?= multi
-MEM     ?= 1024
+MEM     ?=
 CPU     ?= cortex-a57
 KERNEL  ?= $(BUILD)/guest/Image
 INITRD  ?= $(BUILD)/guest/initramfs.cpio.gz
@@ -34,6 +34,10 @@ GUEST_GDBPORT ?= 1235
 # Single mode's time slice in ms (empty: the hypervisor's default, 10;
 # docs/modes.md). Multi mode has one vCPU per pCPU and no slices.
 TIMESLICE ?=
+# Several VMs (docs/multi-vm.md): VMS=N (1-4) VMs from the default kernel
+# and initramfs, or VMCONF=path, a VM description file.
+VMS     ?=
+VMCONF  ?=
 
 ifneq ($(filter-out multi single,$(MODE)),)
 $(error MODE=$(MODE) is not a mode: use MODE=multi or MODE=single)
@@ -69,7 +73,7 @@ TARGET_CXXFLAGS := --target=aarch64-none-elf -march=armv8-a -std=c++20 -O2 -g -f
 	-MMD -MP
 
 HYP_SRC := $(wildcard hyp/core/*.cpp hyp/vgic/*.cpp hyp/psci/*.cpp hyp/devices/*.cpp hyp/drivers/*/*.cpp hyp/fdt/*.cpp \
-	hyp/debug/*.cpp \
+	hyp/debug/*.cpp hyp/vm/*.cpp \
 	hyp/lib/*.cpp hyp/arch/aarch64/*.cpp hyp/arch/aarch64/*.S)
 HYP_OBJ := $(patsubst %,$(BUILD)/obj/%.o,$(HYP_SRC))
 
@@ -115,7 +119,8 @@ $(GUEST_INITRD): guest/build-initramfs.sh guest/init $(ARM64_STAMP)
 
 run: all $(filter $(DEFAULT_DISK),$(DISK))
 	@HYP=$(HYP) KERNEL=$(KERNEL) INITRD=$(INITRD) MODE=$(MODE) MEM=$(MEM) CPU=$(CPU) APPEND="$(APPEND)" \
-		DISK="$(DISK)" GDB=$(GDB) GUEST_GDBPORT=$(GUEST_GDBPORT) TIMESLICE=$(TIMESLICE) scripts/run-qemu.sh
+		DISK="$(DISK)" GDB=$(GDB) GUEST_GDBPORT=$(GUEST_GDBPORT) TIMESLICE=$(TIMESLICE) \
+		VMS="$(VMS)" VMCONF="$(VMCONF)" scripts/run-qemu.sh
 
 $(DEFAULT_DISK): | $(HOST_STAMP)
 	@mkdir -p $(dir $@)

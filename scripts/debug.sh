@@ -101,7 +101,7 @@ for (( i = 0; i < 100; i++ )); do
 done
 port_free "$GDBPORT" && die "QEMU's gdb stub did not open port $GDBPORT within 10 s (see $qemu_log)"
 
-# Physical memory accesses: `print g_vm` is right whichever pCPU is
+# Physical memory accesses: `print g_vms[0]` is right whichever pCPU is
 # selected, including one that is in the guest (hv-memory in docs/debugging.md).
 gdb_args=(-q -x "$ROOT/scripts/gdb/hyp.py" -ex "target remote 127.0.0.1:$GDBPORT" -ex "hv-memory physical")
 rc=0

@@ -2,12 +2,16 @@
 # Boots the hypervisor and its guest in QEMU. The one place the QEMU command
 # line lives: `make run`, `make test` and the system tests all come here.
 #
-# Environment: HYP KERNEL INITRD (paths), MODE (multi|single), MEM (guest
-# RAM: 1024, 1024M or 1G), APPEND (guest kernel command line), CPU,
-# DISK (raw image file behind the guest's /dev/vda; none or empty = no disk).
-# The image is opened by QEMU for a virtio-blk-device on one of virt's
-# virtio-mmio transports, which only the hypervisor drives: the guest gets
-# the hypervisor's emulated disk, never QEMU's device (hyp/arch/aarch64/block.cpp).
+# Environment: HYP KERNEL INITRD (paths), MODE (multi|single), MEM (each
+# VM's RAM: 1024, 1024M or 1G; default 1024 for one VM, 512 for several),
+# APPEND (guest kernel command line), CPU, DISK (raw image file behind VM
+# 0's /dev/vda; none or empty = no disk), VMS (1-4 VMs from the default
+# kernel and initramfs) or VMCONF (a VM description file: scripts/machine.py
+# has the format). The image is opened by QEMU for a virtio-blk-device on
+# one of virt's virtio-mmio transports, which only the hypervisor drives: the
+# guest gets the hypervisor's emulated disk, never QEMU's device
+# (hyp/vm/vm_disk.cpp). VMs other than the first have their console on a
+# TCP port, 127.0.0.1:5550+N (make console VM=N).
 # GDB=1 gives the hypervisor's guest gdb stub a channel: port 1 of a
 # virtio-serial device (driven by the hypervisor at EL2, never seen by the
 # guest) bound to a TCP server on 127.0.0.1:GUEST_GDBPORT (default 1235); the
@@ -25,7 +29,7 @@ die() { echo "run-qemu: $*" >&2; exit 2; }
 : "${KERNEL:?KERNEL= path to an arm64 Image}"
 : "${INITRD:?INITRD= path to an initramfs}"
 MODE=${MODE:-multi}
-MEM=${MEM:-1024}
+MEM=${MEM:-}
 APPEND=${APPEND:-console=ttyAMA0}
 CPU=${CPU:-cortex-a57}
 DISK=${DISK:-none}
@@ -43,37 +47,9 @@ if [[ -n $TIMESLICE ]]; then
         die "TIMESLICE=$TIMESLICE is not a time slice: use TIMESLICE=N, N in ms from 1 to 1000 (default 10)"
     hyp_slice=(timeslice_ms=$TIMESLICE)
 fi
-case "$MEM" in
-    *[!0-9MG]*|''|[MG]*) die "MEM=$MEM is not a size: use MiB (MEM=1024) or a suffix (MEM=512M, MEM=2G)" ;;
-    *G) mem_mib=$(( ${MEM%G} * 1024 )) ;;
-    *M) mem_mib=${MEM%M} ;;
-    *) mem_mib=$MEM ;;
-esac
-[[ $mem_mib =~ ^[0-9]+$ ]] || die "MEM=$MEM is not a size: use MiB (MEM=1024) or a suffix (MEM=512M, MEM=2G)"
-(( mem_mib >= 256 && mem_mib <= 3008 )) || die "MEM=$MEM out of range: guest RAM must be 256 MiB to 3008 MiB"
 for f in "$HYP" "$KERNEL" "$INITRD"; do
     [[ -f $f ]] || die "missing file $f: run 'make' (or fix KERNEL=/INITRD=)"
 done
-
-# Must match hyp/include/config.h: guest RAM starts 64 MiB into host RAM
-# (kHypReserved) at 0x44000000; the kernel sits at its start and the initrd
-# 128 MiB in (kGuestLayout.kernel_offset / initrd_offset).
-guest_pa=$(( 0x40000000 + 64 * 1024 * 1024 ))
-kernel_pa=$(printf '0x%x' $(( guest_pa + 0 )))
-initrd_pa=$(printf '0x%x' $(( guest_pa + 0x08000000 )))
-initrd_size=$(stat -c %s "$INITRD")
-
-# The disk: a raw image QEMU opens (writeback cache; a guest FLUSH becomes
-# fdatasync on the file). Commas in -drive values are doubled.
-disk=()
-case "$DISK" in
-    none|'') ;;
-    *)
-        [[ -f $DISK ]] || die "missing disk image $DISK: create it (e.g. truncate -s 64M $DISK), or use DISK=none for no disk"
-        [[ -r $DISK && -w $DISK ]] || die "disk image $DISK is not readable and writable: fix its permissions, or use DISK=none"
-        disk=(-drive "file=${DISK//,/,,},if=none,format=raw,cache=writeback,id=disk0" -device virtio-blk-device,drive=disk0)
-        ;;
-esac
 
 # The guest gdb stub's channel. QEMU would only say "Address already in
 # use" after starting; check first (with SO_REUSEADDR, as QEMU binds).
@@ -95,14 +71,35 @@ s.bind(("127.0.0.1", int(sys.argv[1])))' "$GUEST_GDBPORT" 2>/dev/null ||
     echo "run-qemu: guest gdb stub on 127.0.0.1:$GUEST_GDBPORT: gdb-multiarch -ex 'target remote :$GUEST_GDBPORT' (docs/debugging.md)" >&2
 fi
 
+# The machine: its VMs (VMS=, or a VMCONF= file, else the one VM of
+# MODE/MEM/KERNEL/INITRD/APPEND/DISK), laid out in host memory by
+# scripts/machine.py, which writes the hypervisor's machine description and
+# prints the QEMU arguments that go with it (-m, image loaders, disks,
+# console ports). Its errors are one line and end the run.
+case "$DISK" in
+    none|'') ;;
+    *)
+        [[ -f $DISK ]] || die "missing disk image $DISK: create it (e.g. truncate -s 64M $DISK), or use DISK=none for no disk"
+        [[ -r $DISK && -w $DISK ]] || die "disk image $DISK is not readable and writable: fix its permissions, or use DISK=none"
+        ;;
+esac
+desc=$(mktemp "${TMPDIR:-/tmp}/hyp-machine.XXXXXX")
+machine_args=()
+if ! machine_out=$(MODE=$MODE MEM=$MEM KERNEL=$KERNEL INITRD=$INITRD APPEND=$APPEND DISK=$DISK \
+        VMS=${VMS:-} VMCONF=${VMCONF:-} python3 "$(dirname "$0")/machine.py" --desc "$desc"); then
+    rm -f "$desc"
+    exit 2
+fi
+mapfile -t machine_args <<<"$machine_out"
+# QEMU's loader reads the description while it starts; remove it afterwards.
+(sleep 60; rm -f "$desc") </dev/null >/dev/null 2>&1 &
+
 exec qemu-system-aarch64 \
-    -M virt,gic-version=3,virtualization=on -cpu "$CPU" -smp 4 -m $(( mem_mib + 64 ))M \
+    -M virt,gic-version=3,virtualization=on -cpu "$CPU" -smp 4 \
     -nographic -nic none \
     -global virtio-mmio.force-legacy=false \
     -kernel "$HYP" \
-    -device loader,file="$KERNEL",addr="$kernel_pa",force-raw=on \
-    -device loader,file="$INITRD",addr="$initrd_pa",force-raw=on \
-    "${disk[@]}" \
+    "${machine_args[@]}" \
     "${gdbstub[@]}" \
-    -append "mode=$MODE initrd_size=$initrd_size ${hyp_slice[*]} ${hyp_gdb[*]} -- $APPEND" \
+    -append "mode=$MODE ${hyp_slice[*]} ${hyp_gdb[*]}" \
     "$@"

@@ -1,9 +1,13 @@
 """What the system tests share: the TAP-like check lines tests/run_all.py
 counts, the log patterns that mean trouble, reading a command's own
 output line off a console where kernel messages interleave, and a free
-local port for a gdb stub."""
+local port for a gdb stub, the command line of a boot without a disk and
+waiting for its shell."""
+import os
 import re
 import socket
+
+from qemu_console import ConsoleEOF, ConsoleError
 
 # Messages that must never appear: the kernel's stall and lockup detectors
 # and the hypervisor's own panic.
@@ -45,3 +49,52 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+# The hypervisor's panic banner (hyp/arch/aarch64/panic.cpp): after it the
+# guest never answers again, so a wait can stop at once.
+PANIC = r"\*\*\* HYPERVISOR PANIC[^\r\n]*"
+BOOT_MARKER = r"GUEST-BOOT-OK cpus=(\d+)"
+
+
+def guest_command(root, build, mode, cpu="cortex-a57", append="console=ttyAMA0", qemu_args=()):
+    """(command, environment) of a boot without a disk: "native" is QEMU
+    booting the guest kernel itself (the reference: no hypervisor), "single"
+    and "multi" the hypervisor through scripts/run-qemu.sh."""
+    kernel = os.path.join(build, "guest", "Image")
+    initrd = os.path.join(build, "guest", "initramfs.cpio.gz")
+    if mode == "native":
+        return (["qemu-system-aarch64", "-M", "virt,gic-version=3,virtualization=on", "-cpu", cpu, "-smp", "4",
+                 "-m", "1024M", "-nographic", "-nic", "none", "-kernel", kernel, "-initrd", initrd,
+                 "-append", append] + list(qemu_args), None)
+    env = dict(os.environ, HYP=os.path.join(build, "hyp.elf"), KERNEL=kernel, INITRD=initrd, MODE=mode, CPU=cpu,
+               APPEND=append, DISK="none")
+    return [os.path.join(root, "scripts", "run-qemu.sh")] + list(qemu_args), env
+
+
+def wait_for_shell(con, timeout):
+    """Wait for the boot marker and the prompt; return the marker's CPU
+    count. A timeout or a hypervisor panic raises ConsoleError with one line
+    saying which, after how long, and the console's last line."""
+    try:
+        i, m = con.expect_any([BOOT_MARKER, PANIC], timeout)
+    except ConsoleError as e:
+        tail = con.output.replace("\r", "").rstrip().splitlines()[-1:] or [""]
+        raise ConsoleError("no GUEST-BOOT-OK within %.0f s (%s); the console's last line: %r" % (
+            con.elapsed, "QEMU exited" if isinstance(e, ConsoleEOF) else "timeout", tail[0][-160:]))
+    if i:
+        raise ConsoleError("hypervisor panic during boot after %.0f s: %s" % (con.elapsed, m.group(0)))
+    con.expect(r"# ", timeout=60)
+    return int(m.group(1))
+
+
+def shutdown_checks(t, con, poweroff=True):
+    """The end of a session: `poweroff -f` ends QEMU with status 0 (unless
+    poweroff is False: the guest is known to be gone), and the log has none
+    of BAD."""
+    if poweroff:
+        con.send("poweroff -f")
+        code = con.wait_exit(timeout=120)
+        t.check("poweroff -f makes QEMU exit 0", code == 0, "exit code %s" % code)
+    bad = BAD.search(con.output)
+    t.check("no panic, Oops, stall or lockup in the log", bad is None, bad.group(0) if bad else "")

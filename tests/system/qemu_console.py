@@ -188,18 +188,25 @@ class QemuConsole:
 
     _seq = 0
 
-    def run(self, command, timeout=30):
+    def run(self, command, timeout=30, abort_on=None):
         """Run a shell command in the guest; return (exit_status, output).
 
         Output is what the command printed, with "\\r" removed. The begin/end
         markers are spelled with an empty "" inside in the typed line, so the
-        terminal's echo of that line can never match them."""
+        terminal's echo of that line can never match them.
+
+        abort_on: a pattern that ends the wait at once with a ConsoleError
+        (e.g. a hypervisor panic, after which the command never ends)."""
         QemuConsole._seq += 1
         tag = "QC%d" % QemuConsole._seq
         self.send('echo "@@%s""-B@@"; %s; echo "@@%s""-E=$?@@"'
                   % (tag, command, tag))
         m0 = self.expect(r"@@%s-B@@\r*\n" % tag, timeout)
-        m1 = self.expect(r"@@%s-E=(\d+)@@" % tag, timeout)
+        pats = [r"@@%s-E=(\d+)@@" % tag] + ([abort_on] if abort_on else [])
+        i, m1 = self.expect_any(pats, timeout)
+        if i:
+            raise ConsoleError("%r while running %r\n--- output tail ---\n%s" % (
+                m1.group(0), command, _tail(self.output[m0.end():])))
         with self._cond:
             out = self._buf[m0.end():m1.start()]
         return int(m1.group(1)), out.replace("\r", "")

@@ -54,6 +54,9 @@ def check(name, cond, detail=""):
 RECORDED_GUEST = (
     "guest:/# hbench -t 1 ipi 0 1\r\n"
     "BENCH name=ipi_rtt_us cpus=0,1 iters=141 value=712.695\r\n"
+    "BENCH name=ipi_busy_us cpus=0,1 rounds=56 min=653.3 max=37285.7 p90=25560.8 value=19900.9\r\n"
+    "BENCH name=ipi_busy_p90_us cpus=0,1 rounds=56 val[   12.345678] hrtimer: interrupt took 1000 ns\r\n"
+    "ue=25560.8\r\n"
     "BENCH name=hvc_ns call=PSCI_VERSION conduit=hvc cpu=0 result=0x10001 batches=83 iters=22083 min=5196.6 "
     "value=7888.5[   95.795355] rcu: INFO: rcu_sched detected stalls on CPUs/tasks:\r\n"
     "[   96.667406] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [hbench:113]\r\n"
@@ -97,7 +100,8 @@ def unit_checks():
     recs = bench.parse_bench(RECORDED_GUEST)
     keys = {bench.bench_key(d): d["value"] for d in recs}
     check("parser reads BENCH records through \\r\\n and kernel messages mid-line",
-          keys == {"ipi_rtt_us_0_1": 712.695, "hvc_ns": 7888.5, "spin_mops_4": 109.584, "mmio_read_ns": 7671.7},
+          keys == {"ipi_rtt_us_0_1": 712.695, "ipi_busy_us_0_1": 19900.9, "ipi_busy_p90_us_0_1": 25560.8,
+                   "hvc_ns": 7888.5, "spin_mops_4": 109.584, "mmio_read_ns": 7671.7},
           keys)
     spins = bench.parse_bench("".join("BENCH name=spin_mops threads=%d iters=1 value=%g\n" % tv for tv in
                                        ((1, 100), (4, 300), (2, 150), (2, 160), (4, 160), (1, 80))))
@@ -150,6 +154,12 @@ def unit_checks():
         check("closing note lists the ratio of every metric measured in two configurations",
               all(bench.SHORT[k] + ":" in note for k in bench.METRIC_KEYS if k not in bench.HYP_ONLY)
               and "multi/native 2.00" in note and "exit rate" not in note and "exits during boot" not in note, note[:900])
+        rows = [l[:46].rstrip() for l in text.splitlines()]   # the metric column (table_text: w = 46)
+        futex = rows.index(bench.METRICS[bench.METRIC_KEYS.index("ipi_rtt_us_0_3")][1])
+        check("report has the spin-waited IPI rows (median, p90) right after the futex IPI rows",
+              rows[futex + 1:futex + 3] == [bench.METRICS[bench.METRIC_KEYS.index(k)][1]
+                                            for k in ("ipi_busy_us_0_1", "ipi_busy_p90_us_0_1")]
+              and "busy IPI 0->1, median:" in note, text[:1500])
         check("report shows both exit profiles of a hypervisor configuration",
               "exits by reason from power-on to the shell" in text and "exits/s by reason during the throughput"
               in text and "MMIO gicd" in text, text[-1500:])
@@ -162,7 +172,8 @@ def unit_checks():
         back = bench.read_csv(path)
         m = back.get("multi", [None])[0]
         check("results.csv reads back (values and both profiles)",
-              m is not None and m.values.get("boot_wall_s") == 4.0 and m.profile == prof and m.boot_profile == prof
+              m is not None and m.values.get("boot_wall_s") == 4.0 and m.values.get("ipi_busy_p90_us_0_1") == 2.0
+              and m.profile == prof and m.boot_profile == prof
               and not back["single"][0].booted, back)
 
     # mk/bench.mk: a bad RUNS= or QUICK= is a one-line error naming the fix
@@ -249,6 +260,14 @@ def hyp_boot_checks(build):
             grew = t0 and t1 and t1["rows"][row][0] - t0["rows"][row][0]
             check("[multi] hbench exit %s: %d calls are >= %d exits in '%s' on vCPU0" % (op, n, n, row),
                   grew is not None and grew >= n, "grew by %r" % grew)
+        # The busy-waited IPI: every round is one SGI from vCPU0, trapped.
+        n = 30
+        t0 = snapshot(con)
+        run_programs(con, [("hbench -n %d ipi-busy 0 1" % n, ["ipi_busy_us_0_1", "ipi_busy_p90_us_0_1"])], "[multi]")
+        t1 = snapshot(con)
+        grew = t0 and t1 and t1["rows"]["SGIs sent"][0] - t0["rows"]["SGIs sent"][0]
+        check("[multi] hbench ipi-busy: %d rounds are >= %d SGIs sent by vCPU0" % (n, n),
+              grew is not None and grew >= n, "grew by %r" % grew)
         rc, out = con.run("echo still-here", timeout=60)
         check("shell unaffected by the debug key", out.strip().endswith("still-here"), repr(out))
 
@@ -295,7 +314,8 @@ def native_boot_checks(build):
         rc, out, rec = exit_record(con, "mmio", 200)
         check("[native] hbench exit mmio: well-formed record", rc == 0 and rec is not None and number(rec["value"]),
               "rc=%d %r" % (rc, out[-300:]))
-        run_programs(con, [("hbench -n 2 disk /dev/vda 16 4", ["disk_write_mbs", "disk_read_mbs"])], "[native]")
+        run_programs(con, [("hbench -n 2 disk /dev/vda 16 4", ["disk_write_mbs", "disk_read_mbs"]),
+                           ("hbench -n 20 ipi-busy 0 1", ["ipi_busy_us_0_1", "ipi_busy_p90_us_0_1"])], "[native]")
         con.send("poweroff -f")
         check("[native] poweroff", con.wait_exit(60) == 0)
     except ConsoleError as e:

@@ -262,7 +262,7 @@ SHAPE_CHECK = r"""
 python
 import gdb
 from hypgdb import structs
-vm = gdb.parse_and_eval("g_vm")
+vm = gdb.parse_and_eval("g_vms[0]")
 def expect_error(what, f):
     try:
         f()
@@ -290,7 +290,7 @@ def shape_errors(c, build):
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
     out = p.stdout
     c.check("helpers: a missing field is an error naming the struct and the field",
-            re.search(r"@@ERROR field: hyp-gdb: Vm has no field 'no_such_field' \(it has: opts, nvcpus.*"
+            re.search(r"@@ERROR field: hyp-gdb: Vm has no field 'no_such_field' \(it has: id, nvcpus.*"
                       r"update scripts/gdb/hypgdb/", out) is not None, out[-600:])
     c.check("helpers: a missing enumerator is an error",
             re.search(r"@@ERROR enum: hyp-gdb: enum RunState has no Sleeping", out) is not None, out[-600:])

@@ -255,7 +255,7 @@ def main():
     con = QemuConsole([os.path.join(ROOT, "scripts", "run-qemu.sh")], log_path=log, env=env)
     try:
         con.expect(r"GUEST-BOOT-OK cpus=4", timeout=args.boot_timeout)
-        t.check("the banner announces the gdb stub", "gdb: stub on virtio-serial port 1" in con.output)
+        t.check("the banner announces the gdb stub", "gdb: stub on virtio-serial port hyp.gdb" in con.output)
         con.expect(r"# ", timeout=30)
         # GDB=1 boots with nokaslr, so the kernel runs at the link addresses
         # that System.map lists: the running kernel's own table must agree.

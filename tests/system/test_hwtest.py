@@ -71,7 +71,8 @@ def command(args, build):
         ], None
     env = dict(os.environ, HYP=os.path.join(build, "hyp.elf"), KERNEL=os.path.join(build, "guest", "hwtest.bin"),
                INITRD=os.path.join(build, "guest", "initramfs.cpio.gz"), MODE=args.mode, CPU=args.cpu)
-    env.pop("DISK", None)
+    for var in ("DISK", "VMS", "VMCONF", "MEM"):
+        env.pop(var, None)  # one VM with the default RAM, no disk
     return [os.path.join(ROOT, "scripts", "run-qemu.sh")], env
 
 

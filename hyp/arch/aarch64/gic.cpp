@@ -116,6 +116,7 @@ void send_sgi(u32 intid, u64 target_mpidr)
     isb();
 }
 
+u32 ack() { return static_cast<u32>(read_icc_iar1_el1() & 0xffffff); }
 void eoi(u32 intid) { write_icc_eoir1_el1(intid); }
 void deactivate(u32 intid) { write_icc_dir_el1(intid); }
 

@@ -4,7 +4,7 @@
 
 #include "console.h"
 #include "core/format.h"
-#include "pcpu.h"
+#include "vm/pcpu.h"
 #include "spinlock.h"
 #include "uart.h"
 

@@ -5,8 +5,8 @@
 #include "core/format.h"
 #include "frame.h"
 #include "log.h"
-#include "pcpu.h"
-#include "vcpu.h"
+#include "vm/pcpu.h"
+#include "vm/vcpu.h"
 
 extern "C" char hyp_stacks[], hyp_stacks_end[];
 

@@ -21,12 +21,10 @@ void set_active_private(u32 intid);                 // GICR_ISACTIVER0
 bool private_active(u32 intid);
 void send_sgi(u32 intid, u64 target_mpidr);
 
-inline u32 ack();
+u32 ack();                    // ICC_IAR1_EL1: the INTID taken (>= kSpurious: none)
 void eoi(u32 intid);          // priority drop only
 void deactivate(u32 intid);
 
 u32 num_list_regs();
 } // namespace gic
 
-#include "sysreg.h"
-inline u32 gic::ack() { return static_cast<u32>(read_icc_iar1_el1() & 0xffffff); }
