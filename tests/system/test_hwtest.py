@@ -33,7 +33,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import Checks  # noqa: E402
+from checks import PANIC, Checks  # noqa: E402
 from qemu_console import QemuConsole, ConsoleError  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -106,7 +106,10 @@ def main():
     try:
         while True:
             left = args.timeout - con.elapsed
-            kind, rest = con.expect(LINE, timeout=max(left, 1)).groups()
+            i, m = con.expect_any([LINE, PANIC], timeout=max(left, 1))
+            if i:  # the guest will not get further
+                break
+            kind, rest = m.groups()
             if kind in ("ok", "not ok"):
                 name, _, detail = rest.partition(": ")
                 results[kind] += 1
@@ -123,9 +126,10 @@ def main():
             else:
                 done = DONE.search(rest)
                 break
-        code = con.wait_exit(timeout=30)
-        print("hwtest-time [%s] %.1f s from QEMU start to exit" % (label, con.elapsed), flush=True)
-        t.check("QEMU exits 0 after PSCI SYSTEM_OFF", code == 0, "exit code %s" % code)
+        if not re.search(PANIC, con.output):
+            code = con.wait_exit(timeout=30)
+            print("hwtest-time [%s] %.1f s from QEMU start to exit" % (label, con.elapsed), flush=True)
+            t.check("QEMU exits 0 after PSCI SYSTEM_OFF", code == 0, "exit code %s" % code)
     except ConsoleError as e:
         t.check("run completes", False, str(e)[-1500:])
     finally:
@@ -135,7 +139,8 @@ def main():
         counted = (int(done.group(1)), int(done.group(2)))
         t.check("done line matches the results", counted == (results["ok"], results["not ok"]),
                 "guest says %d passed, %d failed; lines say %d, %d" % (counted + (results["ok"], results["not ok"])))
-    t.check("no hypervisor panic", "HYPERVISOR PANIC" not in con.output)
+    panic = re.search(PANIC, con.output)
+    t.check("no hypervisor panic", panic is None, panic.group(0) if panic else "")
     print("log: %s" % log)
     return 1 if t.failed else 0
 
