@@ -5,6 +5,8 @@
 #                   GDB=1 GUEST_GDBPORT= TIMESLICE=ms VMS=1-4 VMCONF=path)
 #   make debug      the same under gdb through QEMU's gdb stub (GDBPORT= GDBCMDS=; mk/debug.mk)
 #   make test       host unit tests + QEMU system tests, ends with "N passed, N failed"
+#   make hwtest     the bare-metal test guest build/guest/hwtest.bin (mk/hwtest.mk,
+#                   guest/hwtest/README.md); make run KERNEL=build/guest/hwtest.bin boots it
 #   make bench      native vs single vs multi side by side (RUNS= QUICK=1; mk/bench.mk,
 #                   docs/performance.md)
 #   make guest-symbols / guest-vmlinux

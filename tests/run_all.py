@@ -59,13 +59,13 @@ def system_suites(build):
         # and gives the reference boot time.
         ("native_boot_test.py", [os.path.join(build, "guest", "Image"),
                                  os.path.join(build, "guest", "initramfs.cpio.gz")]),
-        # Multi mode carries the 60 s busy-loop soak; single mode's 20 s
-        # loops measure fairness between time-shared vCPUs.
         # make run as a user runs it: the console's hypervisor marking
         # against a guest forging its lines.
         ("test_run.py", mb),
         # A panic (the console's crash key) stops every pCPU and fails the run.
         ("test_panic.py", mb),
+        # Multi mode carries the 60 s busy-loop soak; single mode's 20 s
+        # loops measure fairness between time-shared vCPUs.
         ("test_boot.py", ["--mode", "multi"] + mb + ["--busy-seconds", os.environ.get("BUSY_SECONDS", "60")]),
         ("test_boot.py", ["--mode", "single"] + mb + ["--busy-seconds", "20"]),
         # Debugging the hypervisor with gdb (make debug): a batch session per
@@ -95,6 +95,11 @@ def system_suites(build):
 # which switches them on.
 FEATURE_SUITES = []
 FEATURE_SUITES_PENDING = [
+    # The bare-metal test guest (guest/hwtest): its CPU-feature tests too.
+    ("test_hwtest.py", ["--mode", "multi", "--cpu", "cortex-a57"]),
+    ("test_hwtest.py", ["--mode", "single", "--cpu", "cortex-a57"]),
+    ("test_hwtest.py", ["--mode", "multi", "--cpu", "max,pauth-impdef=on"]),
+    ("test_hwtest.py", ["--mode", "single", "--cpu", "max,pauth-impdef=on"]),
     ("test_features.py", ["--mode", "multi", "--seconds", "5"]),
     ("test_features.py", ["--mode", "single", "--seconds", "5"]),
     ("test_features.py", ["--mode", "multi", "--mte", "--boot-timeout", "60"]),
