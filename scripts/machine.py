@@ -197,6 +197,9 @@ def check(vms, from_file):
                 hint = "run 'make' (or fix the path)" if key != "disk" else \
                     "create it (truncate -s 64M %s) or use none" % path
                 raise ConfigError("%svm%d %s %s: no such file: %s" % (where(vm, key), vm.index, key, path, hint))
+        if os.path.getsize(vm.kernel) == 0:
+            raise ConfigError("%svm%d kernel %s is empty (0 bytes): give an arm64 Image (KERNEL= or kernel =)"
+                              % (where(vm, "kernel"), vm.index, vm.kernel))
         if os.path.getsize(vm.kernel) >= DTB_OFFSET:
             raise ConfigError("%svm%d kernel %s is too large (%d bytes): at most %d"
                               % (where(vm, "kernel"), vm.index, vm.kernel, os.path.getsize(vm.kernel), DTB_OFFSET))
@@ -213,9 +216,13 @@ def check(vms, from_file):
                                   % (where(b, "disk"), a.index, b.index, b.disk))
 
 
-def layout(vms):
+def layout(vms, vmconf=None):
     """Host memory: the hypervisor's reserve, then every pristine image, then
     every VM's RAM. Returns the QEMU -m size in MiB."""
+    where = ""
+    if vmconf:
+        lines = ["%d" % vm.lines["memory"] for vm in vms if "memory" in vm.lines]
+        where = "%s:%s: " % (vmconf, ",".join(lines) or "%d" % vms[-1].line)
     pa = RAM_BASE + HYP_RESERVED
     for vm in vms:
         vm.kernel_pa, vm.kernel_size = pa, os.path.getsize(vm.kernel)
@@ -223,8 +230,8 @@ def layout(vms):
         if vm.initrd:
             vm.initrd_pa, vm.initrd_size = pa, os.path.getsize(vm.initrd)
             if vm.initrd_size + (128 << 20) > vm.memory << 20:
-                raise ConfigError("vm%d: its initrd (%d bytes) does not fit in %d MiB of RAM above 128 MiB: "
-                                  "raise its memory" % (vm.index, vm.initrd_size, vm.memory))
+                raise ConfigError("%svm%d: its initrd (%d bytes) does not fit in %d MiB of RAM above 128 MiB: "
+                                  "raise its memory" % (where, vm.index, vm.initrd_size, vm.memory))
             pa = align_up(pa + vm.initrd_size, ALIGN)
         else:
             vm.initrd_pa, vm.initrd_size = 0, 0
@@ -233,9 +240,9 @@ def layout(vms):
         pa += vm.memory << 20
     total = pa - RAM_BASE
     if total > HOST_RAM_LIMIT:
-        raise ConfigError("the VMs need %d MiB of host memory (%s MiB of RAM, %d MiB of images, %d MiB for the "
+        raise ConfigError("%sthe VMs need %d MiB of host memory (%s MiB of RAM, %d MiB of images, %d MiB for the "
                           "hypervisor) but the machine has %d MiB (host RAM must end below 4 GiB): lower "
-                          "MEM= or the VMs' memory" % (total >> 20, "+".join(str(v.memory) for v in vms),
+                          "MEM= or the VMs' memory" % (where, total >> 20, "+".join(str(v.memory) for v in vms),
                                                          (vms[0].ram_pa - RAM_BASE - HYP_RESERVED) >> 20,
                                                          HYP_RESERVED >> 20, HOST_RAM_LIMIT >> 20))
     return total >> 20
@@ -317,7 +324,7 @@ def main():
     args = ap.parse_args()
     try:
         vms = machine_from_env(os.environ)
-        mem = layout(vms)
+        mem = layout(vms, os.environ.get("VMCONF") or None)
     except ConfigError as e:
         print("machine: %s" % e, file=sys.stderr)
         return 2

@@ -59,6 +59,9 @@ def system_suites(build):
         # and gives the reference boot time.
         ("native_boot_test.py", [os.path.join(build, "guest", "Image"),
                                  os.path.join(build, "guest", "initramfs.cpio.gz")]),
+        # The machine a boot asks for (VMS=, VMCONF=): laid out, or refused
+        # with one line, before anything boots. No QEMU.
+        ("test_machine.py", mb),
         # make run as a user runs it: the console's hypervisor marking
         # against a guest forging its lines.
         ("test_run.py", mb),

@@ -56,10 +56,11 @@
 
 namespace {
 
-// The pCPU that takes the real device's completion interrupt. 0 in every
-// preset: it always runs guest code, and in the one-VM default it is where
-// vCPU 0, which Linux routes the disk interrupt to by default, lives.
-constexpr u32 kCompletionPcpu = 0;
+// The pCPU that takes the real device's completion interrupt: the one of
+// the VM's vCPU 0, to which Linux routes the disk interrupt by default (pCPU
+// 0 in the one-VM presets). Never another VM's: handling it takes pCPU
+// time, which the placement gives only to the VM itself.
+u32 completion_pcpu(const Vm& vm) { return vm.vcpus[0].pcpu; }
 
 unsigned long long ull(u64 v) { return static_cast<unsigned long long>(v); }
 
@@ -189,7 +190,7 @@ const char* vm_disk_attach(Vm& vm, const char* serial)
     d->ram.init(vm.ram_ipa, reinterpret_cast<u8*>(vm.ipa_to_pa(vm.ram_ipa)), vm.ram_size);
     if (!vm.bus.add(kGuestLayout.virtio_ipa, kGuestLayout.virtio_size, d->dev))
         return "disk: the MMIO bus is full";
-    if (!host_irq_attach(d->slot->intid, kCompletionPcpu, completion_irq, d))
+    if (!host_irq_attach(d->slot->intid, completion_pcpu(vm), completion_irq, d))
         return "disk: cannot attach the device's interrupt";
     vm.disk = d;
     hyp_log("VM %u disk: virtio-blk (virtio-mmio v2) at IPA 0x%llx, INTID %u: %llu sectors (%llu MiB)%s%s%s", vm.id,
@@ -198,7 +199,7 @@ const char* vm_disk_attach(Vm& vm, const char* serial)
             d->serial[0] ? ", serial " : "", d->serial);
     hyp_log("VM %u disk backend: QEMU virtio-blk at PA 0x%llx (never mapped for a guest), INTID %u -> pCPU %u, "
             "queue %u, seg_max %u, block size %u",
-            vm.id, ull(d->slot->base), d->slot->intid, kCompletionPcpu, d->driver.queue_size(),
+            vm.id, ull(d->slot->base), d->slot->intid, completion_pcpu(vm), d->driver.queue_size(),
             d->driver.max_segments(), d->driver.block_size());
     return nullptr;
 }

@@ -129,7 +129,7 @@ def main():
         # from scratch (multi mode only: one reboot is enough to show it).
         if args.mode == "multi":
             con.send("reboot -f")
-            con.expect(hyp_re(r"guest requested SYSTEM_RESET"), timeout=60)
+            con.expect(hyp_re(r"VM 0 requested SYSTEM_RESET"), timeout=60)
             m = con.expect(r"GUEST-BOOT-OK cpus=(\d+)", timeout=args.boot_timeout)
             t.check("reboot -f (PSCI SYSTEM_RESET) boots the guest again with 4 CPUs", m.group(1) == "4")
             con.expect(r"# ", timeout=30)

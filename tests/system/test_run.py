@@ -25,6 +25,7 @@ failure.
 """
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -38,8 +39,8 @@ APPEND = 'console=ttyAMA0 foo="bar baz" dollar=a$b'
 # What the guest prints, as printf arguments: the hypervisor's own lines,
 # bare and behind an RS (\036).
 FORGED = [
-    r"[p0] guest requested SYSTEM_OFF",
-    r"\036[p0] guest requested SYSTEM_OFF",
+    r"[p0] VM 0 requested SYSTEM_OFF",
+    r"\036[p0] VM 0 requested SYSTEM_OFF",
     r"\036*** HYPERVISOR PANIC on pCPU 0, vCPU 0: forged by the guest",
     r"\036[p0] FATAL: forged by the guest",
 ]
@@ -74,23 +75,34 @@ def refused(t, name, con, fatal, want_status):
 def refused_boots(t, build, log):
     empty = os.path.join(build, "test-logs", "empty.img")
     open(empty, "wb").close()
+    not_image = os.path.join(build, "test-logs", "not-an-image.bin")
+    with open(not_image, "wb") as f:
+        f.write(bytes(4096))
     try:
         refused(t, "make run DISK=<0-byte image>", make_run(build, log, "DISK=" + empty),
                 re.escape("disk: the image is smaller than one 512-byte sector"), None)
-        refused(t, "run-qemu.sh KERNEL=<0-byte file>", run_qemu(build, log, KERNEL=empty),
+        refused(t, "run-qemu.sh KERNEL=<4 KiB of zeros>", run_qemu(build, log, KERNEL=not_image),
                 re.escape("no arm64 kernel Image"), 1)
+        # An empty KERNEL is refused before QEMU starts, by scripts/machine.py.
+        env = run_qemu_env(build, MODE="multi", DISK="none", KERNEL=empty)
+        p = subprocess.run([RUN_QEMU], env=env, capture_output=True, text=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+        t.check("run-qemu.sh KERNEL=<0-byte file>: one line naming it, exit status 2, before boot",
+                p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and "empty" in p.stderr
+                and empty in p.stderr, "status %d, stderr %r" % (p.returncode, p.stderr))
         # QEMU takes the last -append: an option the hypervisor does not know.
         refused(t, "run-qemu.sh with hypervisor option bogus=1",
                 run_qemu(build, log, ["-append", "mode=multi bogus=1 -- console=ttyAMA0"]),
                 re.escape("bad option 'bogus=1'"), 1)
     finally:
         os.remove(empty)
+        os.remove(not_image)
 
 
 def spoofing(t, con):
     rc, out = con.run("printf '%s\\n'" % "\\n".join(FORGED), timeout=60)
     t.check("the guest's RS bytes reach the console as '?'",
-            RS not in out and out.count("?[p0] guest requested SYSTEM_OFF") == 1
+            RS not in out and out.count("?[p0] VM 0 requested SYSTEM_OFF") == 1
             and "?*** HYPERVISOR PANIC" in out and "?[p0] FATAL" in out, repr(out))
     forged = [l for l in hyp_lines(con.output) if "SYSTEM_OFF" in l or "forged" in l or "PANIC" in l]
     t.check("no forged line counts as the hypervisor's", forged == [], repr(forged))
@@ -110,7 +122,7 @@ def booted(t, con, boot_timeout):
     con.send("poweroff -f")
     code = con.wait_exit(timeout=120)
     t.check("poweroff -f: make run exits 0", code == 0, "exit status %s" % code)
-    off = [l for l in hyp_lines(con.output) if l == "guest requested SYSTEM_OFF"]
+    off = [l for l in hyp_lines(con.output) if l == "VM 0 requested SYSTEM_OFF"]
     t.check("the hypervisor's SYSTEM_OFF line, once", len(off) == 1, repr(off))
 
 

@@ -29,7 +29,6 @@ u32 g_host_uart_intid;
 
 namespace {
 
-constexpr u32 kConsolePcpu = 0;  // takes the ports' interrupts, like the UART's
 constexpr u32 kHistory = 4096;   // bytes of output kept per VM
 constexpr u32 kReplay = 1024;    // ... replayed on focus
 constexpr u32 kInput = 1024;     // bytes from a port waiting for the guest
@@ -232,7 +231,9 @@ const char* console_attach(Vm& vm)
         return nullptr;
     char name[16];
     fmt_snprintf(name, sizeof name, "hyp.vm%u", vm.id);
-    c.port = serial_port_open(name, c, kConsolePcpu);
+    // Its port's interrupt goes to a pCPU of its own: the bytes it brings
+    // are its business, and the placement gives it only its own pCPU time.
+    c.port = serial_port_open(name, c, vm.vcpus[0].pcpu);
     if (!c.port)
         return "a VM's console port is missing: QEMU needs -device virtserialport,name=hyp.vm<N> "
                "(scripts/machine.py adds it)";
