@@ -133,7 +133,7 @@ def bench_key(d):
 
 # Hypervisor lines only (checks.hyp_re: they start with the RS byte, which
 # the guest cannot print), so guest output can never pass for the table.
-STATS_HEAD_RE = hyp_re(r"exit statistics \((\w+) mode[^\n]*\n")
+STATS_HEAD_RE = hyp_re(r"exit statistics (?:of VM \d+ )?\((\w+) mode[^\n]*\n")
 STATS_END_RE = hyp_re(r"  kicks received[^\n]*\n")
 HYP_LINE_RE = hyp_re(r"(.*)$")
 ROW_RE = re.compile(r"^  (\S.*?)((?:\s+\d+(?:\.\d+)?%?)+)\s*$")

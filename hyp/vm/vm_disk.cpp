@@ -218,12 +218,12 @@ void vm_disk_print_stats(const Vm& vm)
     const VirtioBlk::Stats b = d->blk.stats();
     const VirtioMmio::Stats m = d->dev.stats();
     const virtio::BlkDriver::Stats ds = d->driver.stats();
-    hyp_log("disk: %llu reads (%llu KiB), %llu writes (%llu KiB), %llu flushes, %llu errors, %llu unsupported; "
+    hyp_log("VM %u disk: %llu reads (%llu KiB), %llu writes (%llu KiB), %llu flushes, %llu errors, %llu unsupported; "
             "%llu notifies, %llu interrupts, %llu device resets",
-            ull(b.reads), ull(b.bytes_read / KiB), ull(b.writes), ull(b.bytes_written / KiB), ull(b.flushes),
+            vm.id, ull(b.reads), ull(b.bytes_read / KiB), ull(b.writes), ull(b.bytes_written / KiB), ull(b.flushes),
             ull(b.errors), ull(b.unsupported), ull(m.notifies), ull(m.interrupts), ull(m.resets));
-    hyp_log("disk backend: %llu requests (%llu failed), %llu notifies, %llu interrupts, %llu waits for room, "
+    hyp_log("VM %u disk backend: %llu requests (%llu failed), %llu notifies, %llu interrupts, %llu waits for room, "
             "max %llu in flight, %llu bogus completions, %llu buffers refused, %llu restarts",
-            ull(ds.submitted), ull(ds.failed), ull(ds.notifies), ull(ds.interrupts), ull(b.waits),
+            vm.id, ull(ds.submitted), ull(ds.failed), ull(ds.notifies), ull(ds.interrupts), ull(b.waits),
             ull(b.max_in_flight), ull(ds.bogus), ull(d->forward.refused()), ull(ds.restarts));
 }

@@ -88,7 +88,7 @@ guest output that is not the hypervisor's
 \x1e[p0]   per pCPU                    pCPU0      pCPU1      pCPU2      pCPU3
 \x1e[p0]   ran guest code (1=yes)          1          1          1          1
 \x1e[p0]   kicks received               1022        702        283        570
-\x1e[p0] disk: 3 reads (12 KiB), 0 writes (0 KiB), 0 flushes, 0 errors, 0 unsupported; 3 notifies
+\x1e[p0] VM 0 disk: 3 reads (12 KiB), 0 writes (0 KiB), 0 flushes, 0 errors, 0 unsupported; 3 notifies
 \x1e[p0]   total exits                 99999      99999      99999      99999
 """
 
