@@ -82,6 +82,10 @@ def system_suites(build):
         # multi mode, where the four vCPUs really are concurrent.
         ("test_disk.py", ["--mode", "multi"] + mb + ["--stress-seconds", os.environ.get("DISK_STRESS_SECONDS", "30")]),
         ("test_disk.py", ["--mode", "single"] + mb + ["--stress-seconds", "0"]),
+        # Two VMs (VMS=2) in each preset: their own shells, CPUs and memory;
+        # one VM reboots and powers off alone.
+        ("test_vms.py", ["--mode", "multi"] + mb),
+        ("test_vms.py", ["--mode", "single"] + mb),
         # make bench's tooling: parsers, guest programs and module (no timings).
         ("test_bench_tools.py", mb),
         # A 32-bit ARM program's trapped loads, stores and WFx (A32, T32, T16,

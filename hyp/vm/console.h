@@ -2,7 +2,13 @@
 // a guest UART's output and flow control (hyp/arch/aarch64/console_input.cpp).
 #pragma once
 
+#include "types.h"
+
 class Vm;
+
+// VM n's console port is served on TCP 127.0.0.1:kConsolePortBase + n
+// (scripts/machine.py CONSOLE_PORT_BASE, scripts/console.py).
+constexpr u32 kConsolePortBase = 5550;
 
 void console_vm_output(Vm& vm, char c);  // a byte the guest transmitted
 void console_vm_rx_space(Vm& vm);        // its receive FIFO has room again

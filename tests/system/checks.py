@@ -77,12 +77,14 @@ def run_qemu_env(build, **overrides):
     return env
 
 
-def boot_args():
+def boot_args(description=None, with_mode=False):
     """The arguments of a test with one kind of boot: --build (made
-    absolute) and --boot-timeout."""
-    ap = argparse.ArgumentParser()
+    absolute), --boot-timeout and, with_mode, --mode multi|single."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--boot-timeout", type=int, default=300)
+    if with_mode:
+        ap.add_argument("--mode", default="multi", choices=["multi", "single"])
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
     return args

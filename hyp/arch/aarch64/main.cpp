@@ -24,6 +24,7 @@
 #include "sysreg.h"
 #include "uart.h"
 #include "vm/pcpu.h"
+#include "vm/console.h"
 #include "vm/placement.h"
 #include "vm/vm.h"
 #include "vm/vm_disk.h"
@@ -152,30 +153,50 @@ void setup_vms()
         setup_legacy();
 }
 
+void print_vm(const Vm& vm)
+{
+    char pcpus[32];
+    int n = 0;
+    for (u32 i = 0; i < vm.nvcpus; i++)
+        n += fmt_snprintf(pcpus + n, sizeof pcpus - static_cast<usize>(n), i ? " %u" : "%u", vm.vcpus[i].pcpu);
+    char who[16] = "guest";
+    if (g_nvms > 1)
+        fmt_snprintf(who, sizeof who, "VM %u", vm.id);
+    hyp_log("%s: %u vCPUs on pCPUs %s, RAM IPA 0x%09llx-0x%09llx (%llu MiB) -> PA 0x%09llx", who, vm.nvcpus, pcpus,
+            ull(vm.ram_ipa), ull(vm.ram_ipa + vm.ram_size), ull(vm.ram_size / MiB), ull(vm.ram_pa));
+    hyp_log("  kernel IPA 0x%09llx, DTB IPA 0x%09llx, initrd IPA 0x%09llx (%llu bytes)%s",
+            ull(vm.ram_ipa + kGuestLayout.kernel_offset), ull(vm.ram_ipa + kGuestLayout.dtb_offset),
+            ull(vm.ram_ipa + kGuestLayout.initrd_offset), ull(vm.initrd_size),
+            vm.kernel_size ? ", from pristine copies (reset reloads them)" : "");
+    hyp_log("  emulated: GICD 0x%llx, GICR 0x%llx (%u frames), PL011 0x%llx (INTID %u)%s; nothing else mapped",
+            ull(kGuestLayout.gicd_ipa), ull(kGuestLayout.gicr_ipa), vm.nvcpus, ull(kGuestLayout.uart_ipa),
+            kGuestLayout.uart_spi, vm.disk ? ", virtio-blk 0xa000000" : "");
+    if (vm.console_port)
+        hyp_log("  console: virtio-serial port hyp.vm%u, TCP 127.0.0.1:%u (make console VM=%u)", vm.id,
+                kConsolePortBase + vm.id, vm.id);
+    else
+        hyp_log("  console: this terminal%s", g_nvms > 1 ? " (Ctrl-] 0-3 switches between VMs)" : "");
+    hyp_log("  bootargs: %s", vm.cmdline);
+}
+
 void print_banner()
 {
-    const Vm& vm = g_vms[0];
     hyp_log("==== hyp: AArch64 type-1 hypervisor at EL2 ====");
-    if (g_options.mode == Mode::Multi)
+    if (g_nvms > 1)
+        hyp_log("mode: %s-pCPU preset, %u VMs (placement below)", mode_name(g_options.mode), g_nvms);
+    else if (g_options.mode == Mode::Multi)
         hyp_log("mode: multi-pCPU (vCPU n pinned on pCPU n)");
     else
         hyp_log("mode: single-pCPU (all vCPUs time-shared on pCPU 0, %u ms slices)", g_options.timeslice_ms);
-    hyp_log("pCPUs: %u found (MIDR 0x%llx), timer %llu Hz", g_host.ncpus, ull(read_midr_el1()),
-            ull(read_cntfrq_el0()));
+    hyp_log("pCPUs: %u found (MIDR 0x%llx), timer %llu Hz, %u ms slices where vCPUs share a pCPU", g_host.ncpus,
+            ull(read_midr_el1()), ull(read_cntfrq_el0()), g_options.timeslice_ms);
     hyp_log("host RAM   0x%09llx-0x%09llx (%llu MiB)", ull(g_host.ram_base), ull(g_host.ram_base + g_host.ram_size),
             ull(g_host.ram_size / MiB));
     hyp_log("  QEMU DTB 0x%09llx, hypervisor 0x%09llx-0x%09llx, reserved up to 0x%09llx", ull(kQemuDtb),
             ull(reinterpret_cast<u64>(__hyp_start)), ull(reinterpret_cast<u64>(__hyp_end)),
             ull(g_host.ram_base + kHypReserved));
-    hyp_log("guest: %u vCPUs, RAM IPA 0x%09llx-0x%09llx (%llu MiB) -> PA 0x%09llx", vm.nvcpus, ull(vm.ram_ipa),
-            ull(vm.ram_ipa + vm.ram_size), ull(vm.ram_size / MiB), ull(vm.ram_pa));
-    hyp_log("  kernel IPA 0x%09llx, DTB IPA 0x%09llx, initrd IPA 0x%09llx (%llu bytes)",
-            ull(vm.ram_ipa + kGuestLayout.kernel_offset), ull(vm.ram_ipa + kGuestLayout.dtb_offset),
-            ull(vm.ram_ipa + kGuestLayout.initrd_offset), ull(vm.initrd_size));
-    hyp_log("  emulated: GICD 0x%llx, GICR 0x%llx (%u frames), PL011 0x%llx (INTID %u); nothing else mapped",
-            ull(kGuestLayout.gicd_ipa), ull(kGuestLayout.gicr_ipa), vm.nvcpus, ull(kGuestLayout.uart_ipa),
-            kGuestLayout.uart_spi);
-    hyp_log("  bootargs: %s", vm.cmdline);
+    for (u32 m = 0; m < g_nvms; m++)
+        print_vm(g_vms[m]);
 }
 
 void start_secondaries()
