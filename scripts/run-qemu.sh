@@ -16,6 +16,10 @@
 # virtio-serial device (driven by the hypervisor at EL2, never seen by the
 # guest) bound to a TCP server on 127.0.0.1:GUEST_GDBPORT (default 1235); the
 # guest also gets nokaslr, so its symbols sit at their link addresses.
+# TRACE=1 records the hypervisor's event trace (docs/tracing.md): another
+# virtio-serial port, hyp.trace, bound to the file TRACE_FILE (default
+# trace.bin), which receives the dump at power-off and on Ctrl-] t;
+# TRACE_EVENTS (default all) picks the events. scripts/trace.py reads it.
 # HYP_DEBUG=1 (make debug sets it) tells the hypervisor a debugger is
 # attached: a panic then halts every pCPU instead of powering off.
 # Extra arguments are passed to QEMU.
@@ -46,12 +50,30 @@ GDB=${GDB:-0}
 GUEST_GDBPORT=${GUEST_GDBPORT:-1235}
 TIMESLICE=${TIMESLICE:-}
 HYP_DEBUG=${HYP_DEBUG:-0}
+TRACE=${TRACE:-0}
+TRACE_FILE=${TRACE_FILE:-trace.bin}
+TRACE_EVENTS=${TRACE_EVENTS:-all}
 
 case "$MODE" in multi|single) ;; *) die "MODE=$MODE is not a mode: use MODE=multi or MODE=single" ;; esac
 case "$GDB" in 0|1) ;; *) die "GDB=$GDB: use GDB=1 for the guest gdb stub (GDB=0 for none)" ;; esac
 case "$HYP_DEBUG" in 0|1) ;; *) die "HYP_DEBUG=$HYP_DEBUG: use HYP_DEBUG=1 when a debugger is attached (0 or unset otherwise)" ;; esac
 hyp_debug=()
 [[ $HYP_DEBUG == 1 ]] && hyp_debug=(debug=1)
+case "$TRACE" in 0|1) ;; *) die "TRACE=$TRACE: use TRACE=1 to record the event trace (TRACE=0 for none)" ;; esac
+[[ $TRACE_EVENTS =~ ^[A-Za-z]+(,[A-Za-z]+)*$ ]] ||
+    die "TRACE_EVENTS=$TRACE_EVENTS: use all or comma-separated event names, e.g. TRACE_EVENTS=SwitchIn,SwitchOut,SgiSend (docs/tracing.md)"
+# The trace's channel: the file is truncated now, then takes every dump.
+hyp_trace=()
+tracedev=()
+if [[ $TRACE == 1 ]]; then
+    [[ -d $(dirname "$TRACE_FILE") ]] || die "TRACE_FILE=$TRACE_FILE: its directory does not exist; create it or pick another path"
+    : > "$TRACE_FILE" 2>/dev/null || die "TRACE_FILE=$TRACE_FILE is not writable: pick another path"
+    hyp_trace=(trace=1 trace_events=$TRACE_EVENTS)
+    tracedev=(-device virtio-serial-device,max_ports=2
+              -chardev "file,id=hyptrace,path=$TRACE_FILE"
+              -device virtserialport,chardev=hyptrace,nr=1,name=hyp.trace)
+    echo "run-qemu: event trace to $TRACE_FILE at power-off (and Ctrl-] t): python3 scripts/trace.py $TRACE_FILE (docs/tracing.md)" >&2
+fi
 # Single mode's time slice in ms (the hypervisor's timeslice_ms option;
 # empty: its default, 10). Checked here too so a typo is not a guest panic.
 hyp_slice=()
@@ -112,7 +134,8 @@ qemu=(qemu-system-aarch64
     -kernel "$HYP"
     "${machine_args[@]}"
     "${gdbstub[@]}"
-    -append "mode=$MODE ${hyp_slice[*]} ${hyp_gdb[*]} ${hyp_debug[*]}")
+    "${tracedev[@]}"
+    -append "mode=$MODE ${hyp_slice[*]} ${hyp_gdb[*]} ${hyp_debug[*]} ${hyp_trace[*]}")
 
 # A caller that puts the serial port somewhere else itself (make debug) gets
 # QEMU as it is, and QEMU's exit status. QEMU reads the machine description

@@ -46,7 +46,19 @@ public:
             return flag(tok, has_value, val, out_.gdb, "expected gdb=0 or gdb=1");
         if (key.equals("debug"))
             return flag(tok, has_value, val, out_.debug, "expected debug=0 or debug=1");
-        return fail(tok, "unknown option; expected mode=, initrd_size=, timeslice_ms=, gdb=, debug= or --");
+        if (key.equals("trace"))
+            return flag(tok, has_value, val, out_.trace, "expected trace=0 or trace=1");
+        if (key.equals("trace_events")) {
+            // Checked against the event names when tracing starts (trace.cpp).
+            if (!has_value || val.n == 0 || val.n >= Options::kTraceEventsMax)
+                return fail(tok, "expected trace_events=all or a comma-separated list of event names");
+            for (usize i = 0; i < val.n; i++)
+                out_.trace_events[i] = val.s[i];
+            out_.trace_events[val.n] = '\0';
+            return true;
+        }
+        return fail(tok, "unknown option; expected mode=, initrd_size=, timeslice_ms=, gdb=, debug=, trace=, "
+                         "trace_events= or --");
     }
 
     // The guest's part, with surrounding blanks trimmed.

@@ -8,6 +8,8 @@
 //     gdb=0|1                enable the gdb stub
 //     debug=0|1              a debugger is attached (make debug): a panic
 //                            halts every pCPU instead of powering off
+//     trace=0|1              record the event trace (docs/tracing.md)
+//     trace_events=LIST      which events: all (default) or names, comma-separated
 // Everything after the first standalone "--" is passed to the guest.
 #pragma once
 #include "types.h"
@@ -22,6 +24,9 @@ struct Options {
     u32 timeslice_ms = 10;
     bool gdb = false;
     bool debug = false;
+    bool trace = false;
+    static constexpr usize kTraceEventsMax = 256;  // including the NUL
+    char trace_events[kTraceEventsMax] = "all";
     char guest_cmdline[kGuestCmdlineMax] = {};
 };
 

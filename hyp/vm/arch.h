@@ -5,6 +5,7 @@
 #include "types.h"
 
 struct Pcpu;
+struct TraceRecord;
 struct Vcpu;
 class Vm;
 
@@ -43,6 +44,12 @@ void kick_pcpu(u32 pcpu);
 // A VM was reset: forget its translations (every pCPU's TLB entries of its
 // VMID) and make its new images visible to instruction fetches.
 void vm_reset_caches(const Vm& vm);
+// pCPU p's trace ring storage (hyp/trace): n records, a power of two.
+TraceRecord* trace_storage(u32 pcpu, u32& n);
+// Writes the trace out of the machine (nothing when tracing is off); `why`
+// is for the log line.
+void trace_dump(const char* why);
+
 // The machine, when no VM runs any more.
 [[noreturn]] void machine_off();
 [[noreturn]] void machine_reset();

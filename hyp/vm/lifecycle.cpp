@@ -2,6 +2,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "trace/trace.h"
 #include "vm/arch.h"
 #include "vm/pcpu.h"
 #include "vm/sched.h"
@@ -13,7 +14,12 @@
 namespace {
 
 VmState load(const Vm& vm) { return static_cast<VmState>(__atomic_load_n(&vm.life, __ATOMIC_ACQUIRE)); }
-void store(Vm& vm, VmState s) { __atomic_store_n(&vm.life, static_cast<u32>(s), __ATOMIC_RELEASE); }
+void store(Vm& vm, VmState s)
+{
+    __atomic_store_n(&vm.life, static_cast<u32>(s), __ATOMIC_RELEASE);
+    if (trace::on(TraceType::VmState))
+        trace::emit(TraceType::VmState, nullptr, static_cast<u32>(s), 0, 0, static_cast<u8>(vm.id));
+}
 
 // Every pCPU that runs vCPUs of `vm` looks at its run queue again.
 void kick_all(const Vm& vm)
@@ -37,6 +43,7 @@ void finish_stop(Vm& vm)
             return;
     hyp_log("all VMs stopped: powering off");
     print_machine_stats();
+    arch::trace_dump("power-off");
     arch::machine_off();
 }
 
@@ -82,6 +89,8 @@ void vm_request(Vm& vm, VmRequest r)
     if (!__atomic_compare_exchange_n(&vm.life, &expected, static_cast<u32>(to), false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE))
         return;
+    if (trace::on(TraceType::VmState))
+        trace::emit(TraceType::VmState, nullptr, static_cast<u32>(to), 0, 0, static_cast<u8>(vm.id));
     hyp_log("VM %u requested %s", vm.id, r == VmRequest::Stop ? "SYSTEM_OFF" : "SYSTEM_RESET");
     kick_all(vm);
 }

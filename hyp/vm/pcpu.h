@@ -4,6 +4,7 @@
 #pragma once
 #include "config.h"
 #include "pcpu_arch.h"
+#include "trace/trace_ring.h"
 #include "types.h"
 
 struct Vcpu;
@@ -38,6 +39,7 @@ struct Pcpu {
     u64 boot_ticks;       // counter when it started running vCPUs
     bool hyp_timer_armed; // the scheduler's timer is enabled, at hyp_timer_cval
     u64 hyp_timer_cval;
+    TraceRing trace;      // its events (hyp/trace), when tracing is on
     PcpuArch arch;
 };
 

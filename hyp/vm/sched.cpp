@@ -1,5 +1,6 @@
 #include "vm/sched.h"
 
+#include "trace/trace.h"
 #include "vm/arch.h"
 #include "vm/lifecycle.h"
 #include "vm/pcpu.h"
@@ -54,8 +55,11 @@ void account(Pcpu& p, Vcpu* v, LazyNow& clock)
     p.acct_start = t;
 }
 
-void switch_to(Pcpu& p, Vcpu& next)
+void switch_to(Pcpu& p, Vcpu& next, TraceSwitch why)
 {
+    if (p.vcpu)
+        trace_event(TraceType::SwitchOut, p.vcpu, static_cast<u32>(why));
+    trace_event(TraceType::SwitchIn, &next, static_cast<u32>(why));
     arch::vcpu_switch(p, p.vcpu, next);
     p.vcpu = &next;
     next.stats.scheduled++;
@@ -87,8 +91,10 @@ void update_states(Pcpu& p, LazyNow& clock)
             const u32 ev = v.vm->vgic.events(v.id);
             if (ev != v.events_seen) {
                 v.events_seen = ev;
-                if (v.vm->vgic.has_pending(v.id, v.lrs))
+                if (v.vm->vgic.has_pending(v.id, v.lrs)) {
                     v.state = RunState::Runnable;
+                    trace_event(TraceType::Wake, &v, kTraceNoIntid);
+                }
             }
         }
     }
@@ -159,14 +165,20 @@ Vcpu* take_lend_target(Pcpu& p, const Vcpu* in_turn)
     return nullptr;
 }
 
-// Several vCPUs share this pCPU: whose turn, and who runs on it now.
-Vcpu* pick_shared(Pcpu& p, Vcpu* cur, bool yield, Vcpu* woken, bool woken_by_irq, LazyNow& clock)
+// Several vCPUs share this pCPU: whose turn, and who runs on it now (and
+// why, for the trace).
+Vcpu* pick_shared(Pcpu& p, Vcpu* cur, bool yield, Vcpu* woken, bool woken_by_irq, LazyNow& clock,
+                  TraceSwitch& why)
 {
     const u64 now = clock();
-    if (p.oot && oot_done(p, cur, yield, now))
+    why = TraceSwitch::Turn;
+    if (p.oot && oot_done(p, cur, yield, now)) {
         end_oot(p);
+        why = TraceSwitch::Back;
+    }
     Vcpu* in_turn = p.runq[p.rr];
     if (now >= p.turn_end || !can_run(*in_turn) || (yield && cur == in_turn)) {
+        why = cur && !can_run(*cur) ? TraceSwitch::Block : yield ? TraceSwitch::Yield : TraceSwitch::Turn;
         end_oot(p); // it ran on the turn that just ended
         in_turn = pick_next(p, in_turn);
         if (!in_turn)
@@ -184,10 +196,13 @@ Vcpu* pick_shared(Pcpu& p, Vcpu* cur, bool yield, Vcpu* woken, bool woken_by_irq
         // running, gets the pCPU until it has handled the IPI (its SGI
         // deactivation exits), at most kIpiBoostUs: both may be
         // busy-waiting, and only the SGI write was visible.
-        if (woken && woken != in_turn && can_run(*woken))
+        if (woken && woken != in_turn && can_run(*woken)) {
             start_oot(p, *woken, woken_by_irq ? kNever : now + boost_cap_ticks(), false);
-        else if (Vcpu* t = take_lend_target(p, in_turn))
+            why = TraceSwitch::Boost;
+        } else if (Vcpu* t = take_lend_target(p, in_turn)) {
             start_oot(p, *t, now + boost_cap_ticks(), true);
+            why = TraceSwitch::Lend;
+        }
     }
     Vcpu* next = p.oot ? p.oot : in_turn;
     p.slice_end = p.oot && p.oot_until < p.turn_end ? p.oot_until : p.turn_end;
@@ -259,6 +274,7 @@ void sched_block(Vcpu& v)
     if (!v.vm->vgic.has_pending(v.id, v.lrs)) {
         v.state = RunState::Blocked;
         v.stats.wfi_blocked++;
+        trace_event(TraceType::Block, &v);
     }
 }
 
@@ -292,6 +308,7 @@ void vcpu_kick(Vcpu& v)
     }
     if (p.vcpu)
         p.vcpu->stats.kicks_sent++;
+    trace_event(TraceType::KickSend, p.vcpu, v.pcpu);
     arch::kick_pcpu(v.pcpu);
 }
 
@@ -308,7 +325,8 @@ Vcpu* sched_pick(Pcpu& p)
     p.prefer = nullptr;
     p.prefer_now = false;
     // Alone on its pCPU a vCPU runs whenever it can: no turns, no clock.
-    Vcpu* next = p.nrun > 1 ? pick_shared(p, cur, yield, woken, woken_by_irq, clock)
+    TraceSwitch why = cur ? TraceSwitch::Block : TraceSwitch::First;
+    Vcpu* next = p.nrun > 1 ? pick_shared(p, cur, yield, woken, woken_by_irq, clock, why)
                             : cur_runnable ? cur : pick_next(p, nullptr);
     if (!next) {
         // Nothing runnable here: the caller sleeps until an interrupt (a
@@ -321,7 +339,7 @@ Vcpu* sched_pick(Pcpu& p)
     if (next != cur) {
         if (cur_runnable)
             cur->stats.preempted++;
-        switch_to(p, *next);
+        switch_to(p, *next, cur ? why : TraceSwitch::First);
     }
     arm_hyp_timer(p, true);
     account(p, next, clock);

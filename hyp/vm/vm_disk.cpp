@@ -52,6 +52,7 @@
 #include "drivers/virtio/dma.h"
 #include "virtio_devices.h"
 #include "vm/arch.h"
+#include "vm/traced_backend.h"
 #include "vm/vm.h"
 
 namespace {
@@ -86,8 +87,9 @@ struct VmDisk {
     virtio::BlkDma dma{};
     virtio::BlkDriver driver{};
     BlkForward forward{driver, ram, g_clock};
+    TracedBackend traced{forward};
     DiskIrq irq{};
-    VirtioBlk blk{forward, "hyp-virtio-disk0"};
+    VirtioBlk blk{traced, "hyp-virtio-disk0"};
     VirtioMmio dev{"virtio-blk", blk, ram, irq};
     const VirtioSlot* slot = nullptr;
     Vm* vm = nullptr;                       // the VM it belongs to
@@ -187,6 +189,7 @@ const char* vm_disk_attach(Vm& vm, const char* serial)
     }
     d->vm = &vm;
     d->irq.vm = &vm;
+    d->traced.set_vm(static_cast<u8>(vm.id));
     d->ram.init(vm.ram_ipa, reinterpret_cast<u8*>(vm.ipa_to_pa(vm.ram_ipa)), vm.ram_size);
     if (!vm.bus.add(kGuestLayout.virtio_ipa, kGuestLayout.virtio_size, d->dev))
         return "disk: the MMIO bus is full";

@@ -21,6 +21,7 @@
 #include "spinlock.h"
 #include "sysreg.h"
 #include "uart.h"
+#include "vm/arch.h"
 #include "vm/console.h"
 #include "vm/stats.h"
 #include "vm/vm.h"
@@ -211,10 +212,12 @@ bool debug_key(char c)
     switch (c) {
     case kDebugEscape: return false;
     case 's': print_exit_stats(); return true;
+    case 't': arch::trace_dump("Ctrl-] t"); return true;
     case 'c': crash_key();
     default:
-        hyp_log("debug keys: Ctrl-] s = exit statistics, Ctrl-] 0-%u = console of VM n, "
-                "Ctrl-] c = panic (test aid), Ctrl-] Ctrl-] = send Ctrl-] to the guest", g_nvms ? g_nvms - 1 : 0);
+        hyp_log("debug keys: Ctrl-] s = exit statistics, Ctrl-] t = dump the trace (TRACE=1), Ctrl-] 0-%u = "
+                "console of VM n, Ctrl-] c = panic (test aid), Ctrl-] Ctrl-] = send Ctrl-] to the guest",
+                g_nvms ? g_nvms - 1 : 0);
         return true;
     }
 }

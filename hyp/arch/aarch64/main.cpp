@@ -22,6 +22,7 @@
 #include "serial_ports.h"
 #include "run.h"
 #include "sysreg.h"
+#include "trace_port.h"
 #include "uart.h"
 #include "vm/pcpu.h"
 #include "vm/console.h"
@@ -244,6 +245,8 @@ void release_secondaries()
     setup_vms();
     print_banner();
     if (const char* e = debug_setup(g_host))
+        fatal(e);
+    if (const char* e = trace_setup(g_host))
         fatal(e);
     gic::route_spi(g_host.uart_intid, read_mpidr_el1(), kIrqPriority);
     uart_enable_rx_irq();

@@ -18,6 +18,8 @@
 #include "log.h"
 #include "sysreg.h"
 #include "timers.h"
+#include "trace/trace.h"
+#include "trace_points.h"
 #include "trap.h"
 #include "vif.h"
 #include "vm/pcpu.h"
@@ -31,9 +33,18 @@ namespace {
 
 GuestRegs* prepare_entry(Vcpu& v)
 {
-    v.vm->vgic.flush(v.id, v.lrs);
+    if (trace::on(TraceType::IrqDeliver)) {
+        u64 before[kMaxHwListRegs];
+        for (unsigned i = 0; i < kMaxHwListRegs; i++)
+            before[i] = v.lrs.lr[i];
+        v.vm->vgic.flush(v.id, v.lrs);
+        trace_lr_delivered(v, before, v.lrs);
+    } else {
+        v.vm->vgic.flush(v.id, v.lrs);
+    }
     vif_load(this_pcpu(), v);
     debug_before_entry(v);
+    trace_event(TraceType::GuestEnter, &v);
     return &v.regs;
 }
 
@@ -71,7 +82,9 @@ Vcpu& schedule(Pcpu& p)
     for (;;) {
         if (Vcpu* v = sched_pick(p))
             return *v;
+        trace_event(TraceType::Idle, nullptr);
         cpu_wait_interrupt();
+        trace_event(TraceType::IdleEnd, nullptr);
         handle_physical_irqs();
         debug_check_stop(p);
     }
@@ -87,23 +100,27 @@ Vcpu& schedule(Pcpu& p)
 
 } // namespace
 
-void handle_physical_irqs()
+u32 handle_physical_irqs()
 {
     if (hyp_stopping()) // another pCPU panicked and kicked this one
         hyp_stop_park();
     Pcpu& p = this_pcpu();
     p.wakes_preempt = true;
+    u32 first = gic::kSpurious;
     for (;;) {
         const u32 id = gic::ack();
         if (id >= gic::kSpurious) {
             p.wakes_preempt = false;
-            return;
+            return first;
         }
+        if (first == gic::kSpurious)
+            first = id;
         gic::eoi(id);
         p.irqs++;
         if (id == gic::kKickSgi) {
             if (p.nrun) // not the boot-time release of a parked pCPU
                 p.kicks_received++;
+            trace_event(TraceType::KickRecv, p.vcpu);
             gic::deactivate(id);
         } else if (timers_irq(p.vcpu, id)) {
             // A timer of the loaded vCPU. Left active: the guest's EOI
@@ -133,17 +150,33 @@ extern "C" GuestRegs* handle_guest_exit(u64 kind, GuestRegs* regs)
     Vcpu& v = *p.vcpu;
     HYP_ASSERT(regs == &v.regs);
     v.stats.exits++;
-    vif_save(p, v);
+    if (trace::on(TraceType::IrqAck) || trace::on(TraceType::IrqDone)) {
+        u64 at_entry[kMaxHwListRegs];
+        for (unsigned i = 0; i < kMaxHwListRegs; i++)
+            at_entry[i] = p.arch.vif_lr[i];
+        vif_save(p, v);
+        trace_lr_changes(v, at_entry, v.lrs);
+    } else {
+        vif_save(p, v);
+    }
     v.vm->vgic.fold(v.id, v.lrs);
     timers_exit(v);
     vif_quiesce(p, v);
     switch (kind) {
-    case EXIT_SYNC: handle_sync_exit(v, read_esr_el2()); break;
-    case EXIT_IRQ:
-        v.stats.irq++;
-        handle_physical_irqs();
+    case EXIT_SYNC: {
+        const u64 esr = read_esr_el2();
+        trace_exit(v, kind, esr);
+        handle_sync_exit(v, esr);
         break;
+    }
+    case EXIT_IRQ: {
+        v.stats.irq++;
+        const u32 first = handle_physical_irqs();
+        trace_event(TraceType::ExitIrq, &v, first);
+        break;
+    }
     default:
+        trace_exit(v, kind, read_esr_el2());
         // An SError or FIQ caused by the guest is reported and the guest
         // goes on; the hypervisor does not stop for it.
         hyp_log("vCPU%u: %s from guest at PC 0x%llx, ESR 0x%llx", v.id, kind == EXIT_FIQ ? "FIQ" : "SError",

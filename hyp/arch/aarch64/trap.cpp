@@ -8,6 +8,7 @@
 #include "run.h"
 #include "sysreg.h"
 #include "sysreg_key.h"
+#include "trace/trace.h"
 #include "vm/lifecycle.h"
 #include "vm/pcpu.h"
 #include "vm/sched.h"
@@ -83,6 +84,7 @@ void handle_psci(Vcpu& v)
 {
     v.stats.hvc++;
     const psci::CallResult r = v.vm->psci.handle(v.id, v.regs.x[0], v.regs.x[1], v.regs.x[2], v.regs.x[3]);
+    trace_event(TraceType::Psci, &v, static_cast<u32>(v.regs.x[0]), r.x0);
     v.regs.x[0] = r.x0;
     switch (r.action) {
     case psci::Action::None: break;
@@ -139,7 +141,12 @@ void handle_sysreg(Vcpu& v, u64 esr)
         // A target sharing this pCPU is woken through the vGIC's kick
         // (sched_wake) or lent the pCPU (sched_ipi), remote ones get a
         // physical SGI.
-        sched_ipi(this_pcpu(), v, v.vm->vgic.send_sgi(v.id, guest_reg(v, s.rt)));
+        {
+            const u64 sgi1r = guest_reg(v, s.rt);
+            const u32 targets = v.vm->vgic.send_sgi(v.id, sgi1r);
+            trace_event(TraceType::SgiSend, &v, static_cast<u32>(bits(sgi1r, 27, 24)), targets);
+            sched_ipi(this_pcpu(), v, targets);
+        }
         skip_instruction(v, esr);
         return;
     case kIccAsgi1r:
@@ -224,6 +231,8 @@ void handle_dabt(Vcpu& v, u64 esr)
     if (!a.write)
         set_guest_reg(v, a.reg, mmio_load_result(a));
     v.stats.mmio[idx]++;
+    trace_event(TraceType::Mmio, &v, static_cast<u32>(idx), ipa - v.vm->bus.range(static_cast<unsigned>(idx)).base,
+                u64{a.width} | u64{a.write} << 8);
     skip_instruction(v, esr);
 }
 

@@ -10,6 +10,7 @@
 
 #include "fake_hw.h"
 #include "sysreg.h"
+#include "trace/trace.h"
 #include "trap.h"
 #include "vgic/regs.h"
 #include "vm/pcpu.h"
@@ -38,6 +39,7 @@ protected:
             g_pcpus[p].stack_top = 0x1000 * (p + 1);
         }
         g_options = Options{};
+        trace::g_events = 0;
         as_pcpu(0);
     }
 

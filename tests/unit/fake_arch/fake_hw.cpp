@@ -3,6 +3,7 @@
 // restore, stage 2, and the guest-debug hooks the exit path calls.
 #include "fake_hw.h"
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "context.h"
@@ -13,6 +14,7 @@
 #include "serial_ports.h"
 #include "stage2.h"
 #include "sysreg.h"
+#include "trace/trace.h"
 #include "uart.h"
 #include "vm/vm.h"
 #include "vm/vm_disk.h"
@@ -115,6 +117,31 @@ void console_guest_putc(char c) { hw().uart_tx.push_back(c); }
 
 // ---- QEMU's virtio-serial ports: none in these tests ---------------------------
 virtio::ConsolePort* serial_port_open(const char*, SerialPortUser&, u32) { return nullptr; }
+
+// ---- the event trace's storage and channel (trace_storage.cpp, trace_port.cpp) ----
+TraceRecord* arch::trace_storage(u32 pcpu, u32& n)
+{
+    auto& st = hw().trace_storage[pcpu];
+    st.assign(hw().trace_records, TraceRecord{});
+    n = hw().trace_records;
+    return st.data();
+}
+
+void arch::trace_dump(const char*)
+{
+    struct Out final : trace::Sink {
+        bool put(const void* p, usize n) override
+        {
+            const u8* b = static_cast<const u8*>(p);
+            hw().trace_out.insert(hw().trace_out.end(), b, b + n);
+            return true;
+        }
+    } out;
+    hw().trace_dumps++;
+    const trace::DumpResult r = trace::dump(out);
+    // Seen by death tests (the machine's power-off aborts the process).
+    std::fprintf(stderr, "fake: trace dumped, %llu records\n", static_cast<unsigned long long>(r.records));
+}
 
 // ---- VM life cycle ------------------------------------------------------------
 bool vm_reload_images(Vm&) { return true; }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "trace/trace_format.h"
 #include "types.h"
 
 namespace fake {
@@ -30,6 +31,11 @@ struct Hw {
     // Firmware, VM resets
     unsigned system_off_calls = 0;
     std::vector<u32> tlb_flushes;    // VMIDs whose TLB entries were invalidated
+    // Event trace (hyp/trace)
+    u32 trace_records = 64;          // ring size per pCPU, a power of two (before trace::start)
+    std::vector<TraceRecord> trace_storage[4];
+    std::vector<u8> trace_out;       // what arch::trace_dump wrote, dumps back to back
+    unsigned trace_dumps = 0;
 };
 
 Hw& hw();
