@@ -141,7 +141,7 @@ SUBHEAD_RE = re.compile(r"^  (\S.*?)((?:\s+[vp]CPU\d+)+)\s*$")
 
 
 def parse_exit_table(text, start=0):
-    """Parse the hypervisor's exit table (hyp/arch/aarch64/stats.cpp) at the
+    """Parse the hypervisor's exit table (hyp/vm/stats.cpp) at the
     first 'exit statistics' header at or after offset `start` of `text`.
     Returns the table or None.
 

@@ -1,5 +1,5 @@
 // A VM's console as the generic layer sees it: the arch console code routes
-// a guest UART's output and flow control (hyp/arch/aarch64/console_input.cpp).
+// a guest UART's output and flow control (hyp/arch/aarch64/consoles.cpp).
 #pragma once
 
 #include "types.h"

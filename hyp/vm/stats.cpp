@@ -5,6 +5,7 @@
 
 #include "core/format.h"
 #include "log.h"
+#include "psci/function_ids.h"
 #include "vm/pcpu.h"
 #include "vm/sched.h"
 #include "vm/vm.h"
@@ -28,6 +29,33 @@ void stat_row(const Vm& vm, const char* label, F get)
     for (u32 i = 0; i < vm.nvcpus; i++)
         v[i] = get(vm.vcpus[i]);
     row(label, v, vm.nvcpus);
+}
+
+// The VM's PSCI calls by function (the HVC/SMC row splits into these), on
+// one line: which power operations the guest used, and how often.
+void print_psci_calls(const Vm& vm)
+{
+    char line[256];
+    int len = fmt_snprintf(line, sizeof line, "  %-22s", "PSCI calls");
+    bool any = false;
+    for (u32 n = 0; n < psci::kRangeSize; n++) {
+        const u64 c = vm.psci.call_count(psci::kSmc32Base + n);
+        if (!c || len >= static_cast<int>(sizeof line))
+            continue;
+        const char* name = psci::function_name(n);
+        len += name ? fmt_snprintf(line + len, sizeof line - static_cast<usize>(len), " %s=%llu", name,
+                                   static_cast<unsigned long long>(c))
+                    : fmt_snprintf(line + len, sizeof line - static_cast<usize>(len), " fn%u=%llu", n,
+                                   static_cast<unsigned long long>(c));
+        any = true;
+    }
+    const u64 other = vm.psci.foreign_count();
+    if (other && len < static_cast<int>(sizeof line))
+        len += fmt_snprintf(line + len, sizeof line - static_cast<usize>(len), " other-SMCCC=%llu",
+                            static_cast<unsigned long long>(other));
+    if (!any && !other && len < static_cast<int>(sizeof line))
+        fmt_snprintf(line + len, sizeof line - static_cast<usize>(len), " none");
+    hyp_log("%s", line);
 }
 
 void print_vm(const Vm& vm)
@@ -70,6 +98,7 @@ void print_vm(const Vm& vm)
     stat_row(vm, "SGIs sent", [&vm](const Vcpu& v) { return u64{vm.vgic.sgi_sent(v.id)}; });
     stat_row(vm, "SGIs received", [&vm](const Vcpu& v) { return u64{vm.vgic.sgi_received(v.id)}; });
     stat_row(vm, "kicks sent", [](const Vcpu& v) { return v.stats.kicks_sent; });
+    print_psci_calls(vm);
 }
 } // namespace
 

@@ -1,11 +1,11 @@
-// Boot: the primary pCPU sets up the machine and the VM, starts the other
+// Boot: the primary pCPU sets up the machine and its VMs, starts the other
 // pCPUs, releases them, and every pCPU enters its run loop.
 //
 //   primary:   (boot.S: EL2 tables, MMU on) -> console -> DTB -> options
-//              -> GIC -> VM -> CPU_ON x3 -> wait for secondaries -> release
-//              -> run_vcpus(0)
+//              -> GIC -> VMs (machine description) -> debug, trace
+//              -> CPU_ON x3 -> wait for secondaries -> release -> run_vcpus()
 //   secondary: (boot.S: MMU on) -> own redistributor + CPU interface
-//              -> online -> park in WFI until released -> run_vcpus(n)
+//              -> online -> park in WFI until released -> run_vcpus()
 #include <libfdt.h>
 
 #include "config.h"
