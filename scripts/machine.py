@@ -278,9 +278,12 @@ def qemu_args(vms, mem_mib, desc_path):
                      "-device", "virtio-blk-device,drive=disk%d,serial=vm%d" % (vm.index, vm.index)]
     for vm in vms[1:]:
         port = CONSOLE_PORT_BASE + vm.index
-        args += ["-device", "virtio-serial-device,max_ports=2",
+        # Each port on its own device's bus (bus=): without it QEMU puts a
+        # port on the first virtio-serial bus with room, where port 1 is taken.
+        args += ["-device", "virtio-serial-device,max_ports=2,id=vmcon%d" % vm.index,
                  "-chardev", "socket,id=con%d,host=127.0.0.1,port=%d,server=on,wait=off" % (vm.index, port),
-                 "-device", "virtserialport,chardev=con%d,nr=1,name=hyp.vm%d" % (vm.index, vm.index)]
+                 "-device", "virtserialport,bus=vmcon%d.0,chardev=con%d,nr=1,name=hyp.vm%d"
+                 % (vm.index, vm.index, vm.index)]
     return args
 
 

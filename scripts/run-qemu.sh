@@ -99,9 +99,11 @@ s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1])))' "$GUEST_GDBPORT" 2>/dev/null ||
         die "GUEST_GDBPORT=$GUEST_GDBPORT is in use on 127.0.0.1: pick a free one, e.g. make run GDB=1 GUEST_GDBPORT=$(( GUEST_GDBPORT + 1 ))"
     hyp_gdb=(gdb=1)
-    gdbstub=(-device virtio-serial-device,max_ports=2
+    # Its own bus: a port without bus= goes to the first virtio-serial bus
+    # with room, which may be a VM console's (VMS=2), and collides there.
+    gdbstub=(-device virtio-serial-device,max_ports=2,id=hypgdb
              -chardev "socket,id=gdbstub,host=127.0.0.1,port=$GUEST_GDBPORT,server=on,wait=off"
-             -device virtserialport,chardev=gdbstub,nr=1,name=hyp.gdb)
+             -device virtserialport,bus=hypgdb.0,chardev=gdbstub,nr=1,name=hyp.gdb)
     [[ " $APPEND " == *" nokaslr "* ]] || APPEND="$APPEND nokaslr"
     echo "run-qemu: guest gdb stub on 127.0.0.1:$GUEST_GDBPORT: gdb-multiarch -ex 'target remote :$GUEST_GDBPORT' (docs/debugging.md)" >&2
 fi

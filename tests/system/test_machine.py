@@ -80,6 +80,14 @@ def main():
             and vms[0]["ram"].split()[0] != vms[1]["ram"].split()[0], desc)
     t.check("VMS=2: VM1's console is a port (TCP 5551)",
             vms[1]["console"] == "port" and any("port=5551" in a for a in qemu), " ".join(qemu))
+    # QEMU puts a port without bus= on the first virtio-serial bus with
+    # room, where port 1 is already taken once there are two such devices.
+    rc, err, desc, qemu = machine(build, VMS="4", MEM="256")
+    devices = re.findall(r"^virtio-serial-device,.*\bid=([\w-]+)", "\n".join(qemu), re.M)
+    buses = re.findall(r"^virtserialport,.*\bbus=([\w-]+)\.0\b", "\n".join(qemu), re.M)
+    t.check("VMS=4: each console port sits on its own virtio-serial device's bus",
+            rc == 0 and len(buses) == 3 and sorted(buses) == sorted(devices) and len(set(buses)) == 3,
+            " ".join(qemu) + err)
     rc, err, desc, _ = machine(build, VMS="2", MODE="single")
     vms = vms_of(desc)
     t.check("VMS=2 MODE=single: every vCPU on pCPU 0",
