@@ -69,9 +69,9 @@ if [[ $TRACE == 1 ]]; then
     [[ -d $(dirname "$TRACE_FILE") ]] || die "TRACE_FILE=$TRACE_FILE: its directory does not exist; create it or pick another path"
     : > "$TRACE_FILE" 2>/dev/null || die "TRACE_FILE=$TRACE_FILE is not writable: pick another path"
     hyp_trace=(trace=1 trace_events=$TRACE_EVENTS)
-    tracedev=(-device virtio-serial-device,max_ports=2
+    tracedev=(-device virtio-serial-device,max_ports=2,id=hyptracebus
               -chardev "file,id=hyptrace,path=$TRACE_FILE"
-              -device virtserialport,chardev=hyptrace,nr=1,name=hyp.trace)
+              -device virtserialport,bus=hyptracebus.0,chardev=hyptrace,nr=1,name=hyp.trace)
     echo "run-qemu: event trace to $TRACE_FILE at power-off (and Ctrl-] t): python3 scripts/trace.py $TRACE_FILE (docs/tracing.md)" >&2
 fi
 # Single mode's time slice in ms (the hypervisor's timeslice_ms option;

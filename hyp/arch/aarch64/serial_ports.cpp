@@ -11,7 +11,7 @@
 namespace {
 
 constexpr u32 kPort = 1;  // the port number run-qemu.sh gives (virtserialport nr=1)
-constexpr u32 kMaxPorts = kMaxVms + 1;  // a console per VM but the first, and the gdb stub
+constexpr u32 kMaxPorts = kMaxVms + 1;  // a console per VM but the first, the gdb stub, the trace
 
 // Forwards a port's events to its owner, once it has one.
 class Forward final : public virtio::ConsolePort::Events {
@@ -73,7 +73,7 @@ const char* serial_ports_probe(const HostPlatform& host)
         }
         if (g_nports == kMaxPorts)
             return "more virtio-serial devices than the hypervisor drives (a console per VM but the first, "
-                   "and the gdb stub)";
+                   "the gdb stub and the trace)";
         Slot& s = g_ports[g_nports++];
         s.slot = slot;
         s.window.set_base(slot->base);

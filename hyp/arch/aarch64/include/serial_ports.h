@@ -1,7 +1,8 @@
 // The virtio-serial ports the hypervisor itself drives: QEMU virtio-serial
 // devices whose port 1 a host program reaches through a TCP socket (the
 // guest gdb stub's channel "hyp.gdb", the consoles of VMs other than the
-// first "hyp.vm<N>"; scripts/run-qemu.sh and scripts/machine.py add them).
+// first "hyp.vm<N>", the event trace's "hyp.trace", which QEMU writes to a
+// file; scripts/run-qemu.sh and scripts/machine.py add them).
 // They are told apart by the port's name, since the order in which QEMU
 // lays out its transports is no contract. None is ever mapped for a guest.
 #pragma once
