@@ -2,9 +2,11 @@
 #
 #   make            build the hypervisor (build/hyp.elf) and the guest
 #   make run        boot the guest (MODE=multi|single MEM= KERNEL= INITRD= APPEND= DISK=path|none
-#                   GDB=1 GUEST_GDBPORT= TIMESLICE=ms)
+#                   GDB=1 GUEST_GDBPORT= TIMESLICE=ms VMS=1-4 VMCONF=path TRACE=1 TRACE_EVENTS=)
 #   make debug      the same under gdb through QEMU's gdb stub (GDBPORT= GDBCMDS=; mk/debug.mk)
 #   make test       host unit tests + QEMU system tests, ends with "N passed, N failed"
+#   make hwtest     the bare-metal test guest build/guest/hwtest.bin (mk/hwtest.mk,
+#                   guest/hwtest/README.md); make run KERNEL=build/guest/hwtest.bin boots it
 #   make bench      native vs single vs multi side by side (RUNS= QUICK=1; mk/bench.mk,
 #                   docs/performance.md)
 #   make guest-symbols / guest-vmlinux
@@ -16,7 +18,7 @@
 
 BUILD   ?= build
 MODE    ?= multi
-MEM     ?= 1024
+MEM     ?=
 CPU     ?= cortex-a57
 KERNEL  ?= $(BUILD)/guest/Image
 INITRD  ?= $(BUILD)/guest/initramfs.cpio.gz
@@ -32,12 +34,24 @@ GUEST_GDBPORT ?= 1235
 # Single mode's time slice in ms (empty: the hypervisor's default, 10;
 # docs/modes.md). Multi mode has one vCPU per pCPU and no slices.
 TIMESLICE ?=
+# Several VMs (docs/multi-vm.md): VMS=N (1-4) VMs from the default kernel
+# and initramfs, or VMCONF=path, a VM description file.
+VMS     ?=
+VMCONF  ?=
+# TRACE=1: record the hypervisor's event trace into TRACE_FILE (at power-off
+# and on Ctrl-] t); TRACE_EVENTS=all or names (docs/tracing.md, make trace).
+TRACE   ?= 0
+TRACE_FILE ?= $(BUILD)/trace.bin
+TRACE_EVENTS ?= all
 
 ifneq ($(filter-out multi single,$(MODE)),)
 $(error MODE=$(MODE) is not a mode: use MODE=multi or MODE=single)
 endif
 ifneq ($(filter-out 0 1,$(GDB)),)
 $(error GDB=$(GDB): use GDB=1 for the guest gdb stub (GDB=0 for none))
+endif
+ifneq ($(filter-out 0 1,$(TRACE)),)
+$(error TRACE=$(TRACE): use TRACE=1 to record the event trace (TRACE=0 for none))
 endif
 ifneq ($(TIMESLICE),)
 ifneq ($(shell echo '$(TIMESLICE)' | grep -xE '[1-9][0-9]{0,2}|1000'),$(TIMESLICE))
@@ -67,7 +81,7 @@ TARGET_CXXFLAGS := --target=aarch64-none-elf -march=armv8-a -std=c++20 -O2 -g -f
 	-MMD -MP
 
 HYP_SRC := $(wildcard hyp/core/*.cpp hyp/vgic/*.cpp hyp/psci/*.cpp hyp/devices/*.cpp hyp/drivers/*/*.cpp hyp/fdt/*.cpp \
-	hyp/debug/*.cpp \
+	hyp/debug/*.cpp hyp/vm/*.cpp hyp/trace/*.cpp \
 	hyp/lib/*.cpp hyp/arch/aarch64/*.cpp hyp/arch/aarch64/*.S)
 HYP_OBJ := $(patsubst %,$(BUILD)/obj/%.o,$(HYP_SRC))
 
@@ -111,9 +125,17 @@ guest: $(GUEST_INITRD)
 $(GUEST_INITRD): guest/build-initramfs.sh guest/init $(ARM64_STAMP)
 	@bash guest/build-initramfs.sh $(BUILD) $@
 
+# APPEND reaches run-qemu.sh (make run, make debug) through the environment,
+# unexpanded, never through the recipe's shell text: a kernel command line
+# may hold quotes, blanks and '$' (APPEND='console=ttyAMA0 foo="bar baz"'),
+# and the guest gets them as typed.
+run debug: override export APPEND := $(value APPEND)
+
 run: all $(filter $(DEFAULT_DISK),$(DISK))
-	@HYP=$(HYP) KERNEL=$(KERNEL) INITRD=$(INITRD) MODE=$(MODE) MEM=$(MEM) CPU=$(CPU) APPEND="$(APPEND)" \
-		DISK="$(DISK)" GDB=$(GDB) GUEST_GDBPORT=$(GUEST_GDBPORT) TIMESLICE=$(TIMESLICE) scripts/run-qemu.sh
+	@HYP=$(HYP) KERNEL=$(KERNEL) INITRD=$(INITRD) MODE=$(MODE) MEM=$(MEM) CPU=$(CPU) \
+		DISK="$(DISK)" GDB=$(GDB) GUEST_GDBPORT=$(GUEST_GDBPORT) TIMESLICE=$(TIMESLICE) \
+		VMS="$(VMS)" VMCONF="$(VMCONF)" TRACE=$(TRACE) TRACE_FILE="$(TRACE_FILE)" \
+		TRACE_EVENTS="$(TRACE_EVENTS)" scripts/run-qemu.sh
 
 $(DEFAULT_DISK): | $(HOST_STAMP)
 	@mkdir -p $(dir $@)

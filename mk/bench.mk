@@ -74,4 +74,4 @@ $(BUILD)/guest/initramfs.cpio.gz: $(BENCH_EXTRA) $(KMOD_EXTRA)
 .PHONY: bench
 bench: all
 	@python3 scripts/bench.py --build $(BUILD) --hyp $(HYP) --kernel $(KERNEL) --initrd $(INITRD) \
-		--mem $(MEM) --cpu $(CPU) $(if $(RUNS),--runs $(RUNS)) $(if $(filter 1,$(QUICK)),--quick)
+		--mem $(or $(MEM),1024) --cpu $(CPU) $(if $(RUNS),--runs $(RUNS)) $(if $(filter 1,$(QUICK)),--quick)

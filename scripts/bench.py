@@ -8,7 +8,8 @@
 Each run boots each configuration once, interleaved (native, single, multi,
 native, ...) so that host noise hits all three alike, and measures in that
 one boot: boot time (and, through the hypervisor, the exits it took), host
-CPU use while the guest idles, IPI round trips, the null hypercall, an
+CPU use while the guest idles, IPI round trips (futex wake-ups of idle CPUs,
+and a busy-waited smp_call_function to a busy CPU), the null hypercall, an
 emulated MMIO read and an SVC, parallel integer throughput on 1, 2 and 4
 threads, and (hypervisor only) exits per second by reason during the
 throughput run. docs/performance.md says what each number means.
@@ -34,6 +35,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
+from checks import hyp_re  # noqa: E402
 from qemu_console import QemuConsole, ConsoleError  # noqa: E402
 
 CONFIGS = ("native", "single", "multi")
@@ -47,6 +49,8 @@ METRICS = [
     ("boot_exits", "boot: hypervisor exits up to the shell", "exits", "lower"),
     ("ipi_rtt_us_0_1", "IPI round trip, CPU 0 <-> CPU 1 (futex)", "us", "lower"),
     ("ipi_rtt_us_0_3", "IPI round trip, CPU 0 <-> CPU 3 (futex)", "us", "lower"),
+    ("ipi_busy_us_0_1", "IPI round trip 0 -> busy 1 (spin-wait), median", "us", "lower"),
+    ("ipi_busy_p90_us_0_1", "IPI round trip 0 -> busy 1 (spin-wait), p90", "us", "lower"),
     ("spin_mops_1", "integer throughput, 1 thread", "Mops/s", "higher"),
     ("spin_mops_2", "integer throughput, 2 threads", "Mops/s", "higher"),
     ("spin_mops_4", "integer throughput, 4 threads", "Mops/s", "higher"),
@@ -66,6 +70,7 @@ UNIT_TEXT = {"us": "\u00b5s"}
 SHORT = {
     "boot_wall_s": "boot, wall clock", "boot_uptime_s": "boot, guest uptime", "boot_exits": "exits during boot",
     "ipi_rtt_us_0_1": "IPI round trip 0<->1", "ipi_rtt_us_0_3": "IPI round trip 0<->3",
+    "ipi_busy_us_0_1": "busy IPI 0->1, median", "ipi_busy_p90_us_0_1": "busy IPI 0->1, p90",
     "spin_mops_1": "throughput, 1 thread", "spin_mops_2": "throughput, 2 threads",
     "spin_mops_4": "throughput, 4 threads", "speedup_4v1": "speedup 4 over 1",
     "hvc_ns": "null hypercall", "mmio_read_ns": "MMIO read", "svc_ns": "SVC (floor)",
@@ -119,21 +124,24 @@ def parse_bench(text):
 
 def bench_key(d):
     """The metric key a BENCH record fills."""
-    if d["name"] == "ipi_rtt_us":
-        return "ipi_rtt_us_" + d.get("cpus", "?").replace(",", "_")
+    if d["name"] in ("ipi_rtt_us", "ipi_busy_us", "ipi_busy_p90_us"):
+        return d["name"] + "_" + d.get("cpus", "?").replace(",", "_")
     if d["name"] == "spin_mops":
         return "spin_mops_" + d.get("threads", "?")
     return d["name"]
 
 
-STATS_HEAD_RE = re.compile(r"exit statistics \((\w+) mode[^\n]*\n")
-HYP_LINE_RE = re.compile(r"^\[p\d+\] (.*)$")
+# Hypervisor lines only (checks.hyp_re: they start with the RS byte, which
+# the guest cannot print), so guest output can never pass for the table.
+STATS_HEAD_RE = hyp_re(r"exit statistics (?:of VM \d+ )?\((\w+) mode[^\n]*\n")
+STATS_END_RE = hyp_re(r"  kicks received[^\n]*\n")
+HYP_LINE_RE = hyp_re(r"(.*)$")
 ROW_RE = re.compile(r"^  (\S.*?)((?:\s+\d+(?:\.\d+)?%?)+)\s*$")
 SUBHEAD_RE = re.compile(r"^  (\S.*?)((?:\s+[vp]CPU\d+)+)\s*$")
 
 
 def parse_exit_table(text, start=0):
-    """Parse the hypervisor's exit table (hyp/arch/aarch64/stats.cpp) at the
+    """Parse the hypervisor's exit table (hyp/vm/stats.cpp) at the
     first 'exit statistics' header at or after offset `start` of `text`.
     Returns the table or None.
 
@@ -354,7 +362,7 @@ class Session:
         mark = len(con.output)
         con.send_raw(STATS_KEY)
         try:
-            con.expect(r"exit statistics \(", timeout=self.args.stats_timeout)
+            con.expect(STATS_HEAD_RE, timeout=self.args.stats_timeout)
         except ConsoleError:
             if clear:
                 con.sendcontrol("c")
@@ -362,7 +370,7 @@ class Session:
             return None, None
         t = time.monotonic()
         try:
-            con.expect(r"kicks received[^\n]*\n", timeout=5)
+            con.expect(STATS_END_RE, timeout=5)
         except ConsoleError:
             time.sleep(1)
         return parse_exit_table(con.output, mark), t
@@ -444,6 +452,8 @@ class Session:
             if rc != 0:
                 self.errors.append("insmod %s: rc=%d %r" % (MODULE, rc, out[-200:]))
             else:
+                self.status("IPI to busy CPU 1 (smp_call_function, spin-waited)")
+                self.guest(con, "hbench -t %g ipi-busy 0 1" % t, tmo)
                 self.status("null hypercall (PSCI_VERSION)")
                 self.guest(con, "hbench -t %g exit hvc" % t, tmo)
                 self.status("MMIO read (GICD_IIDR)")
@@ -929,10 +939,11 @@ def main():
                     run, args.runs, cfg, time.monotonic() - t0, s.errors[-1][:120] if s.errors else ""))
             else:
                 v = s.values
-                prog.result("run %d/%d %-6s %s (%.0f s): boot %s s, IPI %s us, HVC %s ns, MMIO %s ns, 4/1 %s x, "
-                            "other load %s cores%s" % (
+                prog.result("run %d/%d %-6s %s (%.0f s): boot %s s, IPI %s us, busy IPI %s us, HVC %s ns, MMIO %s ns, "
+                            "4/1 %s x, other load %s cores%s" % (
                                 run, args.runs, cfg, "ok" if not s.errors else "partial", time.monotonic() - t0,
-                                fmt(v.get("boot_wall_s")), fmt(v.get("ipi_rtt_us_0_1")), fmt(v.get("hvc_ns")),
+                                fmt(v.get("boot_wall_s")), fmt(v.get("ipi_rtt_us_0_1")), fmt(v.get("ipi_busy_us_0_1")),
+                                fmt(v.get("hvc_ns")),
                                 fmt(v.get("mmio_read_ns")), fmt(v.get("speedup_4v1")),
                                 fmt(v.get("host_other_load")), "" if not s.errors else "; " + s.errors[0][:80]))
         if stopped:

@@ -67,7 +67,9 @@ export HYP_GDB_CONSOLE_LOG=$console_log
 
 # Own session: a Ctrl-C typed for gdb must not reach QEMU. The monitor is
 # off (it would claim stdio); gdb's `monitor CMD` reaches it anyway.
-setsid "$ROOT/scripts/run-qemu.sh" -S -gdb "tcp:127.0.0.1:$GDBPORT" "${serial[@]}" -monitor none \
+# HYP_DEBUG=1: a hypervisor panic halts every pCPU for gdb instead of
+# powering QEMU off.
+HYP_DEBUG=1 setsid "$ROOT/scripts/run-qemu.sh" -S -gdb "tcp:127.0.0.1:$GDBPORT" "${serial[@]}" -monitor none \
     </dev/null >"$qemu_log" 2>&1 &
 qemu_pid=$!
 export HYP_GDB_QEMU_PID=$qemu_pid  # the console bridge ends it if the terminal goes away
@@ -101,7 +103,7 @@ for (( i = 0; i < 100; i++ )); do
 done
 port_free "$GDBPORT" && die "QEMU's gdb stub did not open port $GDBPORT within 10 s (see $qemu_log)"
 
-# Physical memory accesses: `print g_vm` is right whichever pCPU is
+# Physical memory accesses: `print g_vms[0]` is right whichever pCPU is
 # selected, including one that is in the guest (hv-memory in docs/debugging.md).
 gdb_args=(-q -x "$ROOT/scripts/gdb/hyp.py" -ex "target remote 127.0.0.1:$GDBPORT" -ex "hv-memory physical")
 rc=0

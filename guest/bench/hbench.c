@@ -12,6 +12,11 @@
  *
  *   hbench ipi CPU_A CPU_B   futex ping-pong between two threads pinned to
  *                            CPU_A and CPU_B: microseconds per round trip
+ *   hbench ipi-busy CPU_A CPU_B
+ *                            smp_call_function_single from CPU_A to CPU_B,
+ *                            which a spinning thread keeps busy, the caller
+ *                            busy-waiting for the answer (hbench_exit.ko):
+ *                            median and 90th percentile in microseconds
  *   hbench spin N [N ...]    integer kernel on N threads pinned to CPUs
  *                            0..N-1, no syscalls in the loop: Mops/s total
  *   hbench exit hvc          null hypercall (PSCI_VERSION through the kernel's
@@ -257,21 +262,28 @@ struct exit_batch {
     unsigned long result;
 };
 
-/* One batch of `n` calls inside the module, on the calling CPU. */
-static void exit_batch(const char *op, long n, struct exit_batch *b)
+/* Hands the module one request and reads its one-line answer into buf. */
+static void module_call(const char *req, char *buf, size_t size)
 {
     int fd = open(EXIT_PROC, O_RDWR);
     if (fd < 0)
         fail("open %s: %s (load the module first: insmod %s)", EXIT_PROC, strerror(errno), EXIT_MODULE);
-    char req[32], buf[200];
-    int len = snprintf(req, sizeof req, "%s %ld", op, n);
-    if (write(fd, req, (size_t)len) != len)
+    size_t len = strlen(req);
+    if (write(fd, req, len) != (ssize_t)len)
         fail("%s: '%s': %s", EXIT_PROC, req, strerror(errno));
-    ssize_t r = pread(fd, buf, sizeof buf - 1, 0);
+    ssize_t r = pread(fd, buf, size - 1, 0);
     close(fd);
     if (r <= 0)
         fail("%s: no result", EXIT_PROC);
     buf[r] = '\0';
+}
+
+/* One batch of `n` calls inside the module, on the calling CPU. */
+static void exit_batch(const char *op, long n, struct exit_batch *b)
+{
+    char req[32], buf[256];
+    snprintf(req, sizeof req, "%s %ld", op, n);
+    module_call(req, buf, sizeof buf);
     if (sscanf(buf, "op=%*s conduit=%7s cpu=%d iters=%llu ticks=%llu freq=%llu result=0x%lx", b->conduit, &b->cpu,
                &b->iters, &b->ticks, &b->freq, &b->result) != 6 ||
         b->iters != (unsigned long long)n || b->freq == 0)
@@ -318,6 +330,55 @@ static void cmd_exit(int argc, char **argv)
     else
         printf("BENCH name=mmio_read_ns reg=GICD_IIDR cpu=%d result=0x%lx batches=%d iters=%llu min=%.1f value=%.1f\n",
                b.cpu, b.result, k, iters, per_call[0], med);
+}
+
+/* ---- ipi-busy: a busy-waited IPI to a busy CPU (hbench_exit.ko) ---------- */
+
+static _Atomic int g_spinner; /* 0: starting, 1: spinning on its CPU, 2: stop */
+
+static void *busy_spinner(void *arg)
+{
+    pin(*(int *)arg);
+    atomic_store(&g_spinner, 1);
+    while (atomic_load_explicit(&g_spinner, memory_order_relaxed) == 1) {
+    }
+    return NULL;
+}
+
+static void cmd_ipi_busy(int argc, char **argv)
+{
+    if (argc != 2)
+        fail("usage: hbench ipi-busy CPU_A CPU_B");
+    int a = parse_cpu(argv[0]), b = parse_cpu(argv[1]);
+    if (a == b)
+        fail("ipi-busy needs two different CPUs");
+    pin(a);
+    pthread_t th;
+    if (pthread_create(&th, NULL, busy_spinner, &b) != 0)
+        fail("pthread_create failed");
+    while (atomic_load(&g_spinner) == 0)
+        sched_yield();
+    /* The module times rounds until -n of them are done or -t has passed.
+     * A failure exits the process, spinner and all. */
+    long rounds = g_iters > 0 ? g_iters : 100000;
+    long ms = g_iters > 0 ? 600000 : (long)(g_seconds * 1000);
+    char req[64], buf[256];
+    snprintf(req, sizeof req, "ipi %ld %d %ld", rounds, b, ms < 1 ? 1 : ms);
+    module_call(req, buf, sizeof buf);
+    atomic_store(&g_spinner, 2);
+    pthread_join(th, NULL);
+    unsigned long long n, ticks, freq, hits, med, p90, mn, mx;
+    int cpu, target;
+    if (sscanf(buf, "op=ipi conduit=%*s cpu=%d iters=%llu ticks=%llu freq=%llu result=0x%llx target=%d median=%llu "
+               "p90=%llu min=%llu max=%llu", &cpu, &n, &ticks, &freq, &hits, &target, &med, &p90, &mn, &mx) != 10 ||
+        freq == 0 || cpu != a || target != b)
+        fail("%s: unexpected result '%s'", EXIT_PROC, strtok(buf, "\n"));
+    if (hits != n)
+        fail("the function ran %llu times on CPU %d for %llu calls", hits, b, n);
+    double us = 1e6 / (double)freq;
+    printf("BENCH name=ipi_busy_us cpus=%d,%d rounds=%llu min=%.1f max=%.1f p90=%.1f value=%.1f\n", a, b, n,
+           (double)mn * us, (double)mx * us, (double)p90 * us, (double)med * us);
+    printf("BENCH name=ipi_busy_p90_us cpus=%d,%d rounds=%llu value=%.1f\n", a, b, n, (double)p90 * us);
 }
 
 /* ---- svc: the floor ------------------------------------------------------ */
@@ -425,7 +486,8 @@ static void cmd_disk(int argc, char **argv)
 
 static void usage(void)
 {
-    fputs("usage: hbench [-n ITERS | -t SECONDS] ipi CPU_A CPU_B | spin N [N ...] | exit hvc|mmio | svc"
+    fputs("usage: hbench [-n ITERS | -t SECONDS] ipi CPU_A CPU_B | ipi-busy CPU_A CPU_B | spin N [N ...]"
+          " | exit hvc|mmio | svc"
           " | disk DEVICE OFFSET_MIB LENGTH_MIB\n", stderr);
     exit(2);
 }
@@ -454,6 +516,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[i++];
     if (strcmp(cmd, "ipi") == 0)
         cmd_ipi(argc - i, argv + i);
+    else if (strcmp(cmd, "ipi-busy") == 0)
+        cmd_ipi_busy(argc - i, argv + i);
     else if (strcmp(cmd, "spin") == 0)
         cmd_spin(argc - i, argv + i);
     else if (strcmp(cmd, "exit") == 0)

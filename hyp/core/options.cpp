@@ -3,56 +3,9 @@
 #include "core/options.h"
 
 #include "core/format.h"
+#include "core/token.h"
 
 namespace {
-
-constexpr bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-struct Token {
-    const char* s;
-    usize n;
-
-    bool equals(const char* lit) const
-    {
-        usize i = 0;
-        for (; i < n; i++) {
-            if (lit[i] != s[i])
-                return false;
-        }
-        return lit[i] == '\0';
-    }
-};
-
-// Decimal or 0x-prefixed hex, the whole token, no overflow.
-bool parse_u64(Token t, u64& out)
-{
-    unsigned base = 10;
-    if (t.n > 2 && t.s[0] == '0' && (t.s[1] == 'x' || t.s[1] == 'X')) {
-        base = 16;
-        t.s += 2;
-        t.n -= 2;
-    }
-    if (t.n == 0)
-        return false;
-    u64 v = 0;
-    for (usize i = 0; i < t.n; i++) {
-        const char c = t.s[i];
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = static_cast<unsigned>(c - '0');
-        else if (base == 16 && c >= 'a' && c <= 'f')
-            d = static_cast<unsigned>(c - 'a' + 10);
-        else if (base == 16 && c >= 'A' && c <= 'F')
-            d = static_cast<unsigned>(c - 'A' + 10);
-        else
-            return false;
-        if (v > (~u64{0} - d) / base)
-            return false;
-        v = v * base + d;
-    }
-    out = v;
-    return true;
-}
 
 class Parser {
 public:
@@ -89,16 +42,23 @@ public:
             out_.timeslice_ms = static_cast<u32>(v);
             return true;
         }
-        if (key.equals("gdb")) {
-            if (has_value && val.equals("0"))
-                out_.gdb = false;
-            else if (has_value && val.equals("1"))
-                out_.gdb = true;
-            else
-                return fail(tok, "expected gdb=0 or gdb=1");
+        if (key.equals("gdb"))
+            return flag(tok, has_value, val, out_.gdb, "expected gdb=0 or gdb=1");
+        if (key.equals("debug"))
+            return flag(tok, has_value, val, out_.debug, "expected debug=0 or debug=1");
+        if (key.equals("trace"))
+            return flag(tok, has_value, val, out_.trace, "expected trace=0 or trace=1");
+        if (key.equals("trace_events")) {
+            // Checked against the event names when tracing starts (trace.cpp).
+            if (!has_value || val.n == 0 || val.n >= Options::kTraceEventsMax)
+                return fail(tok, "expected trace_events=all or a comma-separated list of event names");
+            for (usize i = 0; i < val.n; i++)
+                out_.trace_events[i] = val.s[i];
+            out_.trace_events[val.n] = '\0';
             return true;
         }
-        return fail(tok, "unknown option; expected mode=, initrd_size=, timeslice_ms=, gdb= or --");
+        return fail(tok, "unknown option; expected mode=, initrd_size=, timeslice_ms=, gdb=, debug=, trace=, "
+                         "trace_events= or --");
     }
 
     // The guest's part, with surrounding blanks trimmed.
@@ -124,6 +84,16 @@ public:
     }
 
 private:
+    // A 0|1 option.
+    bool flag(Token tok, bool has_value, Token val, bool& out, const char* expected)
+    {
+        if (has_value && (val.equals("0") || val.equals("1"))) {
+            out = val.s[0] == '1';
+            return true;
+        }
+        return fail(tok, expected);
+    }
+
     bool fail(Token tok, const char* expected)
     {
         if (err_len_)

@@ -6,6 +6,10 @@
 //     initrd_size=N          bytes, decimal or 0x hex; 0 = no initrd
 //     timeslice_ms=N         1..1000, scheduling quantum of mode=single
 //     gdb=0|1                enable the gdb stub
+//     debug=0|1              a debugger is attached (make debug): a panic
+//                            halts every pCPU instead of powering off
+//     trace=0|1              record the event trace (docs/tracing.md)
+//     trace_events=LIST      which events: all (default) or names, comma-separated
 // Everything after the first standalone "--" is passed to the guest.
 #pragma once
 #include "types.h"
@@ -19,6 +23,10 @@ struct Options {
     u64 initrd_size = 0;
     u32 timeslice_ms = 10;
     bool gdb = false;
+    bool debug = false;
+    bool trace = false;
+    static constexpr usize kTraceEventsMax = 256;  // including the NUL
+    char trace_events[kTraceEventsMax] = "all";
     char guest_cmdline[kGuestCmdlineMax] = {};
 };
 

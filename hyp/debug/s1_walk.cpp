@@ -39,7 +39,7 @@ bool block_allowed(unsigned g, int level)
 
 } // namespace
 
-bool translate(const Regs& r, u64 va, TableReader& mem, Result* out)
+bool translate(const Regs& r, u64 va, TableReader& mem, Result* out, int* unreadable_level)
 {
     if (!(r.sctlr & kSctlrM)) {
         // Stage 1 off: flat, within the output address range.
@@ -77,7 +77,12 @@ bool translate(const Regs& r, u64 va, TableReader& mem, Result* out)
         const unsigned shift = shift_of(level);
         const u64 idx = (va >> shift) & mask(index_bits);
         u64 desc;
-        if (!mem.read_u64(table + idx * 8, desc) || !(desc & 1))
+        if (!mem.read_u64(table + idx * 8, desc)) {
+            if (unreadable_level)
+                *unreadable_level = level;
+            return false;
+        }
+        if (!(desc & 1))
             return false;
         const bool is_table_or_page = (desc & 2) != 0;
         if (level < 3 && is_table_or_page) {

@@ -38,6 +38,9 @@ struct Result {
 };
 
 // True and *out filled if `va` translates; false on any translation fault.
-bool translate(const Regs& r, u64 va, TableReader& mem, Result* out);
+// When the walk failed because a descriptor could not be read (the reader
+// refused its address), *unreadable_level is the level of that descriptor;
+// otherwise it is left alone.
+bool translate(const Regs& r, u64 va, TableReader& mem, Result* out, int* unreadable_level = nullptr);
 
 } // namespace s1

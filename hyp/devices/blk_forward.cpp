@@ -1,9 +1,8 @@
 // See blk_forward.h.
 #include "devices/blk_forward.h"
 
-#include <cpu.h>
-
 #include "drivers/virtio/dma.h"
+#include "log.h"
 
 u32 BlkForward::max_segments() const
 {
@@ -22,6 +21,8 @@ BlockBackend::Start BlkForward::start(const BlockRequest& r)
         }
         bufs_[i] = {virtio::dma_addr(r.seg[i].host), r.seg[i].len, false};
     }
+    if (drv_.in_flight() == 0)
+        progress_ms_ = clock_.now_ms();
     const u32 type = r.op == BlockRequest::Op::Read    ? virtio_blk::kTIn
                      : r.op == BlockRequest::Op::Write ? virtio_blk::kTOut
                                                        : virtio_blk::kTFlush;
@@ -39,8 +40,30 @@ bool BlkForward::next_completion(Completion& out)
     u8 status = 0;
     if (!drv_.reap(token, status))
         return false;
+    progress_ms_ = clock_.now_ms();
     out = {.tag = static_cast<u16>(token), .ok = status == virtio_blk::kSOk};
     return true;
 }
 
-void BlkForward::wait() { cpu_relax(); }
+void BlkForward::ack_interrupt()
+{
+    if ((drv_.ack_interrupt() & virtio::kIntConfigChange) && drv_.in_flight() > 0 && drv_.needs_reset())
+        abandon();
+}
+
+bool BlkForward::overdue() { return drv_.in_flight() > 0 && clock_.now_ms() - progress_ms_ >= kOverdueMs; }
+
+bool BlkForward::abandon()
+{
+    if (drv_.stuck())
+        return false;  // said so the first time
+    const u32 n = drv_.in_flight();
+    const bool needed = drv_.needs_reset();
+    if (!drv_.restart()) {
+        hyp_log("disk backend: QEMU's virtio-blk did not reset: %u requests stay in flight", n);
+        return false;
+    }
+    hyp_log("disk backend: QEMU's virtio-blk reset (%s): %u requests in flight failed",
+            needed ? "it needed a reset" : "requests overdue", n);
+    return true;
+}

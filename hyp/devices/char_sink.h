@@ -1,6 +1,8 @@
 // The physical console behind an emulated serial device: where the guest's
-// output goes, and the flow control for its input. Implementations take their
-// own lock, so they must never call back into a device.
+// output goes, and the flow control for its input. put() is called with the
+// device's lock held, so it must never call back into the device;
+// rx_space() is called after the device let go of its lock, so it may (the
+// throttle asks how much room there is).
 #pragma once
 
 class CharSink {

@@ -34,7 +34,6 @@ MmioResult Pl011::access(u32, u64 offset, MmioAccess& a)
     if ((a.width != 1 && a.width != 2 && a.width != 4) || (offset & (a.width - 1u)))
         return MmioResult::Unhandled;
 
-    LockGuard g(lock_);
     if (offset & 3) {
         // A narrow access to the upper part of a register: RAZ/WI rather than
         // giving a partial DR read the side effect of popping the FIFO.
@@ -43,11 +42,22 @@ MmioResult Pl011::access(u32, u64 offset, MmioAccess& a)
         return MmioResult::Handled;
     }
     const Reg r = static_cast<Reg>(offset);
-    if (a.write)
-        write_reg(r, static_cast<u32>(a.data));
-    else
-        a.data = read_reg(r) & mask(a.width * 8u);
-    update_irq();
+    bool made_room = false;
+    {
+        LockGuard g(lock_);
+        if (a.write) {
+            write_reg(r, static_cast<u32>(a.data));
+        } else {
+            const u32 before = rx_count_;
+            a.data = read_reg(r) & mask(a.width * 8u);
+            made_room = rx_count_ < before;
+        }
+        update_irq();
+    }
+    // Outside the lock: the sink may ask for room (rx_room) while it
+    // decides whether to take throttled input back.
+    if (made_room)
+        tx_.rx_space();
     return MmioResult::Handled;
 }
 
@@ -60,7 +70,6 @@ u32 Pl011::read_reg(Reg r)
         const u8 c = rx_[rx_head_];
         rx_head_ = (rx_head_ + 1) % kRxFifoDepth;
         rx_count_--;
-        tx_.rx_space();
         return c;
     }
     case Reg::Fr:

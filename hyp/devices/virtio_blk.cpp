@@ -86,31 +86,42 @@ u32 VirtioBlk::config_read(u32 offset, u8 width)
 
 // ---- VirtioBlk: the queue ----------------------------------------------------
 
-void VirtioBlk::reset()
+// The driver gave its buffers up. A chain that waited for room is
+// dropped; requests in the backend may still be reading or writing guest
+// buffers the driver is about to reuse, so the reset is done only when
+// they are over (settle()).
+bool VirtioBlk::reset()
 {
-    drain();
-    for (Pending& p : pending_)
-        p.busy = false;
-    in_flight_ = 0;
+    held_ = false;
+    return settle();
 }
 
-// The backend may still be reading or writing guest buffers the driver is
-// about to reuse: wait for all of it, and forget the answers. A chain that
-// waited for room is dropped with them.
-void VirtioBlk::drain()
+bool VirtioBlk::settle()
 {
-    while (in_flight_ > 0 && backend_.in_flight() > 0) {
-        BlockBackend::Completion c;
-        if (!backend_.next_completion(c)) {
-            backend_.wait();
-            continue;
-        }
-        if (c.tag < kQueueSize && pending_[c.tag].busy) {
-            pending_[c.tag].busy = false;
-            in_flight_--;
-        }
-    }
-    held_ = false;
+    drop_finished();
+    if (in_flight_ > 0 && (backend_.failed() || backend_.overdue()) && backend_.abandon())
+        drop_finished();
+    return in_flight_ == 0;
+}
+
+void VirtioBlk::drop_finished()
+{
+    BlockBackend::Completion c;
+    while (in_flight_ > 0 && backend_.next_completion(c))
+        retire(c);
+}
+
+// A completion of ours: no longer in flight, counted. nullptr if the tag
+// names nothing in flight (the backend checks its tags, so never seen).
+VirtioBlk::Pending* VirtioBlk::retire(const BlockBackend::Completion& c)
+{
+    if (c.tag >= kQueueSize || !pending_[c.tag].busy)
+        return nullptr;
+    Pending& p = pending_[c.tag];
+    p.busy = false;
+    in_flight_--;
+    account(p.type, c.ok ? kSOk : kSIoErr, p.bytes);
+    return &p;
 }
 
 u32 VirtioBlk::process_queue(u32, Virtqueue& vq, const GuestMemory& mem)
@@ -148,17 +159,11 @@ u32 VirtioBlk::complete(u32, Virtqueue& vq, const GuestMemory& mem)
     u32 pushed = 0;
     BlockBackend::Completion c;
     while (in_flight_ > 0 && backend_.next_completion(c)) {
-        if (c.tag >= kQueueSize || !pending_[c.tag].busy)
-            continue;  // not ours: the backend checks its tags, so never seen
-        Pending& p = pending_[c.tag];
-        p.busy = false;
-        in_flight_--;
-        const u8 st = c.ok ? kSOk : kSIoErr;
-        account(p.type, st, p.bytes);
-        if (!vq.ready() || vq.broken())
+        const Pending* p = retire(c);
+        if (!p || !vq.ready() || vq.broken())
             continue;  // the driver gave the queue up; it resets before reuse
-        *p.status = st;
-        if (vq.push(mem, c.tag, c.ok ? p.used_len : 1))
+        *p->status = c.ok ? kSOk : kSIoErr;
+        if (vq.push(mem, c.tag, c.ok ? p->used_len : 1))
             pushed++;
     }
     return pushed;

@@ -16,9 +16,10 @@
 // BlockBackend::start() finishes one at once or queues it, and queued ones
 // come back through complete() when the backend signals (VirtioMmio::
 // service()). A chain the backend has no room for waits, consumed from the
-// ring but not started, until a completion makes room. A device reset waits
-// for the backend to finish everything in flight, so no backend request
-// touches guest memory after the driver reclaimed it.
+// ring but not started, until a completion makes room. A device reset (or
+// queue disable) is complete only once the backend has finished everything
+// in flight, or given up on it (abandon()), so no backend request touches
+// guest memory after the driver reclaimed it; nothing waits for that.
 #pragma once
 #include "devices/virtio_mmio.h"
 #include "devices/virtqueue.h"
@@ -69,8 +70,15 @@ public:
     };
     virtual bool next_completion(Completion& /*out*/) { return false; }
     virtual u32 in_flight() const { return 0; }
-    // Pause while waiting for in-flight requests (device reset).
-    virtual void wait() {}
+    // What is in flight cannot finish by itself: the backend's device asks
+    // to be reset (failed), or has held a request longer than any healthy
+    // one takes (overdue).
+    virtual bool failed() { return false; }
+    virtual bool overdue() { return false; }
+    // Gives up on everything in flight. True when no request in flight can
+    // touch memory any more: each then comes back failed from
+    // next_completion(). False: nothing changed.
+    virtual bool abandon() { return false; }
 
 protected:
     ~BlockBackend() = default;
@@ -118,8 +126,9 @@ public:
     u32 queue_max_size() const override { return kQueueSize; }
     u32 config_read(u32 offset, u8 width) override;
     void config_write(u32, u8, u32) override {}  // nothing writable (no CONFIG_WCE)
-    void reset() override;
-    void quiesce(u32) override { drain(); }
+    bool reset() override;
+    bool quiesce(u32) override { return reset(); }  // one queue: the whole device's work
+    bool settle() override;
     u32 process_queue(u32 q, Virtqueue& vq, const GuestMemory& mem) override;
     void backend_interrupt() override { backend_.ack_interrupt(); }
     u32 complete(u32 q, Virtqueue& vq, const GuestMemory& mem) override;
@@ -131,7 +140,9 @@ public:
 
 private:
     enum class Outcome : u8 { Complete, Started, Wait, BreaksQueue };
-    void drain();
+    struct Pending;
+    Pending* retire(const BlockBackend::Completion& c);
+    void drop_finished();
     Outcome start(const VqChain& c, u32& used_len);
     u8 start_io(const VqChain& c, u32 type, u64 sector, u8* status, Outcome& out, u32& used_len, u64& bytes);
     void account(u32 type, u8 status, u64 bytes);

@@ -14,6 +14,14 @@
 //    a bad size, misaligned or out-of-RAM rings leaves the queue not ready
 //    and sets DEVICE_NEEDS_RESET, as does a driver breaking a live ring.
 //  * Nothing is consumed before DRIVER_OK, nor after DEVICE_NEEDS_RESET.
+//  * A reset (Status = 0) or a queue disable (QueueReady = 0) while the
+//    device still has requests in a backend completes only once they have
+//    finished (or the backend gave up on them), on a later register access
+//    or service(): the backend may still write guest memory until then, and
+//    nothing waits for it under the lock. Meanwhile Status keeps its value
+//    and every other register write is ignored (a reset), or QueueReady
+//    reads 1 and the queue stays frozen (a disable). The driver waits for
+//    Status (QueueReady) to read 0, as virtio 1.x 4.2.2.1 asks.
 //  * The interrupt line follows InterruptStatus != 0. The guest DTB declares
 //    it edge-triggered, like QEMU's virt board; the vGIC counts our 0 -> 1
 //    transitions as edges, and Linux ACKs before it scans the used ring, so
@@ -52,6 +60,7 @@ MmioResult VirtioMmio::access(u32, u64 offset, MmioAccess& a)
     if (a.width != 4 || (offset & 3))
         return MmioResult::Unhandled;
     LockGuard g(lock_);
+    settle();
     if (a.write)
         write_reg(static_cast<u32>(offset), static_cast<u32>(a.data));
     else
@@ -80,7 +89,7 @@ u32 VirtioMmio::read_reg(u32 reg)
     }
     case MmioReg::QueueNumMax: return q ? dev_.queue_max_size() : 0;
     case MmioReg::QueueNum: return q ? q->size : 0;
-    case MmioReg::QueueReady: return q && q->ready() ? 1 : 0;
+    case MmioReg::QueueReady: return q && (q->ready() || quiescing(queue_sel_)) ? 1 : 0;
     case MmioReg::InterruptStatus: return interrupt_status_;
     case MmioReg::Status: return status_;
     case MmioReg::QueueDescLow: return q ? static_cast<u32>(q->desc_addr) : 0;
@@ -96,8 +105,10 @@ u32 VirtioMmio::read_reg(u32 reg)
 
 void VirtioMmio::write_reg(u32 reg, u32 v)
 {
+    if (resetting_)
+        return;  // the reset is not complete: Status reads non-zero
     Virtqueue* q = selected();
-    const bool q_writable = q && !q->ready();
+    const bool q_writable = q && !q->ready() && !quiescing(queue_sel_);
     switch (static_cast<MmioReg>(reg)) {
     case MmioReg::DeviceFeaturesSel: device_features_sel_ = v; break;
     case MmioReg::DriverFeaturesSel: driver_features_sel_ = v; break;
@@ -115,12 +126,15 @@ void VirtioMmio::write_reg(u32 reg, u32 v)
         if (!q)
             break;
         if (!(v & 1)) {
-            // Whatever the device still does with this ring must end first:
-            // the driver may set the queue up again somewhere else.
-            if (q->ready())
-                dev_.quiesce(queue_sel_);
-            q->disable();
-        } else if (!q->ready() && !q->enable(mem_, dev_.queue_max_size())) {
+            // Whatever the device still does with this ring must end before
+            // QueueReady reads 0: the driver may then set the queue up
+            // somewhere else. Answers still to come are dropped.
+            if (q->ready()) {
+                q->disable();
+                if (!dev_.quiesce(queue_sel_))
+                    quiescing_ |= 1u << queue_sel_;
+            }
+        } else if (q_writable && !q->enable(mem_, dev_.queue_max_size())) {
             set_needs_reset();
         }
         break;
@@ -169,12 +183,13 @@ void VirtioMmio::write_status(u32 v)
     status_ = next;
 }
 
+// The registers and queues go back to their reset values at once (answers
+// still to come are dropped); Status reads 0 once the device says nothing
+// is in flight any more.
 void VirtioMmio::do_reset()
 {
-    dev_.reset();
     for (Virtqueue& q : queues_)
         q.reset();
-    status_ = 0;
     device_features_sel_ = 0;
     driver_features_sel_ = 0;
     driver_features_ = 0;
@@ -182,6 +197,20 @@ void VirtioMmio::do_reset()
     interrupt_status_ = 0;
     update_irq();
     stat_add(stats_.resets);
+    quiescing_ = 0;
+    resetting_ = !dev_.reset();
+    if (!resetting_)
+        status_ = 0;
+}
+
+void VirtioMmio::settle()
+{
+    if ((!resetting_ && !quiescing_) || !dev_.settle())
+        return;
+    if (resetting_)
+        status_ = 0;
+    resetting_ = false;
+    quiescing_ = 0;
 }
 
 void VirtioMmio::set_needs_reset()
@@ -197,7 +226,10 @@ void VirtioMmio::set_needs_reset()
     }
 }
 
-bool VirtioMmio::live() const { return (status_ & (kStatusDriverOk | kStatusNeedsReset)) == kStatusDriverOk; }
+bool VirtioMmio::live() const
+{
+    return !resetting_ && (status_ & (kStatusDriverOk | kStatusNeedsReset)) == kStatusDriverOk;
+}
 
 void VirtioMmio::notify(u32 qi)
 {
@@ -221,6 +253,7 @@ void VirtioMmio::service()
             pushed += dev_.process_queue(qi, q, mem_);
         finish(q, pushed);
     }
+    settle();
 }
 
 void VirtioMmio::finish(Virtqueue& q, u32 pushed)

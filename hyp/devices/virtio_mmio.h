@@ -36,10 +36,18 @@ public:
     virtual u32 config_read(u32 offset, u8 width) = 0;
     virtual void config_write(u32 offset, u8 width, u32 value) = 0;
     // Device-specific reset (the transport resets itself and the queues).
-    // Work in flight must be finished (or abandoned) when it returns.
-    virtual void reset() = 0;
-    // The driver disables queue `q`: as reset(), for that queue's work.
-    virtual void quiesce(u32 /*q*/) {}
+    // True when done. False while work the device handed to a backend is
+    // still in flight and may still touch guest memory: the transport then
+    // calls settle() until it returns true, and the driver's reset is not
+    // complete (Status reads non-zero) until then. Never waits.
+    virtual bool reset() = 0;
+    // The driver disables queue `q`: as reset(), for that queue's work
+    // (QueueReady reads 1 until it is done).
+    virtual bool quiesce(u32 /*q*/) { return true; }
+    // A reset or a queue disable is not complete: drop whatever finished,
+    // give up on work the backend cannot finish. True once nothing is in
+    // flight. Called on every register access and service() meanwhile.
+    virtual bool settle() { return true; }
     // The driver notified queue `q` (ready, DRIVER_OK set). Consume its
     // available chains, push() back those finished at once; returns how
     // many were pushed. Stop early if pop() reports Broken; mark_broken()
@@ -93,6 +101,8 @@ private:
     void notify(u32 q);
     bool live() const;
     void finish(Virtqueue& q, u32 pushed);
+    void settle();
+    bool quiescing(u32 q) const { return (quiescing_ >> q) & 1; }
     void update_irq();
     Virtqueue* selected();
 
@@ -108,6 +118,10 @@ private:
     u32 queue_sel_ = 0;
     u32 interrupt_status_ = 0;
     bool irq_level_ = false;
+    // A reset, or a queue disable (bit per queue), that waits for the
+    // device's work in flight: see VirtioDevice::reset().
+    bool resetting_ = false;
+    u32 quiescing_ = 0;
     Virtqueue queues_[kMaxQueues]{};
 
     Stats stats_{};  // written under lock_, read lock-free by stats()

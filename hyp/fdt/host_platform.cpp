@@ -128,16 +128,22 @@ const char* parse_virtio(const void* fdt, HostPlatform& out)
     return nullptr;
 }
 
-const char* parse_psci(const void* fdt, HostPlatform& out)
+const char* parse_psci(const void* fdt, HostPlatform&)
 {
     int node = fdt_path_offset(fdt, "/psci");
     if (node < 0)
         node = fdt_node_offset_by_compatible(fdt, -1, "arm,psci-0.2");
     if (node < 0)
         return "no /psci node";
-    out.psci_method = get_string(fdt, node, "method");
-    if (!out.psci_method || (!str_eq(out.psci_method, "smc") && !str_eq(out.psci_method, "hvc")))
+    // The hypervisor calls the firmware (CPU_ON, SYSTEM_OFF) with SMC: at
+    // EL2 an HVC would trap to itself. QEMU's built-in PSCI answers SMC when
+    // the board has EL2 (virtualization=on) and says so here.
+    const char* method = get_string(fdt, node, "method");
+    if (!method || (!str_eq(method, "smc") && !str_eq(method, "hvc")))
         return "/psci method is not \"smc\" or \"hvc\"";
+    if (!str_eq(method, "smc"))
+        return "/psci method is \"hvc\", which a hypervisor at EL2 cannot call: run QEMU with "
+               "-M virt,virtualization=on (scripts/run-qemu.sh does), whose PSCI takes SMC";
     return nullptr;
 }
 

@@ -21,7 +21,6 @@ struct HostPlatform {
     u64 gicr_base, gicr_size;         // "arm,gic-v3" reg[1] (first region)
     u64 uart_base, uart_size;         // first enabled "arm,pl011"
     u32 uart_intid;                   // GIC INTID: SPI n -> 32+n, PPI n -> 16+n
-    const char* psci_method;          // "smc" or "hvc"
     const char* bootargs;             // /chosen/bootargs, "" if absent
     VirtioSlot virtio[kMaxVirtio];    // enabled virtio-mmio transports, in DTB order
     u32 nvirtio;

@@ -5,7 +5,10 @@
 #include "types.h"
 
 constexpr unsigned kMaxPcpus = 4;
-constexpr unsigned kMaxVcpus = 4;
+constexpr unsigned kMaxVcpus = 4;   // per VM (the vGIC, PSCI and the guest DTB are sized for it)
+constexpr unsigned kMaxVms = 4;
+// vCPUs one pCPU may time-share, of any VMs.
+constexpr unsigned kMaxRunq = kMaxVms * kMaxVcpus;
 
 // Guest physical (IPA) layout. Guest RAM is backed by host RAM placed right
 // after the memory the hypervisor reserves for itself; MMIO windows sit where
@@ -27,6 +30,7 @@ struct GuestLayout {
     u64 virtio_size;
     u32 virtio_spi;      // its INTID (SPI 16)
     u32 vtimer_ppi;      // INTID of the EL1 virtual timer
+    u32 ptimer_ppi;      // INTID of the EL1 physical timer
     u32 maintenance_ppi; // INTID of the GIC maintenance interrupt (host)
     u32 nr_spis;         // SPIs the virtual distributor implements
 };
@@ -48,6 +52,7 @@ inline constexpr GuestLayout kGuestLayout{
     .virtio_size = 0x200,
     .virtio_spi = 48,
     .vtimer_ppi = 27,
+    .ptimer_ppi = 30,
     .maintenance_ppi = 25,
     .nr_spis = 96,
 };

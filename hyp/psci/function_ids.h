@@ -35,6 +35,16 @@ constexpr u32 kSmc64Bit = u32{1} << 30;
 // function share it, which is what the per-function counters are keyed by.
 constexpr u32 function_number(u32 fid) { return fid & (kRangeSize - 1); }
 
+// The spec's name of the function at `number` (function_number()), for the
+// exit table; nullptr for a number PSCI 1.1 does not define here.
+constexpr const char* function_name(u32 number)
+{
+    constexpr const char* kNames[] = {"PSCI_VERSION", "CPU_SUSPEND", "CPU_OFF", "CPU_ON",
+                                      "AFFINITY_INFO", "MIGRATE", "MIGRATE_INFO_TYPE", "MIGRATE_INFO_UP_CPU",
+                                      "SYSTEM_OFF", "SYSTEM_RESET", "PSCI_FEATURES"};
+    return number < sizeof kNames / sizeof kNames[0] ? kNames[number] : nullptr;
+}
+
 constexpr bool in_psci_range(u32 fid)
 {
     return (fid >= kSmc32Base && fid < kSmc32Base + kRangeSize) ||

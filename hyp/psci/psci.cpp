@@ -145,21 +145,18 @@ CallResult Psci::cpu_on(u64 target, u64 entry, u64 context)
     Vcpu& v = vcpus_[t];
     u32 cur = __atomic_load_n(&v.state, __ATOMIC_RELAXED);
     for (;;) {
-        switch (static_cast<VState>(cur)) {
-        case VState::On:
+        // Only an Off vCPU can be turned on. One that another CPU_ON has
+        // claimed is reported ALREADY_ON, not ON_PENDING: PSCI allows either,
+        // KVM answers ALREADY_ON, and guests test for it, so exactly one
+        // racer sees SUCCESS and every other one ALREADY_ON.
+        if (static_cast<VState>(cur) != VState::Off)
             return done(Ret::AlreadyOn);
-        case VState::OnPending:
-        case VState::Claiming:
-            return done(Ret::OnPending);
-        case VState::Off:
-            break;
-        }
         // Acquire pairs with the target's CPU_OFF so nothing of this CPU_ON
         // is ordered before the target let go of the vCPU.
         if (__atomic_compare_exchange_n(&v.state, &cur, static_cast<u32>(VState::Claiming), false,
                                         __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             break;
-        // Lost the race: `cur` now holds the winner's state; report it.
+        // Lost the race: `cur` now holds the winner's state.
     }
 
     v.entry = entry;

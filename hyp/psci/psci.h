@@ -81,7 +81,8 @@ public:
 
 private:
     // Claiming is CPU_ON's private window between winning the target and
-    // publishing its arguments; everyone else sees it as ON_PENDING.
+    // publishing its arguments; AFFINITY_INFO reports it as ON_PENDING and
+    // CPU_ON as ALREADY_ON.
     enum class VState : u32 { On = 0, Off = 1, OnPending = 2, Claiming = 3 };
     static constexpr u32 kCounters = 0x20;
 

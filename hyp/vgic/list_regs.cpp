@@ -32,13 +32,19 @@ void withdraw(IrqState& i)
     i.lr_from_latch = false;
 }
 
+bool wants_eoi_exit(const VcpuState& vs, u32 intid, const IrqState& i)
+{
+    return (!i.edge && i.line && !i.hw) || (intid < kNumSgis && vs.sgi_exit);
+}
+
 void place(VcpuState& vs, u32 v, unsigned k, u32 intid, IrqState& i)
 {
     // Level sources get an EOI maintenance interrupt so the line is
     // re-sampled as soon as the guest deactivates. HW interrupts cannot
     // (the pINTID field overlaps the EOI bit) and do not need it: their
-    // pending state lives in the physical GIC.
-    const bool eoi = !i.edge && i.line && !i.hw;
+    // pending state lives in the physical GIC. SGIs get one while the
+    // scheduler waits for this vCPU to answer an IPI (sgi_exit).
+    const bool eoi = wants_eoi_exit(vs, intid, i);
     i.lr_from_latch = i.latch;
     i.latch = false;
     i.lr_pending = true;
@@ -149,6 +155,13 @@ u32 lr_fold(VgicState& s, u32 v, const LrFile& lrf)
         slot.written = now;
         if (!i.lr_pending && !i.active) {
             const u32 intid = slot.intid;
+            if (intid < kNumSgis)
+                __atomic_store_n(&vs.sgis_done, vs.sgis_done + 1, __ATOMIC_RELEASE);
+            // The guest's deactivation of a HW-mapped level interrupt
+            // deactivated the physical one: its line is low until that fires
+            // again (at once, if the source is still asserted).
+            if (i.hw && !i.edge)
+                __atomic_store_n(&i.line, false, __ATOMIC_RELAXED);
             release(vs, k, i);
             // An edge that arrived while it was active here was kicked to
             // us (where it was resident); if it now routes elsewhere, pass
@@ -224,8 +237,9 @@ u32 lr_flush(VgicState& s, u32 v, LrFile& lrf, Scope scope)
         }
         const IrqState& i = s.irq(v, slot.intid);
         // A line that rose while the guest handles the previous assertion
-        // is re-sampled at deactivation.
-        if (!i.edge && i.line && !i.hw)
+        // is re-sampled at deactivation; an SGI already resident exits at
+        // its deactivation once the scheduler waits for it.
+        if (wants_eoi_exit(vs, slot.intid, i))
             slot.eoi = true;
         slot.written = model_state(i);
         lrf.lr[k] = encode(slot.intid, i, slot);

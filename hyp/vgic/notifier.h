@@ -11,6 +11,11 @@ public:
     // its next entry. May be called for a vCPU that has nothing new: kicks
     // are hints, the state is re-read under the locks at flush.
     virtual void kick(u32 vcpu) = 0;
+    // The guest is about to read `vcpu`'s pending or active state
+    // (GICR_ISPENDR0 and friends): lines whose level lives elsewhere (the
+    // timers' outputs) should be brought up to date first. Called without
+    // any vgic lock held.
+    virtual void sample_lines(u32 /*vcpu*/) {}
 
 protected:
     ~Notifier() = default;

@@ -113,8 +113,11 @@ MmioResult Redistributors::access(u32 /*vcpu*/, u64 offset, MmioAccess& a)
     if (in_frame < kGicrSgiFrame) {
         rd_access(v, in_frame, a, wdata);
     } else {
+        const u64 reg = in_frame - kGicrSgiFrame;
+        if (!a.write && reg >= off(GicrSgi::Ispendr0) && reg < off(GicrSgi::Icactiver0) + 4 && s_.notifier)
+            s_.notifier->sample_lines(v);
         // Kick only after the vCPU lock is dropped.
-        const u32 kicks = sgi_access(v, in_frame - kGicrSgiFrame, a, wdata);
+        const u32 kicks = sgi_access(v, reg, a, wdata);
         s_.kick(kicks);
     }
     return MmioResult::Handled;

@@ -11,6 +11,7 @@
 namespace vgic {
 
 constexpr u32 kNumPrivate = 32;   // SGIs 0..15, PPIs 16..31
+constexpr u32 kNumSgis = 16;
 constexpr u32 kMaxSpis = 988;     // INTIDs 32..1019
 constexpr u32 kMaxLrs = 16;       // architectural maximum of ICH_LR<n>_EL2
 constexpr u16 kNoIntid = 0xffff;
@@ -34,6 +35,11 @@ struct VcpuState {
     // Kicks so far (atomic): a scheduler holding a blocked vCPU re-checks
     // has_pending only when this moved, not on every exit of the others.
     mutable u32 events = 0;
+    // SGIs the guest has finished handling (deactivated), counted by fold;
+    // with sgi_exit set, SGIs are placed with the LR EOI bit so that the
+    // deactivation itself exits (a scheduler waiting for an IPI's answer).
+    u32 sgis_done = 0;
+    bool sgi_exit = false;
 };
 
 struct VgicState {

@@ -74,7 +74,7 @@ void Vgic::pulse_spi(u32 intid)
     s_.kick_spi(kicks);
 }
 
-void Vgic::set_private_pending(u32 vcpu, u32 intid, bool hw)
+void Vgic::set_private_pending(u32 vcpu, u32 intid)
 {
     if (vcpu >= s_.nvcpus || intid >= kNumPrivate)
         return;
@@ -83,12 +83,42 @@ void Vgic::set_private_pending(u32 vcpu, u32 intid, bool hw)
         VcpuState& vs = s_.vcpu[vcpu];
         LockGuard g(vs.lock);
         IrqState& i = vs.priv[intid];
-        i.hw = hw;
         i.latch = true;
         kick = s_.wants_service(i, s_.ctlr_now());
     }
     if (kick)
         s_.kick(static_cast<u32>(bit(vcpu)));
+}
+
+bool Vgic::set_private_line(u32 vcpu, u32 intid, bool level, bool hw)
+{
+    if (vcpu >= s_.nvcpus || intid < kNumSgis || intid >= kNumPrivate)
+        return false;
+    bool kick = false, active;
+    {
+        VcpuState& vs = s_.vcpu[vcpu];
+        LockGuard g(vs.lock);
+        IrqState& i = vs.priv[intid];
+        const bool rising = level && !i.line;
+        i.hw = hw;
+        __atomic_store_n(&i.line, level, __ATOMIC_RELAXED);
+        // A PPI the guest configured edge-triggered takes the rising edge.
+        if (rising && i.edge)
+            i.latch = true;
+        if (rising)
+            kick = s_.wants_service(i, s_.ctlr_now());
+        active = i.active;
+    }
+    if (kick)
+        s_.kick(static_cast<u32>(bit(vcpu)));
+    return active;
+}
+
+bool Vgic::private_line(u32 vcpu, u32 intid) const
+{
+    if (vcpu >= s_.nvcpus || intid >= kNumPrivate)
+        return false;
+    return __atomic_load_n(&s_.vcpu[vcpu].priv[intid].line, __ATOMIC_RELAXED);
 }
 
 u32 Vgic::send_sgi(u32 sender, u64 icc_sgi1r)
@@ -226,6 +256,19 @@ u32 Vgic::reset_vcpu(u32 vcpu, LrFile& lrf)
 u32 Vgic::events(u32 vcpu) const
 {
     return vcpu < kMaxVcpus ? __atomic_load_n(&s_.vcpu[vcpu].events, __ATOMIC_ACQUIRE) : 0;
+}
+
+u32 Vgic::sgis_done(u32 vcpu) const
+{
+    return vcpu < kMaxVcpus ? __atomic_load_n(&s_.vcpu[vcpu].sgis_done, __ATOMIC_ACQUIRE) : 0;
+}
+
+void Vgic::set_sgi_exit(u32 vcpu, bool on)
+{
+    if (vcpu >= s_.nvcpus)
+        return;
+    LockGuard g(s_.vcpu[vcpu].lock);
+    s_.vcpu[vcpu].sgi_exit = on;
 }
 
 u64 Vgic::sgi_sent(u32 vcpu) const

@@ -38,10 +38,17 @@ public:
     // counts a rising edge.
     void set_spi_level(u32 intid, bool level);
     void pulse_spi(u32 intid);
-    // SGI/PPI made pending on `vcpu`. hw=true injects with HW=1 and
-    // pINTID=intid (the vtimer PPI 27): the physical interrupt stays active
-    // until the guest deactivates the virtual one.
-    void set_private_pending(u32 vcpu, u32 intid, bool hw);
+    // SGI/PPI made pending on `vcpu` (an edge).
+    void set_private_pending(u32 vcpu, u32 intid);
+    // The level of PPI `intid`'s line on `vcpu` (a level-sensitive source:
+    // the pending state follows it). hw=true injects it with HW=1 and
+    // pINTID=intid (the timers): the physical interrupt stays active until
+    // the guest deactivates the virtual one, and that deactivation lowers
+    // the line again (a source still asserted fires again at EL2 and raises
+    // it). Returns whether the guest has the interrupt active.
+    bool set_private_line(u32 vcpu, u32 intid, bool level, bool hw);
+    // The line as last set (lock-free; for the owner's exit path).
+    bool private_line(u32 vcpu, u32 intid) const;
 
     // Guest write to ICC_SGI1R_EL1 on `sender`. Returns the target mask.
     u32 send_sgi(u32 sender, u64 icc_sgi1r);
@@ -54,6 +61,12 @@ public:
     // Kicks aimed at `vcpu` so far. has_pending() can turn true only after
     // this moves, so a blocked vCPU need not be re-checked until then.
     u32 events(u32 vcpu) const;
+    // SGIs `vcpu` has finished handling so far (fold saw them deactivated).
+    u32 sgis_done(u32 vcpu) const;
+    // While set, `vcpu`'s SGIs are delivered so that their deactivation
+    // exits to the hypervisor (LR EOI bit): a scheduler lending the pCPU to
+    // an IPI's target learns at once that it has answered. Owner pCPU only.
+    void set_sgi_exit(u32 vcpu, bool on);
     // No LR in use, no overflow and no event since the last flush.
     bool quiet(u32 vcpu, const LrFile& lrf) const;
     // CPU_ON: empty its LRs and reset its private interrupts and WAKER.
@@ -65,6 +78,15 @@ public:
     // totals over all vCPUs are equal.
     u64 sgi_sent(u32 vcpu) const;
     u64 sgi_received(u32 vcpu) const;
+
+    // Runs f() with the distributor lock held (the console's crash key
+    // panics inside it: run.cpp).
+    template <typename F>
+    void with_dist_lock(F f)
+    {
+        LockGuard g(s_.dist_lock);
+        f();
+    }
 
     u32 nvcpus() const { return s_.nvcpus; }
     u32 nr_spis() const { return s_.nr_spis; }

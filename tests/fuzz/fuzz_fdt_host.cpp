@@ -2,8 +2,7 @@
 // the input. Invariants: it fails with a message or succeeds with a
 // platform the hypervisor can use: 1..kMaxPcpus CPUs, RAM of non-zero size,
 // valid GIC INTIDs for the UART and every virtio slot (non-empty, at most
-// kMaxVirtio), a PSCI method of "smc" or "hvc" and bootargs that are
-// NUL-terminated strings inside the blob.
+// kMaxVirtio) and bootargs that are a NUL-terminated string inside the blob.
 #include "fdt/host_platform.h"
 #include "fdt_input.h"
 
@@ -24,8 +23,6 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size)
     FUZZ_CHECK(hp.ncpus >= 1 && hp.ncpus <= kMaxPcpus);
     FUZZ_CHECK(hp.ram_size != 0);
     FUZZ_CHECK(hp.uart_intid >= 16 && hp.uart_intid < 1020);
-    FUZZ_CHECK(dtb.holds_string(hp.psci_method));
-    FUZZ_CHECK(std::strcmp(hp.psci_method, "smc") == 0 || std::strcmp(hp.psci_method, "hvc") == 0);
     FUZZ_CHECK(hp.bootargs[0] == 0 || dtb.holds_string(hp.bootargs));
     FUZZ_CHECK(hp.nvirtio <= HostPlatform::kMaxVirtio);
     for (u32 i = 0; i < hp.nvirtio; i++)

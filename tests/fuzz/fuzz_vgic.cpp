@@ -5,7 +5,8 @@
 // Input: vCPU count, SPI count, MPIDR layout (flat, clustered, Aff0 past
 // 15, random), LRs per vCPU, then a program: MMIO accesses of any width
 // (structured registers or any offset) from a vCPU (a trap: it exits
-// first), SPI levels and pulses, private interrupts (PPI 27 with HW=1),
+// first), SPI levels and pulses, private edges and PPI lines (the timers
+// 26 and 27 with HW=1),
 // SGIs, guest entry, acknowledge, deactivate, exit, WFI (block until a
 // kick), the scheduler's re-check, CPU_ON's reset_vcpu and a full reset.
 // At the end the guest enables and routes everything and drains.
@@ -68,7 +69,7 @@ struct World {
     // The model.
     bool mp[kKeys]{};
     u32 maybe[kKeys]{};
-    bool line[kMaxSpis]{};
+    bool line[kKeys]{}; // device lines: SPIs and the PPIs' level sources
 
     VgicState& s() { return VgicTestPeer::state(vg); }
     bool is_spi(u32 intid) const { return intid >= kNumPrivate && intid - kNumPrivate < nr_spis; }
@@ -145,7 +146,7 @@ struct World {
         else if (maybe[kk])
             maybe[kk]--;
         else
-            FUZZ_CHECK(!i.edge && is_spi(intid) && line[intid - kNumPrivate]); // delivered twice
+            FUZZ_CHECK(!i.edge && line[kk]); // delivered twice
     }
     void guest_deactivate(u32 v, unsigned k)
     {
@@ -356,10 +357,11 @@ void drain(World& w)
                     w.guest_ack(v, k);
                     w.guest_deactivate(v, k);
                     // The handler quietens the device.
-                    if (w.is_spi(intid)) {
-                        w.line[intid - kNumPrivate] = false;
+                    w.line[key(v, intid)] = false;
+                    if (w.is_spi(intid))
                         w.vg.set_spi_level(intid, false);
-                    }
+                    else if (intid >= 16)
+                        w.vg.set_private_line(v, intid, false, w.s().vcpu[v].priv[intid].hw);
                 }
             }
             busy |= (w.lrf[v].hcr & kHcrUie) != 0;
@@ -451,7 +453,7 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size)
             const u32 intid = 32 + in.below(w.nr_spis + 2);
             const bool level = in.flag();
             if (w.is_spi(intid)) {
-                bool& l = w.line[intid - kNumPrivate];
+                bool& l = w.line[key(0, intid)];
                 if (level && !l && w.s().spi[intid - kNumPrivate].edge)
                     w.raise(0, intid);
                 if (!level && l && w.pending_in_running_lr(0, intid))
@@ -468,10 +470,22 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size)
             w.vg.pulse_spi(intid);
             break;
         }
-        case 4: { // a private interrupt: the vtimer (HW) or any PPI/SGI
-            const u32 intid = in.flag() ? 27 : in.below(kNumPrivate);
-            w.raise(v, intid);
-            w.vg.set_private_pending(v, intid, intid == 27);
+        case 4: { // a private interrupt: an edge on any SGI/PPI, or a PPI's line (the timers: HW)
+            if (in.flag()) {
+                const u32 intid = in.below(kNumPrivate);
+                w.raise(v, intid);
+                w.vg.set_private_pending(v, intid);
+                break;
+            }
+            const u32 intid = in.flag() ? 27 : 16 + in.below(16);
+            const bool level = in.flag();
+            bool& l = w.line[key(v, intid)];
+            if (level && !l && w.s().vcpu[v].priv[intid].edge)
+                w.raise(v, intid);
+            if (!level && l && w.pending_in_running_lr(v, intid))
+                w.maybe[key(v, intid)]++;
+            l = level;
+            w.vg.set_private_line(v, intid, level, intid == 27 || intid == 26);
             break;
         }
         case 5: { // ICC_SGI1R_EL1 from a running vCPU
@@ -520,6 +534,7 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size)
                 for (u32 i = 0; i < kNumPrivate; i++) {
                     w.mp[key(v, i)] = false;
                     w.maybe[key(v, i)] = 0;
+                    w.line[key(v, i)] = w.vg.private_line(v, i);
                 }
             }
             break;
@@ -532,7 +547,11 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size)
                 w.vg.reset();
                 std::memset(w.mp, 0, sizeof w.mp);
                 std::memset(w.maybe, 0, sizeof w.maybe);
-                std::memset(w.line, 0, sizeof w.line);
+                for (u32 u = 0; u < w.n; u++) // what the reset keeps of the lines
+                    for (u32 i = 0; i < kNumPrivate; i++)
+                        w.line[key(u, i)] = w.vg.private_line(u, i);
+                for (u32 i = 0; i < w.nr_spis; i++)
+                    w.line[key(0, kNumPrivate + i)] = w.s().spi[i].line;
             }
             break;
         }

@@ -152,7 +152,19 @@ struct Backend final : BlockBackend {
         return true;
     }
     u32 in_flight() const override { return static_cast<u32>(queued.size() + done.size()); }
-    void wait() override { finish(queued.size(), false); }
+    // The backend's device can fail: then what is in flight may be given up,
+    // and comes back failed without ever touching memory.
+    bool broken = false, can_abandon = false;
+    bool failed() override { return broken; }
+    bool abandon() override
+    {
+        if (!can_abandon)
+            return false;
+        for (const Req& q : queued)
+            done.push_back({q.tag, false});
+        queued.clear();
+        return true;
+    }
     void finish(usize n, bool shuffle)
     {
         while (n-- && !queued.empty()) {
@@ -189,6 +201,7 @@ struct Rig {
     u16 next_desc = 0;
     std::vector<int> outstanding = std::vector<int>(Virtqueue::kMaxSize, 0);
     bool ready = false;
+    bool reset_pending = false; // a reset waits for requests in flight: their buffers stay named
     bool track = true; // offers counted (off once the driver scribbles on avail.idx or the rings)
 
     // Queue 0 as the device has it: raw register writes may have moved it.
@@ -280,6 +293,7 @@ void bring_up(Rig& g, fuzz::Input& in)
 {
     using namespace virtio;
     g.wr(MmioReg::Status, 0);
+    g.reset_pending = g.rd(MmioReg::Status) != 0; // else complete at once: see below
     g.wr(MmioReg::Status, kStatusAcknowledge);
     g.wr(MmioReg::Status, kStatusAcknowledge | kStatusDriver);
     u64 f = in.below(4) ? (kFVersion1 | virtio_blk::kFSegMax | virtio_blk::kFBlkSize | virtio_blk::kFFlush) : in.u64le();
@@ -396,6 +410,10 @@ void check(Rig& g)
 {
     using namespace virtio;
     const u32 st = g.rd(MmioReg::Status);
+    if (g.reset_pending && st == 0) {
+        g.named.clear();
+        g.reset_pending = false;
+    }
     FUZZ_CHECK(!(st & kStatusDriverOk) || (st & kStatusFeaturesOk));
     FUZZ_CHECK(g.line.level == (g.rd(MmioReg::InterruptStatus) != 0));
     g.sync();
@@ -437,12 +455,13 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size)
             const u8 w = in.pick(kWidths);
             device_op(g, [&] { g.access(off, write, v, w); });
             if (write && off == virtio::off(MmioReg::Status) && w == 4 && (v & mask(32)) == 0)
-                g.named.clear(); // a reset: nothing in flight may land after it
+                g.reset_pending = true; // once it is complete, nothing in flight may land
             break;
         }
         case 1:
             device_op(g, [&] { bring_up(g, in); });
-            g.named.clear();
+            if (!g.reset_pending)
+                g.named.clear(); // the bring-up's reset completed at once
             g.ram.put<u16>(g.avail + 2, 0); // fresh rings
             g.ram.put<u16>(g.used + 2, 0);
             std::fill(g.outstanding.begin(), g.outstanding.end(), 0);
@@ -464,6 +483,10 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size)
         case 8:
         case 9: device_op(g, [&] { g.wr(MmioReg::QueueNotify, in.below(8) ? 0 : in.u32le()); }); break;
         case 10:
+            if (in.below(8) == 0) {
+                g.backend.broken = in.flag();
+                g.backend.can_abandon = in.flag();
+            }
             g.backend.finish(1 + in.below(4), in.flag());
             device_op(g, [&] { g.dev.service(); });
             break;
@@ -472,7 +495,7 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size)
         case 13:
             if (in.below(8) == 0) {
                 device_op(g, [&] { g.dev.reset(); });
-                g.named.clear();
+                g.reset_pending = true;
             }
             break;
         case 14:
@@ -489,7 +512,13 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size)
         }
         check(g);
     }
+    // A reset completes once what was in flight has come back.
     device_op(g, [&] { g.dev.reset(); });
+    for (int i = 0; i < 4 && g.rd(MmioReg::Status) != 0; i++) {
+        g.backend.finish(g.backend.in_flight(), false);
+        device_op(g, [&] { g.dev.service(); });
+    }
+    FUZZ_CHECK(g.rd(MmioReg::Status) == 0);
     FUZZ_CHECK(g.backend.in_flight() == 0 && g.blk.in_flight() == 0);
     return 0;
 }

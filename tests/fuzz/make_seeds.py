@@ -93,7 +93,7 @@ def psci_seeds():
         head += u8(1) + u8(0x80 >> 7 << 7) + u8(0)  # MPIDR = i, U bit clear, RES1 set, nothing above Aff3
     prog = head
     for t in (1, 2, 3):
-        prog += psci_call(0, "cpu_on64", t, x3=0x100 + t) + psci_call(0, "cpu_on64", t)  # the second: ON_PENDING
+        prog += psci_call(0, "cpu_on64", t, x3=0x100 + t) + psci_call(0, "cpu_on64", t)  # the second: ALREADY_ON
         prog += below(4, 2) + below(4, t)  # the target takes it
     prog += psci_call(2, "affinity64", 2) + psci_call(2, "cpu_off") + psci_call(1, "cpu_on64", 2, entry_ok=False)
     prog += psci_call(1, "cpu_on64", 2) + psci_call(3, "cpu_on64", 2) + below(4, 2) + below(4, 2)
@@ -205,7 +205,7 @@ def vgic_seeds():
         prog += take(v)
     prog += op(0, 3, below(98, 1)) + op(0, 3, below(98, 1)) + take(0)  # SPI 33 twice: one delivery
     prog += op(0, 2, below(98, 16) + u8(1)) + take(0) + op(0, 2, below(98, 16) + u8(0))  # a level line
-    prog += op(2, 4, u8(1)) + op(2, 6) + op(2, 12) + op(2, 13) + take(2)  # the vtimer (HW), WFI
+    prog += op(2, 4, u8(0) + u8(1) + u8(1)) + op(2, 6) + op(2, 12) + op(2, 13) + take(2)  # the vtimer's line (HW), WFI
     prog += op(1, 12) + op(3, 5, below(16, 0) + below(8, 1) + below(4, 1) + u16(2) + below(8, 1)) + op(1, 13) + take(1)
     write("vgic", "linux-ipis-spis-timer", prog)
 

@@ -22,6 +22,7 @@ import codecs
 import os
 import pty
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -188,18 +189,25 @@ class QemuConsole:
 
     _seq = 0
 
-    def run(self, command, timeout=30):
+    def run(self, command, timeout=30, abort_on=None):
         """Run a shell command in the guest; return (exit_status, output).
 
         Output is what the command printed, with "\\r" removed. The begin/end
         markers are spelled with an empty "" inside in the typed line, so the
-        terminal's echo of that line can never match them."""
+        terminal's echo of that line can never match them.
+
+        abort_on: a pattern that ends the wait at once with a ConsoleError
+        (e.g. a hypervisor panic, after which the command never ends)."""
         QemuConsole._seq += 1
         tag = "QC%d" % QemuConsole._seq
         self.send('echo "@@%s""-B@@"; %s; echo "@@%s""-E=$?@@"'
                   % (tag, command, tag))
         m0 = self.expect(r"@@%s-B@@\r*\n" % tag, timeout)
-        m1 = self.expect(r"@@%s-E=(\d+)@@" % tag, timeout)
+        pats = [r"@@%s-E=(\d+)@@" % tag] + ([abort_on] if abort_on else [])
+        i, m1 = self.expect_any(pats, timeout)
+        if i:
+            raise ConsoleError("%r while running %r\n--- output tail ---\n%s" % (
+                m1.group(0), command, _tail(self.output[m0.end():])))
         with self._cond:
             out = self._buf[m0.end():m1.start()]
         return int(m1.group(1)), out.replace("\r", "")
@@ -220,14 +228,23 @@ class QemuConsole:
         self._reader.join(5)     # drain what it printed last
         return rc
 
+    def _signal_group(self, sig):
+        # The child leads its own session (and process group), which holds
+        # what it started: `make run` -> sh -> run-qemu.sh -> QEMU.
+        try:
+            os.killpg(self.proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
     def kill(self):
-        """End the child (SIGTERM, then SIGKILL) and release resources."""
+        """End the child and its process group (SIGTERM, then SIGKILL) and
+        release resources."""
         if self.proc.poll() is None:
-            self.proc.terminate()
+            self._signal_group(signal.SIGTERM)
             try:
                 self.proc.wait(3)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                self._signal_group(signal.SIGKILL)
                 self.proc.wait()
         self.close()
 

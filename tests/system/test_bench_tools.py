@@ -54,6 +54,9 @@ def check(name, cond, detail=""):
 RECORDED_GUEST = (
     "guest:/# hbench -t 1 ipi 0 1\r\n"
     "BENCH name=ipi_rtt_us cpus=0,1 iters=141 value=712.695\r\n"
+    "BENCH name=ipi_busy_us cpus=0,1 rounds=56 min=653.3 max=37285.7 p90=25560.8 value=19900.9\r\n"
+    "BENCH name=ipi_busy_p90_us cpus=0,1 rounds=56 val[   12.345678] hrtimer: interrupt took 1000 ns\r\n"
+    "ue=25560.8\r\n"
     "BENCH name=hvc_ns call=PSCI_VERSION conduit=hvc cpu=0 result=0x10001 batches=83 iters=22083 min=5196.6 "
     "value=7888.5[   95.795355] rcu: INFO: rcu_sched detected stalls on CPUs/tasks:\r\n"
     "[   96.667406] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [hbench:113]\r\n"
@@ -66,25 +69,27 @@ RECORDED_GUEST = (
     "BENCH-ERROR open /proc/hbench_exit: No such file or directory\r\n"
 )
 
-# The exit table as stats.cpp prints it (from a bench log), with guest
-# output between its lines and the disk line that follows it.
-RECORDED_TABLE = """[p0] exit statistics (multi mode)
-[p0]   exits by reason             vCPU0      vCPU1      vCPU2      vCPU3
-[p0]   ran on pCPU                     0          1          2          3
-[p0]   scheduled                       1          1          1          1
-[p0]   preempted                       0          0          0          0
-[p0]   blocked in WFI               1416       1080       1036       1075
-[p0]   share of its pCPU           53.7%      35.1%      28.0%      28.6%
-[p0]   total exits                126761       6347       6595       3474
-[p0]   HVC/SMC (PSCI)              55428          0          0          0
-[p0]   MMIO gicd                   42278          1          8          1
+# The exit table as stats.cpp prints it (from a bench log; every hypervisor
+# line starts with RS, 0x1E), with guest output between its lines, one of
+# them a forged table row without the RS, and the disk line that follows it.
+RECORDED_TABLE = """\x1e[p0] exit statistics (multi mode)
+\x1e[p0]   exits by reason             vCPU0      vCPU1      vCPU2      vCPU3
+\x1e[p0]   ran on pCPU                     0          1          2          3
+\x1e[p0]   scheduled                       1          1          1          1
+\x1e[p0]   preempted                       0          0          0          0
+\x1e[p0]   blocked in WFI               1416       1080       1036       1075
+\x1e[p0]   share of its pCPU           53.7%      35.1%      28.0%      28.6%
+\x1e[p0]   total exits                126761       6347       6595       3474
+\x1e[p0]   HVC/SMC (PSCI)              55428          0          0          0
+\x1e[p0]   MMIO gicd                   42278          1          8          1
 guest output that is not the hypervisor's
-[p0]   MMIO pl011                  24586       3466       4817       1197
-[p0]   per pCPU                    pCPU0      pCPU1      pCPU2      pCPU3
-[p0]   ran guest code (1=yes)          1          1          1          1
-[p0]   kicks received               1022        702        283        570
-[p0] disk: 3 reads (12 KiB), 0 writes (0 KiB), 0 flushes, 0 errors, 0 unsupported; 3 notifies
-[p0]   total exits                 99999      99999      99999      99999
+[p0]   total exits                      7          7          7          7
+\x1e[p0]   MMIO pl011                  24586       3466       4817       1197
+\x1e[p0]   per pCPU                    pCPU0      pCPU1      pCPU2      pCPU3
+\x1e[p0]   ran guest code (1=yes)          1          1          1          1
+\x1e[p0]   kicks received               1022        702        283        570
+\x1e[p0] VM 0 disk: 3 reads (12 KiB), 0 writes (0 KiB), 0 flushes, 0 errors, 0 unsupported; 3 notifies
+\x1e[p0]   total exits                 99999      99999      99999      99999
 """
 
 
@@ -97,7 +102,8 @@ def unit_checks():
     recs = bench.parse_bench(RECORDED_GUEST)
     keys = {bench.bench_key(d): d["value"] for d in recs}
     check("parser reads BENCH records through \\r\\n and kernel messages mid-line",
-          keys == {"ipi_rtt_us_0_1": 712.695, "hvc_ns": 7888.5, "spin_mops_4": 109.584, "mmio_read_ns": 7671.7},
+          keys == {"ipi_rtt_us_0_1": 712.695, "ipi_busy_us_0_1": 19900.9, "ipi_busy_p90_us_0_1": 25560.8,
+                   "hvc_ns": 7888.5, "spin_mops_4": 109.584, "mmio_read_ns": 7671.7},
           keys)
     spins = bench.parse_bench("".join("BENCH name=spin_mops threads=%d iters=1 value=%g\n" % tv for tv in
                                        ((1, 100), (4, 300), (2, 150), (2, 160), (4, 160), (1, 80))))
@@ -108,7 +114,7 @@ def unit_checks():
           and hvc[0].get("result") == "0x10001", hvc)
 
     # Console output as it arrives: "\r\r\n" line ends, an offset into it.
-    before = "guest:/# [p0] exit statistics (multi mode)\r\r\n[p0]   total exits  1 1 1 1\r\r\n"
+    before = "guest:/# \r\r\n\x1e[p0] exit statistics (multi mode)\r\r\n\x1e[p0]   total exits  1 1 1 1\r\r\n"
     raw = before + RECORDED_TABLE.replace("\n", "\r\r\n")
     t = bench.parse_exit_table(raw, len(before))
     ok = (t is not None and t["mode"] == "multi" and t["rows"]["total exits"] == [126761, 6347, 6595, 3474]
@@ -116,7 +122,8 @@ def unit_checks():
           and t["rows"]["MMIO pl011"] == [24586, 3466, 4817, 1197]
           and {"share of its pCPU", "ran on pCPU", "pCPU: ran guest code (1=yes)"} <= t["gauges"]
           and "scheduled" not in t["gauges"])
-    check("exit-table parser: rows, per-pCPU rows, gauges, ends at the disk line", ok, t)
+    check("exit-table parser: rows, per-pCPU rows, gauges, ends at the disk line; guest lines and a forged row "
+          "(no RS) are skipped", ok, t)
     counts = bench.exit_counts(t) if t else {}
     check("boot exit counts leave the gauges out", "total exits" in counts and "share of its pCPU" not in counts
           and "ran on pCPU" not in counts, counts)
@@ -150,6 +157,12 @@ def unit_checks():
         check("closing note lists the ratio of every metric measured in two configurations",
               all(bench.SHORT[k] + ":" in note for k in bench.METRIC_KEYS if k not in bench.HYP_ONLY)
               and "multi/native 2.00" in note and "exit rate" not in note and "exits during boot" not in note, note[:900])
+        rows = [l[:46].rstrip() for l in text.splitlines()]   # the metric column (table_text: w = 46)
+        futex = rows.index(bench.METRICS[bench.METRIC_KEYS.index("ipi_rtt_us_0_3")][1])
+        check("report has the spin-waited IPI rows (median, p90) right after the futex IPI rows",
+              rows[futex + 1:futex + 3] == [bench.METRICS[bench.METRIC_KEYS.index(k)][1]
+                                            for k in ("ipi_busy_us_0_1", "ipi_busy_p90_us_0_1")]
+              and "busy IPI 0->1, median:" in note, text[:1500])
         check("report shows both exit profiles of a hypervisor configuration",
               "exits by reason from power-on to the shell" in text and "exits/s by reason during the throughput"
               in text and "MMIO gicd" in text, text[-1500:])
@@ -162,7 +175,8 @@ def unit_checks():
         back = bench.read_csv(path)
         m = back.get("multi", [None])[0]
         check("results.csv reads back (values and both profiles)",
-              m is not None and m.values.get("boot_wall_s") == 4.0 and m.profile == prof and m.boot_profile == prof
+              m is not None and m.values.get("boot_wall_s") == 4.0 and m.values.get("ipi_busy_p90_us_0_1") == 2.0
+              and m.profile == prof and m.boot_profile == prof
               and not back["single"][0].booted, back)
 
     # mk/bench.mk: a bad RUNS= or QUICK= is a one-line error naming the fix
@@ -195,7 +209,7 @@ def snapshot(con):
     mark = len(con.output)
     con.send_raw(bench.STATS_KEY)
     try:
-        con.expect(r"kicks received[^\n]*\n", timeout=30)
+        con.expect(bench.STATS_END_RE, timeout=30)
     except ConsoleError:
         return None
     return bench.parse_exit_table(con.output, mark)
@@ -249,6 +263,14 @@ def hyp_boot_checks(build):
             grew = t0 and t1 and t1["rows"][row][0] - t0["rows"][row][0]
             check("[multi] hbench exit %s: %d calls are >= %d exits in '%s' on vCPU0" % (op, n, n, row),
                   grew is not None and grew >= n, "grew by %r" % grew)
+        # The busy-waited IPI: every round is one SGI from vCPU0, trapped.
+        n = 30
+        t0 = snapshot(con)
+        run_programs(con, [("hbench -n %d ipi-busy 0 1" % n, ["ipi_busy_us_0_1", "ipi_busy_p90_us_0_1"])], "[multi]")
+        t1 = snapshot(con)
+        grew = t0 and t1 and t1["rows"]["SGIs sent"][0] - t0["rows"]["SGIs sent"][0]
+        check("[multi] hbench ipi-busy: %d rounds are >= %d SGIs sent by vCPU0" % (n, n),
+              grew is not None and grew >= n, "grew by %r" % grew)
         rc, out = con.run("echo still-here", timeout=60)
         check("shell unaffected by the debug key", out.strip().endswith("still-here"), repr(out))
 
@@ -295,7 +317,8 @@ def native_boot_checks(build):
         rc, out, rec = exit_record(con, "mmio", 200)
         check("[native] hbench exit mmio: well-formed record", rc == 0 and rec is not None and number(rec["value"]),
               "rc=%d %r" % (rc, out[-300:]))
-        run_programs(con, [("hbench -n 2 disk /dev/vda 16 4", ["disk_write_mbs", "disk_read_mbs"])], "[native]")
+        run_programs(con, [("hbench -n 2 disk /dev/vda 16 4", ["disk_write_mbs", "disk_read_mbs"]),
+                           ("hbench -n 20 ipi-busy 0 1", ["ipi_busy_us_0_1", "ipi_busy_p90_us_0_1"])], "[native]")
         con.send("poweroff -f")
         check("[native] poweroff", con.wait_exit(60) == 0)
     except ConsoleError as e:

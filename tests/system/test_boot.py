@@ -14,7 +14,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import BAD, Checks, last_line  # noqa: E402
+from checks import BAD, Checks, hyp_re, hyp_search, last_line  # noqa: E402
 from qemu_console import QemuConsole, ConsoleError  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -33,7 +33,7 @@ def cpu_busy_ticks(stat):
 
 def stats_row(output, label):
     """Values of one row of the hypervisor's last exit table."""
-    rows = re.findall(r"\]   %s +([\d .%%]+?)[ \r]*\n" % re.escape(label), output)
+    rows = hyp_re(r"  %s +([\d .%%]+?)[ \r]*\n" % re.escape(label)).findall(output)
     return rows[-1].split() if rows else []
 
 
@@ -74,7 +74,7 @@ def main():
         print("boot-time [%s] %.2f s to the shell marker" % (args.mode, boot), flush=True)
         t.check("guest boots to the init marker with 4 CPUs", m.group(1) == "4", "cpus=" + m.group(1))
         t.check("kernel brought up 4 CPUs", "smp: Brought up 1 node, 4 CPUs" in con.output)
-        t.check("hypervisor banner names the mode", re.search(r"mode: %s-pCPU" % args.mode, con.output) is not None)
+        t.check("hypervisor banner names the mode", hyp_search(r"mode: %s-pCPU" % args.mode, con.output) is not None)
         con.expect(r"# ", timeout=30)
 
         rc, out = con.run("cat /proc/cpuinfo | grep -c processor", timeout=60)
@@ -129,7 +129,7 @@ def main():
         # from scratch (multi mode only: one reboot is enough to show it).
         if args.mode == "multi":
             con.send("reboot -f")
-            con.expect(r"SYSTEM_RESET", timeout=60)
+            con.expect(hyp_re(r"VM 0 requested SYSTEM_RESET"), timeout=60)
             m = con.expect(r"GUEST-BOOT-OK cpus=(\d+)", timeout=args.boot_timeout)
             t.check("reboot -f (PSCI SYSTEM_RESET) boots the guest again with 4 CPUs", m.group(1) == "4")
             con.expect(r"# ", timeout=30)
@@ -137,7 +137,8 @@ def main():
         con.send("poweroff -f")
         code = con.wait_exit(timeout=120)
         t.check("poweroff -f makes QEMU exit 0", code == 0, "exit code %s" % code)
-        t.check("exit statistics printed at shutdown", "exit statistics (%s mode)" % args.mode in con.output)
+        t.check("exit statistics printed at shutdown",
+                hyp_search(r"exit statistics \(%s mode\)" % args.mode, con.output) is not None)
         ran = stats_row(con.output, "ran guest code (1=yes)")
         placed = stats_row(con.output, "ran on pCPU")
         if args.mode == "single":

@@ -42,7 +42,8 @@ STRESS_BASE, STRESS_STRIDE, STRESS_LEN = 8 * MiB, 2 * MiB, 1 * MiB
 SEQ_OFF_MB, SEQ_MB, SEQ_REPS = 16, 48, 3            # throughput area [16, 64) MiB, 3 passes
 
 # Beyond what every system test rejects: any sign of a failed request.
-BAD = re.compile(checks.BAD.pattern + r"|I/O error|blk_update_request|virtio_blk.*(error|failed)|FATAL")
+# (checks.BAD already has the hypervisor's FATAL lines.)
+BAD = re.compile(checks.BAD.pattern + r"|I/O error|blk_update_request|virtio_blk.*(error|failed)", checks.BAD.flags)
 
 
 def cmd_lines(out):
@@ -132,7 +133,7 @@ def main():
         # ---- boot 1 ------------------------------------------------------
         con = boot(args, image, logs[0])
         t.check("hypervisor registers the disk (131072 sectors)",
-                re.search(r"disk: virtio-blk .* 131072 sectors", con.output) is not None)
+                checks.hyp_search(r"VM 0 disk: virtio-blk .* 131072 sectors", con.output) is not None)
         rc, out = con.run("cat /sys/block/vda/size; blockdev --getsize64 /dev/vda", timeout=60)
         t.check("guest sees /dev/vda with the image's size (%d bytes)" % DISK_BYTES,
                 rc == 0 and cmd_lines(out)[-2:] == [str(DISK_BYTES // 512), str(DISK_BYTES)], repr(out))
@@ -143,7 +144,7 @@ def main():
         rc, out = con.run("ls /proc/device-tree | grep virtio", timeout=60)
         t.check("guest device tree has exactly one virtio node, the emulated disk",
                 cmd_lines(out) == ["virtio_mmio@a000000"], repr(out))
-        m = re.search(r"disk backend: QEMU virtio-blk at PA (0x[0-9a-f]+)", con.output)
+        m = checks.hyp_search(r"VM 0 disk backend: QEMU virtio-blk at PA (0x[0-9a-f]+)", con.output)
         t.check("hypervisor drives QEMU's virtio-blk at a transport of its own", m is not None
                 and int(m.group(1), 16) != 0x0a000000)
         if m:
@@ -225,14 +226,14 @@ def main():
         poweroff(t, con, "boot 1")
         output += con.output
         # dd conv=fsync sent FLUSHes; the backend (QEMU's device) got requests.
-        fl = re.search(r"disk: \d+ reads .*?, (\d+) flushes, (\d+) errors", con.output)
-        be = re.search(r"disk backend: (\d+) requests \((\d+) failed\)", con.output)
+        fl = checks.hyp_search(r"VM 0 disk: \d+ reads .*?, (\d+) flushes, (\d+) errors", con.output)
+        be = checks.hyp_search(r"VM 0 disk backend: (\d+) requests \((\d+) failed\)", con.output)
         t.check("guest FLUSHes and requests reached the backend, none failed",
                 fl is not None and int(fl.group(1)) > 0 and int(fl.group(2)) == 0 and be is not None
                 and int(be.group(1)) > 0 and int(be.group(2)) == 0, (fl.group(0) if fl else "") + " / "
                 + (be.group(0) if be else ""))
         if args.mode == "single":
-            kicks = re.search(r"kicks sent((?:\s+\d+){4})", con.output)
+            kicks = checks.hyp_search(r"  kicks sent((?:\s+\d+){4})", con.output)
             t.check("single mode: disk completions need no kick SGI (kicks sent 0 0 0 0)",
                     kicks is not None and kicks.group(1).split() == ["0"] * 4, kicks.group(0) if kicks else "")
         con.kill()
@@ -271,7 +272,7 @@ def main():
         bad = BAD.search(output)
         t.check("no I/O error, stall, panic or FATAL in either boot", bad is None, bad.group(0) if bad else "")
         for what in ("disk", "disk backend"):
-            stats = re.findall(r"%s: \d+ (?:reads|requests) .*" % what, output)
+            stats = checks.hyp_re(r"VM 0 (%s: \d+ (?:reads|requests) .*)" % what).findall(output)
             if stats:
                 print("hyp [%s] boot 1 %s" % (args.mode, stats[0].strip()), flush=True)
     except ConsoleError as e:

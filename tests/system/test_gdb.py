@@ -35,7 +35,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import Checks, free_port  # noqa: E402
+from checks import Checks, free_port, hyp_re  # noqa: E402
 from qemu_console import QemuConsole, ConsoleError  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -262,7 +262,7 @@ SHAPE_CHECK = r"""
 python
 import gdb
 from hypgdb import structs
-vm = gdb.parse_and_eval("g_vm")
+vm = gdb.parse_and_eval("g_vms[0]")
 def expect_error(what, f):
     try:
         f()
@@ -290,7 +290,7 @@ def shape_errors(c, build):
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
     out = p.stdout
     c.check("helpers: a missing field is an error naming the struct and the field",
-            re.search(r"@@ERROR field: hyp-gdb: Vm has no field 'no_such_field' \(it has: opts, nvcpus.*"
+            re.search(r"@@ERROR field: hyp-gdb: Vm has no field 'no_such_field' \(it has: id, nvcpus.*"
                       r"update scripts/gdb/hypgdb/", out) is not None, out[-600:])
     c.check("helpers: a missing enumerator is an error",
             re.search(r"@@ERROR enum: hyp-gdb: enum RunState has no Sleeping", out) is not None, out[-600:])
@@ -314,10 +314,10 @@ def interactive(c, build, logdir):
     try:
         con.expect(r"\(gdb\) ", 60)
         con.send("continue")
-        con.expect(r"pCPUs online: 4 of 4", 120)
+        con.expect(hyp_re(r"pCPUs online: 4 of 4"), 120)
         c.check("interactive: the guest console reaches the terminal while the target runs", True)
         con.send_raw(b"\x1ds")  # the hypervisor's debug key: exit statistics
-        con.expect(r"exit statistics \(multi mode\)", 60)
+        con.expect(hyp_re(r"exit statistics \(multi mode\)"), 60)
         c.check("interactive: typed keys reach the hypervisor's UART (Ctrl-] s)", True)
         con.send_raw(b"\x03")
         con.expect(r"received signal SIGINT", 30)

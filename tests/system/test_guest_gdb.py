@@ -25,13 +25,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import BAD, Checks, free_port, last_line  # noqa: E402
+from checks import BAD, Checks, free_port, hyp_search, last_line  # noqa: E402
 from qemu_console import QemuConsole, ConsoleError  # noqa: E402
 from rsp_client import RspClient, RspError, frame  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # A BRK of the guest's that we failed to give back would show up as this.
-BAD_HERE = re.compile(BAD.pattern + r"|Unexpected kernel BRK")
+BAD_HERE = re.compile(BAD.pattern + r"|Unexpected kernel BRK", BAD.flags)
 SYMBOL = "__arm64_sys_newuname"  # the uname system call
 PIN_CPU = 2                       # uname runs on guest CPU 2: gdb thread 3
 STOP_SECONDS = 8                  # how long the guest stays stopped for the time check
@@ -255,7 +255,8 @@ def main():
     con = QemuConsole([os.path.join(ROOT, "scripts", "run-qemu.sh")], log_path=log, env=env)
     try:
         con.expect(r"GUEST-BOOT-OK cpus=4", timeout=args.boot_timeout)
-        t.check("the banner announces the gdb stub", "gdb: stub on virtio-serial port 1" in con.output)
+        t.check("the banner announces the gdb stub",
+                hyp_search(r"gdb: stub on virtio-serial port hyp.gdb", con.output) is not None)
         con.expect(r"# ", timeout=30)
         # GDB=1 boots with nokaslr, so the kernel runs at the link addresses
         # that System.map lists: the running kernel's own table must agree.

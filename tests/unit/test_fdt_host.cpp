@@ -39,7 +39,6 @@ TEST(FdtHost, ParsesQemuVirt)
     EXPECT_EQ(hp.uart_base, 0x9000000u);
     EXPECT_EQ(hp.uart_size, 0x1000u);
     EXPECT_EQ(hp.uart_intid, 33u);
-    EXPECT_STREQ(hp.psci_method, "smc");
     EXPECT_STREQ(hp.bootargs, "mode=multi initrd_size=0x1000 -- console=ttyAMA0");
     // The 32 virtio-mmio slots, 0x200 apart from 0x0a000000, SPIs 16..47.
     ASSERT_EQ(hp.nvirtio, 32u);
@@ -117,6 +116,17 @@ TEST_F(FdtHostEdit, BadPsciMethod)
 {
     ASSERT_EQ(fdt_setprop_string(fdt(), node("/psci"), "method", "magic"), 0);
     EXPECT_NE(parse_error().find("method"), std::string::npos);
+}
+
+// Issue 12 defect 10: the method was parsed, then SMC used whatever it said.
+// Firmware that wants HVC cannot be called from EL2: refused at boot, with
+// the fix, instead of a CPU_ON that traps to the hypervisor itself.
+TEST_F(FdtHostEdit, HvcPsciMethodIsRefusedWithTheFix)
+{
+    ASSERT_EQ(fdt_setprop_string(fdt(), node("/psci"), "method", "hvc"), 0);
+    const std::string e = parse_error();
+    EXPECT_NE(e.find("\"hvc\""), std::string::npos) << e;
+    EXPECT_NE(e.find("virtualization=on"), std::string::npos) << e;
 }
 
 TEST_F(FdtHostEdit, NoCpus)

@@ -30,6 +30,7 @@ TEST(Options, DefaultsForEmptyAndNull)
         EXPECT_EQ(p.opt.initrd_size, 0u);
         EXPECT_EQ(p.opt.timeslice_ms, 10u);
         EXPECT_FALSE(p.opt.gdb);
+        EXPECT_FALSE(p.opt.debug) << "a panic powers off unless a debugger is said to be attached";
         EXPECT_STREQ(p.opt.guest_cmdline, "");
         EXPECT_EQ(p.err, "");
     }
@@ -46,13 +47,14 @@ TEST(Options, QemuAppendExample)
 
 TEST(Options, AllOptions)
 {
-    const Parsed p = parse("  mode=single\tinitrd_size=1048576 timeslice_ms=1000 gdb=1  --   "
+    const Parsed p = parse("  mode=single\tinitrd_size=1048576 timeslice_ms=1000 gdb=1 debug=1  --   "
                            "console=ttyAMA0 earlycon rdinit=/init  ");
     ASSERT_TRUE(p.ok) << p.err;
     EXPECT_EQ(p.opt.mode, Mode::Single);
     EXPECT_EQ(p.opt.initrd_size, 1048576u);
     EXPECT_EQ(p.opt.timeslice_ms, 1000u);
     EXPECT_TRUE(p.opt.gdb);
+    EXPECT_TRUE(p.opt.debug);
     EXPECT_STREQ(p.opt.guest_cmdline, "console=ttyAMA0 earlycon rdinit=/init");
 }
 
@@ -119,6 +121,9 @@ TEST(Options, BadValuesRejected)
         {"gdb=2", "expected gdb=0 or gdb=1"},
         {"gdb=yes", "'gdb=yes'"},
         {"gdb", "'gdb'"},
+        {"debug=2", "expected debug=0 or debug=1"},
+        {"debug=", "'debug='"},
+        {"debug", "'debug'"},
     };
     for (const Case& c : cases) {
         const Parsed p = parse(c.args);

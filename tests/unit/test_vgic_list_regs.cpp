@@ -301,9 +301,12 @@ TEST_F(LrTest, LevelSpiWithdrawnWhenLineDropsBeforeTheGuestTakesIt)
     EXPECT_TRUE(lrs(0).empty());
 }
 
-TEST_F(LrTest, HardwareVtimerPpi)
+// The timers' PPIs are level-sensitive and hardware-mapped: the line is the
+// timer output the arch samples, the physical interrupt stays active until
+// the guest deactivates the virtual one (issue 11 item 2).
+TEST_F(LrTest, HardwareTimerPpiFollowsItsLine)
 {
-    vg->set_private_pending(1, 27, true);
+    EXPECT_FALSE(vg->set_private_line(1, 27, true, true));
     vg->flush(1, lrf[1]);
     const u64 lr = lrf[1].lr[lr_index(1, 27)];
     EXPECT_TRUE(lr & kLrHw);
@@ -311,17 +314,52 @@ TEST_F(LrTest, HardwareVtimerPpi)
     EXPECT_EQ(vintid(lr), 27u);
     EXPECT_EQ(state(lr), kStatePending);
 
-    // Never pending+active with HW=1: a new event waits for the deactivation.
+    // Never pending+active with HW=1: while the guest handles it, the line
+    // (still high) waits for the deactivation.
     ack(1, 27);
     vg->fold(1, lrf[1]);
-    vg->set_private_pending(1, 27, true);
+    EXPECT_TRUE(vg->set_private_line(1, 27, true, true)) << "active in the guest";
     vg->flush(1, lrf[1]);
     EXPECT_EQ(lrs(1), (std::map<u32, u8>{{27, 2}}));
     EXPECT_FALSE(uie(1));
+    // The deactivation deactivated the physical PPI too: the line is low
+    // until the source fires again.
     deactivate(1, 27);
     exit_and_enter(1);
-    EXPECT_EQ(lrs(1), (std::map<u32, u8>{{27, 1}}));
+    EXPECT_TRUE(lrs(1).empty());
+    EXPECT_FALSE(vg->private_line(1, 27));
+    EXPECT_EQ(gicr_sgi_read(1, off(GicrSgi::Ispendr0)) & (1u << 27), 0u);
 
+    // Still asserted: it fires again at EL2 and the line rises again.
+    vg->set_private_line(1, 27, true, true);
+    vg->flush(1, lrf[1]);
+    EXPECT_EQ(lrs(1), (std::map<u32, u8>{{27, 1}}));
+    // The guest masks the timer before taking it: the line drops and the
+    // pending LR is withdrawn, nothing is delivered later.
+    EXPECT_FALSE(vg->set_private_line(1, 27, false, true));
+    exit_and_enter(1);
+    EXPECT_TRUE(lrs(1).empty());
+    EXPECT_EQ(gicr_sgi_read(1, off(GicrSgi::Ispendr0)) & (1u << 27), 0u);
+}
+
+TEST_F(LrTest, DisabledLevelPpiShowsPendingWhileItsLineIsHigh)
+{
+    gicr_sgi(1, off(GicrSgi::Icenabler0), 1u << 30);
+    vg->set_private_line(1, 30, true, true);
+    EXPECT_NE(gicr_sgi_read(1, off(GicrSgi::Ispendr0)) & (1u << 30), 0u) << "pending, though disabled";
+    vg->flush(1, lrf[1]);
+    EXPECT_TRUE(lrs(1).empty()) << "disabled: not delivered";
+    vg->set_private_line(1, 30, false, true);
+    EXPECT_EQ(gicr_sgi_read(1, off(GicrSgi::Ispendr0)) & (1u << 30), 0u) << "gone with the condition";
+    gicr_sgi(1, off(GicrSgi::Isenabler0), 1u << 30);
+    vg->flush(1, lrf[1]);
+    EXPECT_TRUE(lrs(1).empty()) << "enabling it later delivers nothing";
+}
+
+TEST_F(LrTest, HardwareTimerPpiResetByCpuOn)
+{
+    vg->set_private_line(1, 27, true, true);
+    vg->flush(1, lrf[1]);
     // CPU_ON reset: the caller must deactivate the physical PPI 27.
     EXPECT_EQ(vg->reset_vcpu(1, lrf[1]), 1u << 27);
     for (unsigned k = 0; k < 4; k++)
@@ -566,7 +604,7 @@ TEST_F(LrTest, EveryEventThatCanWakeABlockedVcpuMovesItsEventCount)
     EXPECT_TRUE(moved()) << "SGI";
     exit_and_enter(2);
     run(2);
-    vg->set_private_pending(2, 27, false);
+    vg->set_private_pending(2, 27);
     EXPECT_TRUE(moved()) << "PPI";
     run(2);
     run(2);

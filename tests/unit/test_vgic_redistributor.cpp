@@ -99,7 +99,7 @@ TEST_F(GicrTest, FrameNotAccessorSelectsTheVcpu)
     wr_sgi(2, off(GicrSgi::Isenabler0), 0x0000'ff00, 4, /*accessor=*/0);
     EXPECT_EQ(rd_sgi(2, off(GicrSgi::Isenabler0), 4, /*accessor=*/3), 0xff00u);
     EXPECT_EQ(rd_sgi(0, off(GicrSgi::Isenabler0)), 0u);
-    vg->set_private_pending(2, 20, false);
+    vg->set_private_pending(2, 20);
     EXPECT_EQ(rd_sgi(2, off(GicrSgi::Ispendr0), 4, 1), 1u << 20);
     EXPECT_EQ(rd_sgi(0, off(GicrSgi::Ispendr0)), 0u);
 }
@@ -166,7 +166,7 @@ TEST_F(GicrTest, EnablingAPendingPrivateInterruptKicksItsVcpu)
     vg->distributor().access(0, off(Gicd::Ctlr), a);
     wr_sgi(2, off(GicrSgi::Igroupr0), 0xffff'ffff);
     kicks.mask = 0;
-    vg->set_private_pending(2, 5, false);
+    vg->set_private_pending(2, 5);
     EXPECT_EQ(kicks.mask, 0u); // not enabled yet
     wr_sgi(2, off(GicrSgi::Isenabler0), 1u << 5, 4, /*accessor=*/1);
     EXPECT_EQ(kicks.mask, 1u << 2);

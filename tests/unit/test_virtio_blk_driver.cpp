@@ -26,6 +26,11 @@ namespace {
 
 constexpr u64 kQemuDiskBytes = 1024 * 1024;  // 2048 sectors
 
+struct FakeClock final : MsClock {
+    u64 ms = 1000;
+    u64 now_ms() const override { return ms; }
+};
+
 struct FullRig {
     FullRig()
     {
@@ -45,7 +50,8 @@ struct FullRig {
     virtio::Transport t{win};
     BlkDriver drv;
     // The hypervisor's emulated disk and the guest driving it.
-    BlkForward fwd{drv, ram.mem};
+    FakeClock clock;
+    BlkForward fwd{drv, ram.mem, clock};
     VirtioBlk blk{fwd, "hyp-disk"};
     vt::RecordingIrq irq;
     VirtioMmio dev{"virtio-blk", blk, ram.mem, irq};
@@ -300,31 +306,60 @@ TEST_F(BlkPathTest, ForwarderRefusesBuffersOutsideGuestRam)
     EXPECT_EQ(rig->drv.stats().submitted, 1u);
 }
 
-// The guest resets its device while the real one still works on its
-// requests: the reset waits for them (here until another thread lets the
-// device run), and their answers never reach the reset queue.
-TEST_F(BlkPathTest, GuestResetWaitsForTheRealDevice)
+// One guest write on its way to the real device, which has not seen it yet
+// (its notification is held back). Returns the status byte's address.
+u64 write_in_flight(FullRig& rig, u64 sector, const std::vector<u8>& pat)
 {
-    vt::GuestDriver& g = rig->guest;
-    rig->win.hold_notifies = true;
-    const auto pat = vt::pattern(512, 8);
+    vt::GuestDriver& g = rig.guest;
+    rig.win.hold_notifies = true;
+    rig.win.resets = 0;  // the driver's own bring-up reset the device once
     const u64 src = g.alloc(512), hdr = g.alloc(16), st = g.alloc(1);
     g.ram.fill(src, pat);
-    g.ram.fill(hdr, vt::blk_header(kTOut, 5));
+    g.ram.fill(hdr, vt::blk_header(kTOut, sector));
     g.ram.put<u8>(st, 0xee);
     g.ring.submit({{hdr, 16, false}, {src, 512, false}, {st, 1, true}});
     g.notify();
-    ASSERT_EQ(rig->drv.in_flight(), 1u);
-    std::thread qemu([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        rig->win.deliver();
+    EXPECT_EQ(rig.drv.in_flight(), 1u);
+    return st;
+}
+
+// The guest writes Status = 0 on a thread; true if that returned within 1 s.
+// Otherwise the real device is let run (today's code spins until it
+// finishes), so that the test ends either way.
+bool reset_returns_promptly(FullRig& rig)
+{
+    std::atomic<bool> returned{false};
+    std::thread guest([&] {
+        rig.guest.wr(virtio::MmioReg::Status, 0);
+        returned = true;
     });
-    g.wr(virtio::MmioReg::Status, 0);  // returns only once the real device finished
-    qemu.join();
+    for (int i = 0; i < 200 && !returned; i++)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const bool in_time = returned;
+    if (!in_time)
+        rig.win.deliver();
+    guest.join();
+    return in_time;
+}
+
+// The guest resets its device while the real one still has its request:
+// the reset returns at once, Status reads non-zero until the real device's
+// completion has come in, and that answer never reaches the reset queue.
+TEST_F(BlkPathTest, GuestResetCompletesWithTheRealDevicesCompletion)
+{
+    vt::GuestDriver& g = rig->guest;
+    const auto pat = vt::pattern(512, 8);
+    const u64 st = write_in_flight(*rig, 5, pat);
+    EXPECT_TRUE(reset_returns_promptly(*rig)) << "the reset waited for the real device under the device lock";
+    EXPECT_NE(g.status(), 0u) << "the real device still has the request";
+    rig->win.deliver();  // QEMU gets to it
+    rig->dev.service();  // ... and interrupts
+    EXPECT_EQ(g.status(), 0u);
     EXPECT_EQ(rig->drv.in_flight(), 0u);
     EXPECT_EQ(g.ring.used_idx(), 0u);
     EXPECT_EQ(g.ram.get<u8>(st), 0xee);
     EXPECT_TRUE(std::equal(pat.begin(), pat.end(), rig->qdisk.data.begin() + 5 * 512));
+    EXPECT_EQ(rig->win.resets, 0) << "nothing to give up on: the real device was not reset";
     rig->win.hold_notifies = false;
     g.ring = vt::Ring(g.ram, 64, vt::kRamBase + 0x8000);
     g.bring_up();
@@ -333,6 +368,91 @@ TEST_F(BlkPathTest, GuestResetWaitsForTheRealDevice)
     rig->dev.service();
     ASSERT_TRUE(g.ring.take_used().has_value());
     EXPECT_EQ(g.ram.bytes(dst, 512), pat);
+}
+
+// The real device gave up on its ring (DEVICE_NEEDS_RESET): its requests
+// will never complete. A guest reset resets it (QEMU ends its DMA before
+// its reset completes), drops the request and completes; the real device
+// is brought up again and serves the guest's next requests.
+TEST_F(BlkPathTest, GuestResetCompletesWhenTheRealDeviceNeedsReset)
+{
+    vt::GuestDriver& g = rig->guest;
+    const u64 st = write_in_flight(*rig, 5, vt::pattern(512, 8));
+    rig->win.give_up();
+    EXPECT_TRUE(reset_returns_promptly(*rig)) << "the reset spun, waiting for a device that needs a reset";
+    EXPECT_EQ(g.status(), 0u) << "nothing can land in guest memory any more: the reset is complete";
+    EXPECT_GE(rig->win.resets, 1) << "the driver reset the real device";
+    EXPECT_EQ(rig->drv.in_flight(), 0u);
+    EXPECT_EQ(g.ring.used_idx(), 0u);
+    EXPECT_EQ(g.ram.get<u8>(st), 0xee);
+    rig->win.held.clear();  // the notification the reset made stale
+    rig->win.hold_notifies = false;
+    g.ring = vt::Ring(g.ram, 64, vt::kRamBase + 0x8000);
+    g.bring_up();
+    const u64 buf = g.alloc(512);
+    g.ram.fill(buf, vt::pattern(512, 3));
+    EXPECT_FALSE(g.write(7, buf, 512).completed);
+    rig->dev.service();
+    auto u = g.ring.take_used();
+    ASSERT_TRUE(u.has_value()) << "the real device works again";
+    const auto pat = vt::pattern(512, 3);
+    EXPECT_TRUE(std::equal(pat.begin(), pat.end(), rig->qdisk.data.begin() + 7 * 512));
+}
+
+// The real device just never answers (and does not say it needs a reset):
+// once the request is overdue, the guest's pending reset gives up on it,
+// resetting the real device, and completes.
+TEST_F(BlkPathTest, GuestResetGivesUpOnAnOverdueRealDevice)
+{
+    vt::GuestDriver& g = rig->guest;
+    const u64 st = write_in_flight(*rig, 5, vt::pattern(512, 8));
+    EXPECT_TRUE(reset_returns_promptly(*rig));
+    rig->clock.ms += BlkForward::kOverdueMs - 1;
+    EXPECT_NE(g.status(), 0u) << "not overdue yet: the real device may still answer";
+    EXPECT_EQ(rig->win.resets, 0);
+    rig->clock.ms += 1;
+    EXPECT_EQ(g.status(), 0u) << "overdue: given up, the reset is complete";
+    EXPECT_GE(rig->win.resets, 1);
+    EXPECT_EQ(rig->drv.in_flight(), 0u);
+    EXPECT_EQ(g.ram.get<u8>(st), 0xee);
+    rig->win.held.clear();
+    rig->win.hold_notifies = false;
+    g.ring = vt::Ring(g.ram, 64, vt::kRamBase + 0x8000);
+    g.bring_up();
+    const u64 dst = g.alloc(512);
+    EXPECT_FALSE(g.read(5, dst, 512).completed);
+    rig->dev.service();
+    ASSERT_TRUE(g.ring.take_used().has_value()) << "the real device works again";
+}
+
+// The same while the guest runs on: the real device's configuration
+// interrupt says it needs a reset; the guest's requests in flight fail
+// (IOERR) instead of hanging forever, and the next ones work.
+TEST_F(BlkPathTest, RealDeviceNeedingResetFailsRequestsInFlightAndRecovers)
+{
+    vt::GuestDriver& g = rig->guest;
+    const u64 st = write_in_flight(*rig, 5, vt::pattern(512, 8));
+    rig->win.give_up();
+    rig->dev.service();  // QEMU's configuration change interrupt
+    auto u = g.ring.take_used();
+    ASSERT_TRUE(u.has_value()) << "the request in flight was never completed";
+    EXPECT_EQ(g.ram.get<u8>(st), kSIoErr);
+    EXPECT_TRUE(rig->irq.level) << "the guest was told";
+    EXPECT_GE(rig->win.resets, 1);
+    EXPECT_EQ(rig->drv.stats().restarts, 1u);
+    EXPECT_EQ(rig->drv.in_flight(), 0u);
+    EXPECT_FALSE(g.status() & virtio::kStatusNeedsReset) << "the guest's device is fine";
+    rig->win.held.clear();
+    rig->win.hold_notifies = false;
+    const u64 buf = g.alloc(512);
+    g.ram.fill(buf, vt::pattern(512, 3));
+    EXPECT_FALSE(g.write(9, buf, 512).completed);
+    rig->dev.service();
+    u = g.ring.take_used();
+    ASSERT_TRUE(u.has_value());
+    EXPECT_EQ(rig->blk.stats().errors, 1u);
+    const auto pat = vt::pattern(512, 3);
+    EXPECT_TRUE(std::equal(pat.begin(), pat.end(), rig->qdisk.data.begin() + 9 * 512));
 }
 
 // Four guest vCPUs hammer the device while a fifth thread plays the real

@@ -11,6 +11,7 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <vector>
@@ -152,12 +153,24 @@ private:
 // The driver's window onto an emulated device (the guest-facing model).
 // With `hold_notifies`, QueueNotify writes are kept and delivered by
 // deliver(), so the device works asynchronously to the driver.
+// give_up() makes the device look as QEMU's does after it gave up on its
+// ring (virtio_error): DEVICE_NEEDS_RESET in Status until the driver resets
+// it (Status = 0), and a configuration change interrupt until acknowledged.
 class LoopbackWindow final : public virtio::RegWindow {
 public:
     explicit LoopbackWindow(VirtioMmio& dev) : dev_(dev) {}
     bool hold_notifies = false;
     std::vector<u32> held;
     int accesses = 0;
+    std::atomic<bool> needs_reset{false};
+    std::atomic<bool> config_irq{false};
+    std::atomic<int> resets{0};  // Status = 0 writes
+
+    void give_up()
+    {
+        needs_reset = true;
+        config_irq = true;
+    }
 
     u32 read(u32 offset, u8 width) override
     {
@@ -165,11 +178,22 @@ public:
                      .data = 0};
         EXPECT_EQ(dev_.access(0, offset, a), MmioResult::Handled) << std::hex << offset;
         accesses++;
+        if (needs_reset && offset == off(MmioReg::Status))
+            a.data |= virtio::kStatusNeedsReset;
+        if (config_irq && offset == off(MmioReg::InterruptStatus))
+            a.data |= virtio::kIntConfigChange;
         return static_cast<u32>(a.data);
     }
     void write(u32 offset, u8 width, u32 v) override
     {
         accesses++;
+        if (offset == off(MmioReg::Status) && v == 0) {
+            resets++;
+            needs_reset = false;
+            config_irq = false;
+        }
+        if (offset == off(MmioReg::InterruptAck) && (v & virtio::kIntConfigChange))
+            config_irq = false;
         if (hold_notifies && offset == off(MmioReg::QueueNotify)) {
             held.push_back(v);
             return;

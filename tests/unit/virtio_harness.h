@@ -125,7 +125,11 @@ public:
 // Memory disk that fails the test on any request outside the disk and can
 // be told to fail. Synchronous by default; with `async`, start() queues and
 // the test finishes requests (finish()), as a real device would later. A
-// queued request moves its data when it finishes.
+// queued request moves its data when it finishes. A caller that keeps
+// polling for completions that never come (kSpinPolls empty polls in a row)
+// is spinning: `spun` is set and everything finishes, so that such a bug
+// fails the test instead of hanging it. `stuck`: the backend reports that
+// it cannot finish (failed()); abandon() then fails everything in flight.
 class CheckedBackend final : public BlockBackend {
 public:
     explicit CheckedBackend(u64 bytes) : data(bytes, 0) {}
@@ -161,17 +165,27 @@ public:
     void ack_interrupt() override { acks++; }
     bool next_completion(Completion& out) override
     {
+        if (done.empty() && ++empty_polls >= kSpinPolls) {
+            spun = true;
+            finish();
+        }
         if (done.empty())
             return false;
+        empty_polls = 0;
         out = done.front();
         done.pop_front();
         return true;
     }
     u32 in_flight() const override { return static_cast<u32>(queued.size() + done.size()); }
-    void wait() override
+    bool failed() override { return stuck && !queued.empty(); }
+    bool abandon() override
     {
-        waits++;
-        finish();
+        abandons++;
+        while (!queued.empty()) {
+            done.push_back({queued.front().tag, false});
+            queued.pop_front();
+        }
+        return true;
     }
     // Finishes the first n queued requests (all by default), in order, or
     // the one at `index` (out of order).
@@ -196,7 +210,11 @@ public:
     int busy = 0;
     int kicks = 0;
     int acks = 0;
-    int waits = 0;
+    int abandons = 0;
+    static constexpr int kSpinPolls = 10000;
+    int empty_polls = 0;
+    bool spun = false;
+    bool stuck = false;
     bool fail = false;
     bool ro = false;
     bool async = false;

@@ -13,6 +13,16 @@
  *         is a data abort to EL2, decoded and emulated by the vGIC.
  *         Natively it is QEMU's own GIC model.
  *
+ * and, third, a cross-CPU IPI that the sender busy-waits for:
+ *
+ *   ipi   smp_call_function_single(B, nop, NULL, wait=1) from the writer's
+ *         CPU: one IPI to CPU B, whose handler runs the (empty) function and
+ *         marks the call done, while the caller spins on that mark. hbench
+ *         keeps B busy with a user-space spinner meanwhile, so B is running,
+ *         not idle: under the hypervisor in single mode both vCPUs are
+ *         runnable on one pCPU and the round trip shows how soon the
+ *         scheduler lets B answer.
+ *
  * Interface: /proc/hbench_exit. Write "hvc N" or "mmio N" (1 <= N <= 1e7);
  * the write runs N calls back to back on the writer's CPU, with interrupts
  * off in chunks of 256 calls, and returns when done. Reading the file then
@@ -22,6 +32,15 @@
  *
  * where T is the CNTVCT ticks spent in the N calls and F is CNTFRQ. The guest
  * program (hbench exit ...) turns batches of these into BENCH lines.
+ *
+ * Write "ipi N B MS" (1 <= N <= 1e5 rounds, B another online CPU, a budget of
+ * MS milliseconds, 1 <= MS <= 600000): rounds one after the other, with
+ * interrupts on, until N are done or the budget is spent. The line read
+ * back then has iters = the rounds done, ticks = their sum, result = how
+ * often the function ran on B, and the round times' median, 90th
+ * percentile, minimum and maximum in ticks:
+ *
+ *   op=ipi conduit=none cpu=0 iters=R ticks=T freq=F result=0x<R> target=1 median=M p90=P min=L max=H
  */
 #include <linux/arm-smccc.h>
 #include <linux/io.h>
@@ -33,7 +52,9 @@
 #include <linux/of_address.h>
 #include <linux/proc_fs.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/smp.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/psci.h>
@@ -42,9 +63,11 @@
 
 #define GICD_IIDR 0x8
 #define MAX_ITERS 10000000UL
+#define MAX_IPI_ROUNDS 100000UL
+#define MAX_IPI_MS 600000UL
 
 static DEFINE_MUTEX(lock);
-static char result[160];
+static char result[256];
 static enum arm_smccc_conduit conduit = SMCCC_CONDUIT_NONE;
 static void __iomem *gicd;
 
@@ -140,9 +163,64 @@ static int run(const char *op, unsigned long n)
 	return 0;
 }
 
+static atomic_t ipi_hits;
+
+static void ipi_nop(void *info)
+{
+	atomic_inc(&ipi_hits);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The rounds are timed one by one, interrupts on (smp_call_function_single
+ * must not wait with them off), so a round that a timer tick or the
+ * hypervisor's scheduler stretched is in the sample: that is the point. */
+static int run_ipi(unsigned long n, unsigned int target, unsigned long ms)
+{
+	u64 freq = read_sysreg(cntfrq_el0), start, ticks = 0;
+	u64 budget = freq * ms / 1000;
+	unsigned long done = 0;
+	u32 *rounds;
+	int cpu = raw_smp_processor_id(), err = 0;
+
+	/* The writer is pinned (hbench pins itself), so cpu stays its CPU. */
+	if (target == cpu || !cpu_online(target))
+		return -EINVAL;
+	rounds = kvmalloc_array(n, sizeof(*rounds), GFP_KERNEL);
+	if (!rounds)
+		return -ENOMEM;
+	atomic_set(&ipi_hits, 0);
+	start = counter();
+	while (done < n && counter() - start < budget) {
+		u64 t0 = counter(), t;
+
+		err = smp_call_function_single(target, ipi_nop, NULL, 1);
+		t = counter() - t0;
+		if (err)
+			break;
+		rounds[done++] = (u32)min_t(u64, t, U32_MAX);
+		ticks += t;
+		cond_resched();
+	}
+	if (!err && done) {
+		sort(rounds, done, sizeof(*rounds), cmp_u32, NULL);
+		snprintf(result, sizeof(result),
+			 "op=ipi conduit=none cpu=%d iters=%lu ticks=%llu freq=%llu result=0x%x target=%u median=%u p90=%u "
+			 "min=%u max=%u\n", cpu, done, ticks, freq, atomic_read(&ipi_hits), target,
+			 rounds[(done - 1) / 2], rounds[(done * 9 + 9) / 10 - 1], rounds[0], rounds[done - 1]);
+	}
+	kvfree(rounds);
+	return err ? err : done ? 0 : -ETIMEDOUT;
+}
+
 static ssize_t hb_write(struct file *f, const char __user *ubuf, size_t len, loff_t *ppos)
 {
-	char buf[32], op[8];
+	char buf[48], op[8];
 	unsigned long n;
 	int err;
 
@@ -154,7 +232,17 @@ static ssize_t hb_write(struct file *f, const char __user *ubuf, size_t len, lof
 	if (sscanf(buf, "%7s %lu", op, &n) != 2 || n == 0 || n > MAX_ITERS)
 		return -EINVAL;
 	mutex_lock(&lock);
-	err = run(op, n);
+	if (!strcmp(op, "ipi")) {
+		unsigned long target, ms;
+
+		if (sscanf(buf, "%*s %*u %lu %lu", &target, &ms) != 2 || n > MAX_IPI_ROUNDS || !ms ||
+		    ms > MAX_IPI_MS || target >= nr_cpu_ids)
+			err = -EINVAL;
+		else
+			err = run_ipi(n, (unsigned int)target, ms);
+	} else {
+		err = run(op, n);
+	}
 	mutex_unlock(&lock);
 	return err ? err : (ssize_t)len;
 }
@@ -202,5 +290,5 @@ static void __exit hb_exit(void)
 
 module_init(hb_init);
 module_exit(hb_exit);
-MODULE_DESCRIPTION("make bench: null hypercall and emulated MMIO read round trips");
+MODULE_DESCRIPTION("make bench: null hypercall, emulated MMIO read and busy-waited IPI round trips");
 MODULE_LICENSE("GPL");

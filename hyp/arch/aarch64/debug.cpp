@@ -49,11 +49,12 @@
 #include "debug_sysreg.h"
 #include "gic.h"
 #include "hw_regs.h"
-#include "pcpu.h"
+#include "run.h"
 #include "sysreg.h"
 #include "trap.h"
 #include "vif.h"
-#include "vm.h"
+#include "vm/pcpu.h"
+#include "vm/vm.h"
 
 namespace {
 
@@ -65,9 +66,10 @@ constexpr u32 kBrkImmMask = 0xffff;
 
 struct VcpuDebug {
     GuestDebugRegs guest;  // the guest's debug registers when not in hardware
-    bool held;             // gdb keeps it stopped
-    bool step;             // gdb single-steps it
+    bool step;             // gdb single-steps it (Vcpu::held: gdb keeps it stopped)
 };
+
+constexpr u32 kSlots = kMaxVms * kMaxVcpus;
 
 struct Control {
     u32 state;                 // epoch << 1 | halted
@@ -79,14 +81,18 @@ struct Control {
     bool attached;
     u64 hw[GuestDebugRegs::kMaxPairs];
     u32 nhw;
-    gdb::Action action[kMaxVcpus];
+    gdb::Action action[kSlots];  // per vCPU slot (slot())
 };
 
 constinit Control g_ctl{};
-constinit VcpuDebug g_vdbg[kMaxVcpus]{};
+constinit VcpuDebug g_vdbg[kSlots]{};
 constinit bool g_owned[kMaxPcpus]{};
 constinit DebugRegCount g_pairs{};
 constinit u32 g_reported = 0;  // stub pCPU only: the epoch the stub was told about
+
+// Per-vCPU debug state is kept by slot: VM id * kMaxVcpus + vCPU id.
+u32 slot(const Vcpu& v) { return v.vm->id * kMaxVcpus + v.id; }
+VcpuDebug& dbg(const Vcpu& v) { return g_vdbg[slot(v)]; }
 
 bool is_halted(u32 s) { return (s & 1) != 0; }
 u32 epoch_of(u32 s) { return s >> 1; }
@@ -95,7 +101,7 @@ void kick_others(u32 self)
 {
     for (u32 i = 0; i < kMaxPcpus; i++)
         if ((g_ctl.pcpus & (1u << i)) && i != self)
-            gic::send_sgi(gic::kKickSgi, g_vm.pcpu_mpidr[i]);
+            gic::send_sgi(gic::kKickSgi, g_pcpus[i].mpidr);
 }
 
 // Any pCPU. False if a halt is already under way (the event is dropped).
@@ -151,7 +157,7 @@ void hw_load_guest(const GuestDebugRegs& g)
     write_oslar_el1(g.oslk ? 1 : 0);
 }
 
-u64 debugger_mdscr(const Vcpu& v) { return mdscr::MDE | (g_vdbg[v.id].step ? mdscr::SS : 0); }
+u64 debugger_mdscr(const Vcpu& v) { return mdscr::MDE | (dbg(v).step ? mdscr::SS : 0); }
 
 void load_breakpoints()
 {
@@ -170,7 +176,7 @@ void load_breakpoints()
 void take_hardware(Pcpu& p)
 {
     if (p.vcpu)
-        hw_save_guest(g_vdbg[p.vcpu->id].guest);
+        hw_save_guest(dbg(*p.vcpu).guest);
     // No debug exception but BRK is generated while the OS lock is set
     // (it is at reset); the guest's view of it stays in its copy.
     write_oslar_el1(0);
@@ -183,7 +189,7 @@ void give_hardware(Pcpu& p)
     write_mdcr_el2(read_mdcr_el2() & ~mdcr::TDE);
     g_owned[p.id] = false;
     if (p.vcpu) {
-        hw_load_guest(g_vdbg[p.vcpu->id].guest);
+        hw_load_guest(dbg(*p.vcpu).guest);
     } else {
         const GuestDebugRegs reset{.oslk = true};
         hw_load_guest(reset);
@@ -193,7 +199,8 @@ void give_hardware(Pcpu& p)
 // Leaving a stop: the debugger's settings for this pCPU and its vCPUs.
 void unpark(Pcpu& p)
 {
-    write_cntvoff_el2(g_vm.cntvoff);
+    if (p.arch.vm)
+        write_cntvoff_el2(p.arch.vm->cntvoff);
     if (g_ctl.attached && !g_owned[p.id])
         take_hardware(p);
     else if (!g_ctl.attached && g_owned[p.id])
@@ -203,9 +210,9 @@ void unpark(Pcpu& p)
     Vcpu* offline_step = nullptr;
     for (u32 i = 0; i < p.nrun; i++) {
         Vcpu& v = *p.runq[i];
-        VcpuDebug& d = g_vdbg[v.id];
-        const gdb::Action a = g_ctl.attached ? g_ctl.action[v.id] : gdb::Action::Continue;
-        d.held = a == gdb::Action::Stop;
+        VcpuDebug& d = dbg(v);
+        const gdb::Action a = g_ctl.attached ? g_ctl.action[slot(v)] : gdb::Action::Continue;
+        v.held = a == gdb::Action::Stop;
         d.step = a == gdb::Action::Step;
         if (!d.step) {
             v.regs.spsr &= ~spsr::SS;
@@ -225,7 +232,7 @@ void unpark(Pcpu& p)
     if (offline_step) {
         // A powered-off vCPU cannot execute its step: it stops again where
         // it is, rather than leaving gdb waiting for ever.
-        g_vdbg[offline_step->id].step = false;
+        dbg(*offline_step).step = false;
         offline_step->regs.spsr &= ~spsr::SS;
         halt(gdb::StopEvent{offline_step->id, gdb::StopReason::Step});
     }
@@ -244,7 +251,7 @@ void stop_here(Pcpu& p)
         if (__atomic_load_n(&g_ctl.parked[p.id], __ATOMIC_RELAXED) != e) {
             __atomic_store_n(&g_ctl.parked[p.id], e, __ATOMIC_RELEASE);
             if (p.id != kStubPcpu)
-                gic::send_sgi(gic::kKickSgi, g_vm.pcpu_mpidr[kStubPcpu]);
+                gic::send_sgi(gic::kKickSgi, g_pcpus[kStubPcpu].mpidr);
         }
         if (p.id == kStubPcpu && g_reported != e && all_parked(e)) {
             g_reported = e;
@@ -269,12 +276,15 @@ const char* debug_setup(const HostPlatform& host)
     const unsigned wrps = static_cast<unsigned>(bits(dfr0, 23, 20)) + 1;
     g_pairs.brps = brps < GuestDebugRegs::kMaxPairs ? brps : GuestDebugRegs::kMaxPairs;
     g_pairs.wrps = wrps < GuestDebugRegs::kMaxPairs ? wrps : GuestDebugRegs::kMaxPairs;
-    for (u32 i = 0; i < g_vm.nvcpus; i++) {
-        g_vdbg[i].guest.oslk = true; // as after a cold reset
-        g_ctl.pcpus |= 1u << vcpu_home_pcpu(i);
-        g_ctl.action[i] = gdb::Action::Continue;
+    for (u32 m = 0; m < g_nvms; m++) {
+        for (u32 i = 0; i < g_vms[m].nvcpus; i++) {
+            const Vcpu& v = g_vms[m].vcpus[i];
+            dbg(v).guest.oslk = true; // as after a cold reset
+            g_ctl.pcpus |= 1u << v.pcpu;
+            g_ctl.action[slot(v)] = gdb::Action::Continue;
+        }
     }
-    if (!g_vm.opts.gdb)
+    if (!g_options.gdb)
         return nullptr;
     return gdb_channel_setup(host);
 }
@@ -286,21 +296,20 @@ void debug_check_stop(Pcpu& p)
         stop_here(p);
 }
 
-bool debug_holds(const Vcpu& v) { return g_vdbg[v.id].held; }
-bool debug_stepping(const Vcpu& v) { return g_vdbg[v.id].step; }
+bool debug_stepping(const Vcpu& v) { return dbg(v).step; }
 
 void debug_before_entry(const Vcpu& v)
 {
     // With En clear the virtual CPU interface signals nothing; the list
     // registers keep their state for the next ordinary entry.
-    if (g_vdbg[v.id].step)
+    if (dbg(v).step)
         vif_write_hcr(this_pcpu(), v.lrs.hcr & ~kIchHcrEn);
 }
 
 void debug_context_save(Vcpu& v)
 {
     if (!g_owned[this_pcpu_id()])
-        hw_save_guest(g_vdbg[v.id].guest);
+        hw_save_guest(dbg(v).guest);
 }
 
 void debug_context_load(const Vcpu& v)
@@ -308,7 +317,7 @@ void debug_context_load(const Vcpu& v)
     if (g_owned[this_pcpu_id()])
         write_mdscr_el1(debugger_mdscr(v));
     else
-        hw_load_guest(g_vdbg[v.id].guest);
+        hw_load_guest(dbg(v).guest);
 }
 
 void handle_brk(Vcpu& v, u64 esr)
@@ -340,7 +349,7 @@ void handle_hw_breakpoint(Vcpu& v, u64 esr)
 
 void handle_software_step(Vcpu& v, u64)
 {
-    VcpuDebug& d = g_vdbg[v.id];
+    VcpuDebug& d = dbg(v);
     const bool ours = g_owned[this_pcpu_id()] && d.step;
     d.step = false;
     v.regs.spsr &= ~spsr::SS;
@@ -355,7 +364,7 @@ bool debug_sysreg(Vcpu& v, u32 key, bool read, u64& val)
 {
     if (!g_owned[this_pcpu_id()])
         return false;
-    return emulate_debug_reg(g_vdbg[v.id].guest, g_pairs, key, read, val) == DebugRegResult::Done;
+    return emulate_debug_reg(dbg(v).guest, g_pairs, key, read, val) == DebugRegResult::Done;
 }
 
 u32 debug_hw_breakpoint_slots() { return g_pairs.brps; }
@@ -378,12 +387,15 @@ void debug_request_stop(gdb::StopReason why)
 
 void debug_resume(const gdb::Action* per_vcpu)
 {
-    for (u32 i = 0; i < g_vm.nvcpus; i++)
-        g_ctl.action[i] = per_vcpu[i];
+    // The stub debugs VM 0: its vCPUs are the threads.
+    for (u32 i = 0; i < g_vms[0].nvcpus; i++)
+        g_ctl.action[slot(g_vms[0].vcpus[i])] = per_vcpu[i];
     const u32 s = __atomic_load_n(&g_ctl.state, __ATOMIC_ACQUIRE);
     if (!is_halted(s))
         return;
-    g_vm.cntvoff += read_cntpct_el0() - g_ctl.halt_start;
+    const u64 stopped = read_cntpct_el0() - g_ctl.halt_start;
+    for (u32 m = 0; m < g_nvms; m++)
+        g_vms[m].cntvoff += stopped;
     __atomic_store_n(&g_ctl.state, epoch_of(s) << 1, __ATOMIC_RELEASE);
     kick_others(this_pcpu_id());
 }

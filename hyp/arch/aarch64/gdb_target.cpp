@@ -19,51 +19,39 @@
 #include "debug/s1_walk.h"
 #include "core/format.h"
 #include "drivers/virtio/console.h"
-#include "host_irq.h"
 #include "hw_regs.h"
 #include "log.h"
-#include "pcpu.h"
 #include "sysreg.h"
-#include "virtio_devices.h"
-#include "vm.h"
+#include "serial_ports.h"
+#include "vm/vm.h"
+#include "vm/vm_tables.h"
 
 static_assert(kMaxVcpus <= gdb::Stub::kMaxThreads, "one gdb thread per vCPU");
 
 namespace {
 
-constexpr u32 kGdbPort = 1;            // virtio-serial port number (run-qemu.sh: nr=1)
-constexpr u64 kCacheLine = 64;         // dc cvau stride; QEMU's CTR_EL0 minimum line is larger
+// The VM the stub debugs.
+Vm& vm0() { return g_vms[0]; }
+
 constexpr u64 kTxTimeoutSeconds = 2;   // gdb not reading: give up on a reply after this
 
-unsigned long long ull(u64 v) { return static_cast<unsigned long long>(v); }
-
-class GuestTables final : public s1::TableReader {
-public:
-    bool read_u64(u64 ipa, u64& out) override
-    {
-        if ((ipa & 7) || !g_vm.ipa_in_ram(ipa))
-            return false;
-        out = *reinterpret_cast<const volatile u64*>(g_vm.ipa_to_pa(ipa));
-        return true;
-    }
-};
 
 s1::Regs stage1_of(const Vcpu& v)
 {
-    return s1::Regs{.sctlr = v.el1.sctlr_el1, .tcr = v.el1.tcr_el1, .ttbr0 = v.el1.ttbr0_el1, .ttbr1 = v.el1.ttbr1_el1};
+    return s1::Regs{.sctlr = v.arch.el1.sctlr_el1, .tcr = v.arch.el1.tcr_el1, .ttbr0 = v.arch.el1.ttbr0_el1, .ttbr1 = v.arch.el1.ttbr1_el1};
 }
 
 bool translate(u32 t, u64 va, s1::Result& r)
 {
-    GuestTables tables;
-    if (s1::translate(stage1_of(g_vm.vcpus[t]), va, tables, &r))
+    VmTables tables(vm0());
+    if (s1::translate(stage1_of(vm0().vcpus[t]), va, tables, &r))
         return true;
     // Kernel addresses (TTBR1) are shared by all vCPUs; one that is in user
     // space with the kernel unmapped (KPTI) or not started yet lacks them.
     if (!((va >> 55) & 1))
         return false;
-    for (u32 i = 0; i < g_vm.nvcpus; i++)
-        if (i != t && s1::translate(stage1_of(g_vm.vcpus[i]), va, tables, &r))
+    for (u32 i = 0; i < vm0().nvcpus; i++)
+        if (i != t && s1::translate(stage1_of(vm0().vcpus[i]), va, tables, &r))
             return true;
     return false;
 }
@@ -76,28 +64,18 @@ usize for_each_ram_piece(u32 t, u64 va, usize len, Fn fn)
     usize done = 0;
     while (done < len) {
         s1::Result r;
-        if (!translate(t, va + done, r) || !g_vm.ipa_in_ram(r.ipa))
+        if (!translate(t, va + done, r) || !vm0().ipa_in_ram(r.ipa))
             break;
-        const u64 ram_left = g_vm.ram_ipa + g_vm.ram_size - r.ipa;
+        const u64 ram_left = vm0().ram_ipa + vm0().ram_size - r.ipa;
         u64 n = len - done;
         if (n > r.size)
             n = r.size;
         if (n > ram_left)
             n = ram_left;
-        fn(reinterpret_cast<u8*>(g_vm.ipa_to_pa(r.ipa)), done, static_cast<usize>(n));
+        fn(reinterpret_cast<u8*>(vm0().ipa_to_pa(r.ipa)), done, static_cast<usize>(n));
         done += static_cast<usize>(n);
     }
     return done;
-}
-
-// New instructions must be fetched: clean the data to the point of
-// unification and invalidate every pCPU's instruction cache.
-void sync_icache(const u8* p, usize n)
-{
-    const u64 start = align_down(reinterpret_cast<u64>(p), kCacheLine);
-    for (u64 a = start; a < reinterpret_cast<u64>(p) + n; a += kCacheLine)
-        __asm__ volatile("dc cvau, %0" ::"r"(a) : "memory");
-    __asm__ volatile("dsb ish; ic ialluis; dsb ish; isb" ::: "memory");
 }
 
 const char* el_name(u64 spsr)
@@ -118,22 +96,22 @@ bool valid_guest_mode(u64 spsr)
 
 class HypTarget final : public gdb::Target {
 public:
-    u32 num_threads() override { return g_vm.nvcpus; }
+    u32 num_threads() override { return vm0().nvcpus; }
 
     void read_regs(u32 t, gdb::Regs& r) override
     {
-        const Vcpu& v = g_vm.vcpus[t];
+        const Vcpu& v = vm0().vcpus[t];
         for (unsigned i = 0; i < 31; i++)
             r.x[i] = v.regs.x[i];
-        r.sp = (v.regs.spsr & spsr::kModeMask) == spsr::EL1h ? v.el1.sp_el1 : v.el1.sp_el0;
+        r.sp = (v.regs.spsr & spsr::kModeMask) == spsr::EL1h ? v.arch.el1.sp_el1 : v.arch.el1.sp_el0;
         r.pc = v.regs.elr;
         r.cpsr = static_cast<u32>(v.regs.spsr);
         for (unsigned i = 0; i < 32; i++) {
-            r.v[i][0] = v.fp.q[2 * i];
-            r.v[i][1] = v.fp.q[2 * i + 1];
+            r.v[i][0] = v.arch.fp.q[2 * i];
+            r.v[i][1] = v.arch.fp.q[2 * i + 1];
         }
-        r.fpsr = static_cast<u32>(v.fp.fpsr);
-        r.fpcr = static_cast<u32>(v.fp.fpcr);
+        r.fpsr = static_cast<u32>(v.arch.fp.fpsr);
+        r.fpcr = static_cast<u32>(v.arch.fp.fpcr);
     }
 
     bool write_regs(u32 t, const gdb::Regs& r) override
@@ -142,21 +120,21 @@ public:
         // step bit belongs to the stub.
         if (!valid_guest_mode(r.cpsr))
             return false;
-        Vcpu& v = g_vm.vcpus[t];
+        Vcpu& v = vm0().vcpus[t];
         for (unsigned i = 0; i < 31; i++)
             v.regs.x[i] = r.x[i];
         v.regs.elr = r.pc;
         v.regs.spsr = (v.regs.spsr & (~u64{0xffff'ffff} | spsr::SS)) | (r.cpsr & ~static_cast<u32>(spsr::SS));
         if ((v.regs.spsr & spsr::kModeMask) == spsr::EL1h)
-            v.el1.sp_el1 = r.sp;
+            v.arch.el1.sp_el1 = r.sp;
         else
-            v.el1.sp_el0 = r.sp;
+            v.arch.el1.sp_el0 = r.sp;
         for (unsigned i = 0; i < 32; i++) {
-            v.fp.q[2 * i] = r.v[i][0];
-            v.fp.q[2 * i + 1] = r.v[i][1];
+            v.arch.fp.q[2 * i] = r.v[i][0];
+            v.arch.fp.q[2 * i + 1] = r.v[i][1];
         }
-        v.fp.fpsr = r.fpsr;
-        v.fp.fpcr = r.fpcr;
+        v.arch.fp.fpsr = r.fpsr;
+        v.arch.fp.fpcr = r.fpcr;
         return true;
     }
 
@@ -173,7 +151,7 @@ public:
         return for_each_ram_piece(t, va, len, [buf](u8* host, usize at, usize n) {
             for (usize i = 0; i < n; i++)
                 host[i] = buf[at + i];
-            sync_icache(host, n);
+            sync_icache(reinterpret_cast<u64>(host), n);
         });
     }
 
@@ -189,24 +167,22 @@ public:
 
     void thread_info(u32 t, char* buf, usize len) override
     {
-        const Vcpu& v = g_vm.vcpus[t];
+        const Vcpu& v = vm0().vcpus[t];
         const char* state = v.state == RunState::Off ? "powered off"
                             : v.state == RunState::Blocked ? "waiting (WFI)"
                                                             : "runnable";
-        fmt_snprintf(buf, len, "vCPU %u on pCPU %u, %s, %s", v.id, vcpu_home_pcpu(v.id), state, el_name(v.regs.spsr));
+        fmt_snprintf(buf, len, "vCPU %u on pCPU %u, %s, %s", v.id, v.pcpu, state, el_name(v.regs.spsr));
     }
 };
 
-constinit MmioRegWindow g_window;
-constinit virtio::Transport g_transport{g_window};
-
-class PortEvents final : public virtio::ConsolePort::Events {
+class PortEvents final : public SerialPortUser {
 public:
     void rx(const u8* p, usize n) override;
     void host_open(bool open) override;
+    void irq(virtio::ConsolePort& port) override { port.poll(); }
 };
 constinit PortEvents g_events;
-constinit virtio::ConsolePort g_port{g_transport, kGdbPort, g_events};
+virtio::ConsolePort* g_port;
 
 class PortChannel final : public gdb::Channel {
 public:
@@ -216,7 +192,7 @@ public:
         // reading, the reply is dropped rather than the hypervisor stalled.
         const u64 deadline = read_cntpct_el0() + kTxTimeoutSeconds * read_cntfrq_el0();
         while (n > 0) {
-            const usize k = g_port.write(p, n);
+            const usize k = g_port->write(p, n);
             p += k;
             n -= k;
             if (n > 0 && read_cntpct_el0() > deadline) {
@@ -243,41 +219,17 @@ void PortEvents::host_open(bool open)
     g_stub.disconnected();
 }
 
-void channel_irq(u32) { g_port.poll(); }
-
 } // namespace
 
 void gdb_stub_stopped(const gdb::StopEvent& e) { g_stub.stopped(e); }
 
-const char* gdb_channel_setup(const HostPlatform& host)
+const char* gdb_channel_setup(const HostPlatform&)
 {
-    const VirtioSlot* slot = nullptr;
-    switch (virtio_claim(host, virtio::kDeviceConsole, slot)) {
-    case VirtioClaim::Found: break;
-    case VirtioClaim::Legacy:
-        return "gdb=1: the virtio-serial device has legacy registers; run QEMU with "
-               "-global virtio-mmio.force-legacy=false (make run GDB=1 does)";
-    case VirtioClaim::None:
-        return "gdb=1 but QEMU has no virtio-serial device for the stub: use make run GDB=1 "
+    g_port = serial_port_open("hyp.gdb", g_events, kStubPcpu);
+    if (!g_port)
+        return "gdb=1 but QEMU has no virtio-serial port named hyp.gdb for the stub: use make run GDB=1 "
                "(scripts/run-qemu.sh adds it)";
-    }
-    g_window.set_base(slot->base);
-    const virtio::Setup s = g_port.init();
-    if (s != virtio::Setup::Ok) {
-        hyp_log("gdb: virtio-serial at 0x%llx: %s", ull(slot->base), virtio::setup_name(s));
-        return "gdb=1: the virtio-serial device could not be set up; it needs port 1 (virtserialport nr=1)";
-    }
-    // QEMU answers DEVICE_READY synchronously; the bound is for a device
-    // that never adds our port.
-    const u64 deadline = read_cntpct_el0() + read_cntfrq_el0();
-    while (!g_port.opened() && read_cntpct_el0() < deadline)
-        g_port.poll();
-    if (!g_port.opened())
-        return "gdb=1: the virtio-serial device has no port 1: add -device virtserialport,nr=1,... (make run GDB=1 does)";
-    if (!host_irq_attach(slot->intid, kStubPcpu, channel_irq))
-        return "gdb=1: cannot attach the virtio-serial interrupt";
-    hyp_log("gdb: stub on virtio-serial port %u (transport 0x%llx, INTID %u), served by pCPU %u; "
-            "the guest runs until gdb connects",
-            kGdbPort, ull(slot->base), slot->intid, kStubPcpu);
+    hyp_log("gdb: stub on virtio-serial port hyp.gdb, served by pCPU %u; the guest runs until gdb connects",
+            kStubPcpu);
     return nullptr;
 }

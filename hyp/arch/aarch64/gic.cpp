@@ -3,6 +3,8 @@
 #include <cpu.h>
 #include "log.h"
 #include "mmio_io.h"
+#include "vm/pcpu.h"
+#include "per_pcpu.h"
 #include "sysreg.h"
 #include "vgic/regs.h"
 
@@ -20,14 +22,11 @@ using vgic::kWakerProcessorSleep;
 constexpr u64 kTyperLast = bit(4);
 
 u64 g_gicd;
-u64 g_gicr_this[8]; // per pCPU, indexed by Aff0
+PerPcpu<u64> g_gicr; // each pCPU's redistributor frame
 
 u64 gicd(Gicd r) { return g_gicd + static_cast<u64>(r); }
 
-u64 my_gicr()
-{
-    return g_gicr_this[read_mpidr_el1() & 0xff];
-}
+u64 my_gicr() { return g_gicr[this_pcpu_id()]; }
 u64 gicr(Gicr r) { return my_gicr() + static_cast<u64>(r); }
 u64 gicr(GicrSgi r) { return my_gicr() + vgic::kGicrSgiFrame + static_cast<u64>(r); }
 
@@ -64,7 +63,7 @@ void init_cpu(u64 gicr_base, u64 gicr_size, u64 mpidr)
     }
     if (!frame)
         hyp_panic("no GIC redistributor for MPIDR 0x%llx", static_cast<unsigned long long>(mpidr));
-    g_gicr_this[mpidr & 0xff] = frame;
+    g_gicr[this_pcpu_id()] = frame;
 
     // Wake the redistributor and wait until it says so.
     mmio_write32(gicr(Gicr::Waker), mmio_read32(gicr(Gicr::Waker)) & ~kWakerProcessorSleep);
@@ -116,6 +115,7 @@ void send_sgi(u32 intid, u64 target_mpidr)
     isb();
 }
 
+u32 ack() { return static_cast<u32>(read_icc_iar1_el1() & 0xffffff); }
 void eoi(u32 intid) { write_icc_eoir1_el1(intid); }
 void deactivate(u32 intid) { write_icc_dir_el1(intid); }
 

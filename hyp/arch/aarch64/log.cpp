@@ -1,10 +1,11 @@
-// Hypervisor log: "[pN] message" lines on the physical UART, also kept in a
-// ring buffer a debugger can read after the fact.
+// Hypervisor log: "[pN] message" lines on the physical UART, each starting
+// with kHypLineMark (console.h), also kept in a ring buffer a debugger can
+// read after the fact.
 #include "log.h"
 
 #include "console.h"
 #include "core/format.h"
-#include "pcpu.h"
+#include "vm/pcpu.h"
 #include "spinlock.h"
 #include "uart.h"
 
@@ -21,6 +22,8 @@ void ring_put(char c)
     g_log_ring_head++;
 }
 
+// One hypervisor line: on a line of its own, marked, CRLF-terminated; an
+// embedded newline starts another marked line.
 void put_line(const char* text)
 {
     if (g_guest_mid_line) {
@@ -28,10 +31,15 @@ void put_line(const char* text)
         uart_putc('\n');
         g_guest_mid_line = false;
     }
+    uart_putc(kHypLineMark);
     for (const char* p = text; *p; p++) {
-        if (*p == '\n')
+        if (*p == '\n') {
             uart_putc('\r');
-        uart_putc(*p);
+            uart_putc('\n');
+            uart_putc(kHypLineMark);
+        } else {
+            uart_putc(*p);
+        }
         ring_put(*p);
     }
     uart_putc('\r');
@@ -64,16 +72,14 @@ void hyp_log(const char* fmt, ...)
 
 void console_guest_putc(char c)
 {
+    // The mark is the hypervisor's alone: a guest must not forge its lines.
+    if (c == kHypLineMark)
+        c = '?';
     LockGuard guard(g_console_lock);
     uart_putc(c);
     g_guest_mid_line = c != '\n';
 }
 
-void console_raw_write(const char* s)
-{
-    for (; *s; s++) {
-        if (*s == '\n')
-            uart_putc('\r');
-        uart_putc(*s);
-    }
-}
+// Without the lock: the panicking pCPU may be the one holding it, and the
+// other pCPUs are stopped (or stopping) when this runs.
+void console_raw_line(const char* text) { put_line(text); }

@@ -1,34 +1,39 @@
-// Boot: the primary pCPU sets up the machine and the VM, starts the other
+// Boot: the primary pCPU sets up the machine and its VMs, starts the other
 // pCPUs, releases them, and every pCPU enters its run loop.
 //
-//   primary:   MMU -> console -> DTB -> options -> GIC -> VM -> CPU_ON x3
-//              -> wait for secondaries -> release -> run_vcpus(0)
-//   secondary: MMU -> own redistributor + CPU interface -> online
-//              -> park in WFI until released -> run_vcpus(n)
+//   primary:   (boot.S: EL2 tables, MMU on) -> console -> DTB -> options
+//              -> GIC -> VMs (machine description) -> debug, trace
+//              -> CPU_ON x3 -> wait for secondaries -> release -> run_vcpus()
+//   secondary: (boot.S: MMU on) -> own redistributor + CPU interface
+//              -> online -> park in WFI until released -> run_vcpus()
 #include <libfdt.h>
 
-#include "block.h"
 #include "config.h"
+#include "core/format.h"
+#include "core/machine_desc.h"
 #include <cpu.h>
 #include "debug.h"
-#include "fdt/guest_dtb.h"
 #include "fdt/host_platform.h"
 #include "firmware.h"
 #include "gic.h"
 #include "log.h"
+#include "consoles.h"
 #include "mmu.h"
-#include "pcpu.h"
+#include "serial_ports.h"
+#include "run.h"
 #include "sysreg.h"
+#include "trace_port.h"
 #include "uart.h"
-#include "vm.h"
+#include "vm/pcpu.h"
+#include "vm/console.h"
+#include "vm/placement.h"
+#include "vm/vm.h"
+#include "vm/vm_disk.h"
+#include "vm/vm_setup.h"
 
 extern "C" char hyp_stacks[], __hyp_start[], __hyp_end[];
 extern "C" void secondary_entry();
 
-vgic::Notifier* vm_notifier();
-psci::Host* vm_psci_host();
-
-Pcpu g_pcpus[kMaxPcpus];
 
 namespace {
 constexpr u64 kStackSize = 16 * KiB;  // boot.S: STACK_SHIFT
@@ -38,6 +43,8 @@ constexpr u8 kIrqPriority = 0x80;
 HostPlatform g_host;
 u32 g_online;
 bool g_release;
+VmPlacement g_placement[kMaxVms];
+MachineDesc g_machine;
 
 [[noreturn]] void fatal(const char* msg)
 {
@@ -53,121 +60,144 @@ void init_cpu_interrupts()
     gic::enable_private(gic::kKickSgi, kIrqPriority);
     gic::enable_private(kGuestLayout.maintenance_ppi, kIrqPriority);
     gic::enable_private(kGuestLayout.vtimer_ppi, kIrqPriority);
+    gic::enable_private(kGuestLayout.ptimer_ppi, kIrqPriority);
     gic::enable_private(kHypTimerPpi, kIrqPriority);
 }
 
-void check_guest_payload()
+// Without a machine description: one VM of kMaxVcpus vCPUs in all of the
+// RAM above the hypervisor, its kernel and initrd loaded there in place,
+// placed by the mode's preset (docs/architecture.md, "legacy layout").
+void setup_legacy()
 {
-    const u8* image = reinterpret_cast<const u8*>(g_vm.ipa_to_pa(g_vm.ram_ipa + kGuestLayout.kernel_offset));
-    // arm64 Image header: magic "ARM\x64" at offset 56, image_size at 16.
-    if (!(image[56] == 'A' && image[57] == 'R' && image[58] == 'M' && image[59] == 0x64)) {
-        hyp_log("FATAL: no arm64 kernel Image at PA 0x%llx: load one with "
-                "-device loader,file=Image,addr=0x%llx,force-raw=on (make run does)",
-                ull(reinterpret_cast<u64>(image)), ull(reinterpret_cast<u64>(image)));
-        firmware::system_off();
-    }
-    u64 image_size = 0;
-    for (int i = 7; i >= 0; i--)
-        image_size = (image_size << 8) | image[16 + i];
-    if (kGuestLayout.kernel_offset + image_size > kGuestLayout.dtb_offset)
-        fatal("kernel image_size overlaps the guest DTB slot; move dtb_offset in config.h");
-    if (kGuestLayout.initrd_offset + g_vm.initrd_size > g_vm.ram_size)
-        fatal("initrd does not fit in guest RAM: raise MEM=");
-}
-
-void build_guest_dtb()
-{
-    u64 mpidr[kMaxVcpus];
-    for (u32 i = 0; i < g_vm.nvcpus; i++)
-        mpidr[i] = g_vm.vcpus[i].mpidr;
-    const u64 initrd = g_vm.ram_ipa + kGuestLayout.initrd_offset;
-    const GuestDtbConfig cfg{
-        .ram_base = g_vm.ram_ipa,
-        .ram_size = g_vm.ram_size,
-        .nvcpus = g_vm.nvcpus,
-        .vcpu_mpidr = mpidr,
-        .gicd_base = kGuestLayout.gicd_ipa,
-        .gicd_size = kGuestLayout.gicd_size,
-        .gicr_base = kGuestLayout.gicr_ipa,
-        .gicr_size = kGuestLayout.gicr_stride * g_vm.nvcpus,
-        .uart_base = kGuestLayout.uart_ipa,
-        .initrd_start = g_vm.initrd_size ? initrd : 0,
-        .initrd_end = g_vm.initrd_size ? initrd + g_vm.initrd_size : 0,
-        .bootargs = g_vm.opts.guest_cmdline,
-        .virtio_base = kGuestLayout.virtio_ipa,
-        .virtio_size = block_present() ? kGuestLayout.virtio_size : 0,
-        .virtio_spi = kGuestLayout.virtio_spi,
-    };
-    void* out = reinterpret_cast<void*>(g_vm.ipa_to_pa(g_vm.ram_ipa + kGuestLayout.dtb_offset));
-    const int rc = build_guest_dtb(reinterpret_cast<const void*>(kQemuDtb), out, kGuestLayout.dtb_max_size, cfg);
-    if (rc != 0) {
-        hyp_log("FATAL: building the guest device tree failed: %s", guest_dtb_strerror(rc));
-        firmware::system_off();
-    }
-}
-
-void setup_vm()
-{
-    g_vm.nvcpus = kMaxVcpus;
-    if (g_vm.opts.mode == Mode::Multi && g_host.ncpus < g_vm.nvcpus)
+    const u32 nvcpus = kMaxVcpus;
+    if (g_options.mode == Mode::Multi && g_host.ncpus < nvcpus)
         fatal("multi-pCPU mode needs 4 pCPUs: run QEMU with -smp 4 (or use MODE=single)");
-    g_vm.ram_ipa = kGuestLayout.ram_ipa;
-    g_vm.ram_pa = g_host.ram_base + kHypReserved;
-    g_vm.ram_size = align_down(g_host.ram_size - kHypReserved, 2 * MiB);
     if (g_host.ram_size < kHypReserved + 256 * MiB)
         fatal("guest RAM below 256 MiB: raise MEM= (QEMU -m is MEM plus 64 MiB for the hypervisor)");
-    g_vm.initrd_size = g_vm.opts.initrd_size;
-    g_vm.host_uart_intid = g_host.uart_intid;
-    for (u32 i = 0; i < g_host.ncpus && i < kMaxPcpus; i++)
-        g_vm.pcpu_mpidr[i] = g_host.cpu_mpidr[i];
+    g_nvms = 1;
+    placement_preset(g_options.mode, g_nvms, &nvcpus, g_host.ncpus, g_placement);
+    const VmSpec spec{
+        .id = 0,
+        .placement = &g_placement[0],
+        .ram_pa = g_host.ram_base + kHypReserved,
+        .ram_size = align_down(g_host.ram_size - kHypReserved, 2 * MiB),
+        .kernel_pa = 0,
+        .kernel_size = 0,
+        .initrd_pa = 0,
+        .initrd_size = g_options.initrd_size,
+        .cmdline = g_options.guest_cmdline,
+        .disk = nullptr,
+        .console_port = false,
+    };
+    char msg[200];
+    if (const char* e = vm_create(g_vms[0], spec, g_host, reinterpret_cast<const void*>(kQemuDtb), msg, sizeof msg))
+        fatal(e);
+}
 
-    u64 mpidr[kMaxVcpus];
-    for (u32 i = 0; i < g_vm.nvcpus; i++) {
-        Vcpu& v = g_vm.vcpus[i];
-        v.id = i;
-        v.pcpu = vcpu_home_pcpu(i);
-        v.mpidr = i; // Aff0 = index: a flat cluster, like QEMU's virt board
-        mpidr[i] = v.mpidr;
+// Host memory a VM (or its pristine image) may use: RAM above the
+// hypervisor's reserve.
+bool in_guest_memory(u64 pa, u64 size)
+{
+    const u64 lo = g_host.ram_base + kHypReserved;
+    const u64 hi = g_host.ram_base + g_host.ram_size;
+    return size == 0 || (pa >= lo && pa <= hi && size <= hi - pa);
+}
+
+// The VMs scripts/machine.py described (core/machine_desc.h).
+void setup_described(const char* text)
+{
+    char msg[200];
+    if (!parse_machine_desc(text, kMachineDescMax, g_host.ncpus, g_machine, msg, sizeof msg))
+        fatal(msg);
+    g_nvms = g_machine.nvms;
+    for (u32 i = 0; i < g_machine.nvms; i++) {
+        const VmDesc& d = g_machine.vm[i];
+        if (!in_guest_memory(d.ram_pa, d.ram_size) || !in_guest_memory(d.kernel_pa, d.kernel_size) ||
+            !in_guest_memory(d.initrd_pa, d.initrd_size)) {
+            fmt_snprintf(msg, sizeof msg,
+                         "VM %u's RAM or images lie outside host RAM above the hypervisor: QEMU's -m must "
+                         "match the machine description (scripts/machine.py computes both)", i);
+            fatal(msg);
+        }
+        g_placement[i].nvcpus = d.vcpus;
+        for (u32 c = 0; c < d.vcpus; c++)
+            g_placement[i].pcpu[c] = d.pcpu[c];
+        const VmSpec spec{
+            .id = i,
+            .placement = &g_placement[i],
+            .ram_pa = d.ram_pa,
+            .ram_size = d.ram_size,
+            .kernel_pa = d.kernel_pa,
+            .kernel_size = d.kernel_size,
+            .initrd_pa = d.initrd_pa,
+            .initrd_size = d.initrd_size,
+            .cmdline = d.bootargs,
+            .disk = d.disk[0] ? d.disk : "",
+            .console_port = d.console_port,
+        };
+        if (const char* e =
+                vm_create(g_vms[i], spec, g_host, reinterpret_cast<const void*>(kQemuDtb), msg, sizeof msg))
+            fatal(e);
     }
-    check_guest_payload();
-    stage2_build(g_vm.ram_ipa, g_vm.ram_pa, g_vm.ram_size);
-    g_vm.vgic.init(g_vm.nvcpus, kGuestLayout.nr_spis, mpidr, vm_notifier());
-    g_vm.psci.init(g_vm.nvcpus, mpidr, vm_psci_host());
-    g_vm.psci.reset();
-    const bool ok = g_vm.bus.add(kGuestLayout.gicd_ipa, kGuestLayout.gicd_size, g_vm.vgic.distributor()) &&
-                    g_vm.bus.add(kGuestLayout.gicr_ipa, kGuestLayout.gicr_stride * g_vm.nvcpus,
-                                 g_vm.vgic.redistributors()) &&
-                    g_vm.bus.add(kGuestLayout.uart_ipa, kGuestLayout.uart_size, g_uart);
-    HYP_ASSERT(ok);
-    block_setup(g_host);
-    build_guest_dtb();
-    // Guest virtual time starts at zero, the same on every vCPU.
-    g_vm.cntvoff = read_cntpct_el0();
+}
+
+void setup_vms()
+{
+    if (const char* e = vm_disks_probe(g_host))
+        fatal(e);
+    if (const char* e = serial_ports_probe(g_host))
+        fatal(e);
+    const char* text = reinterpret_cast<const char*>(kMachineDescPa);
+    if (is_machine_desc(text, kMachineDescMax))
+        setup_described(text);
+    else
+        setup_legacy();
+}
+
+void print_vm(const Vm& vm)
+{
+    char pcpus[32];
+    int n = 0;
+    for (u32 i = 0; i < vm.nvcpus; i++)
+        n += fmt_snprintf(pcpus + n, sizeof pcpus - static_cast<usize>(n), i ? " %u" : "%u", vm.vcpus[i].pcpu);
+    char who[16] = "guest";
+    if (g_nvms > 1)
+        fmt_snprintf(who, sizeof who, "VM %u", vm.id);
+    hyp_log("%s: %u vCPUs on pCPUs %s, RAM IPA 0x%09llx-0x%09llx (%llu MiB) -> PA 0x%09llx", who, vm.nvcpus, pcpus,
+            ull(vm.ram_ipa), ull(vm.ram_ipa + vm.ram_size), ull(vm.ram_size / MiB), ull(vm.ram_pa));
+    hyp_log("  kernel IPA 0x%09llx, DTB IPA 0x%09llx, initrd IPA 0x%09llx (%llu bytes)%s",
+            ull(vm.ram_ipa + kGuestLayout.kernel_offset), ull(vm.ram_ipa + kGuestLayout.dtb_offset),
+            ull(vm.ram_ipa + kGuestLayout.initrd_offset), ull(vm.initrd_size),
+            vm.kernel_size ? ", from pristine copies (reset reloads them)" : "");
+    hyp_log("  emulated: GICD 0x%llx, GICR 0x%llx (%u frames), PL011 0x%llx (INTID %u)%s; nothing else mapped",
+            ull(kGuestLayout.gicd_ipa), ull(kGuestLayout.gicr_ipa), vm.nvcpus, ull(kGuestLayout.uart_ipa),
+            kGuestLayout.uart_spi, vm.disk ? ", virtio-blk 0xa000000" : "");
+    if (vm.console_port)
+        hyp_log("  console: virtio-serial port hyp.vm%u, TCP 127.0.0.1:%u (make console VM=%u)", vm.id,
+                kConsolePortBase + vm.id, vm.id);
+    else
+        hyp_log("  console: this terminal%s", g_nvms > 1 ? " (Ctrl-] 0-3 switches between VMs)" : "");
+    hyp_log("  bootargs: %s", vm.cmdline);
 }
 
 void print_banner()
 {
     hyp_log("==== hyp: AArch64 type-1 hypervisor at EL2 ====");
-    if (g_vm.opts.mode == Mode::Multi)
+    if (g_nvms > 1)
+        hyp_log("mode: %s-pCPU preset, %u VMs (placement below)", mode_name(g_options.mode), g_nvms);
+    else if (g_options.mode == Mode::Multi)
         hyp_log("mode: multi-pCPU (vCPU n pinned on pCPU n)");
     else
-        hyp_log("mode: single-pCPU (all vCPUs time-shared on pCPU 0, %u ms slices)", g_vm.opts.timeslice_ms);
-    hyp_log("pCPUs: %u found (MIDR 0x%llx), timer %llu Hz", g_host.ncpus, ull(read_midr_el1()),
-            ull(read_cntfrq_el0()));
+        hyp_log("mode: single-pCPU (all vCPUs time-shared on pCPU 0, %u ms slices)", g_options.timeslice_ms);
+    hyp_log("pCPUs: %u found (MIDR 0x%llx), timer %llu Hz, %u ms slices where vCPUs share a pCPU", g_host.ncpus,
+            ull(read_midr_el1()), ull(read_cntfrq_el0()), g_options.timeslice_ms);
     hyp_log("host RAM   0x%09llx-0x%09llx (%llu MiB)", ull(g_host.ram_base), ull(g_host.ram_base + g_host.ram_size),
             ull(g_host.ram_size / MiB));
     hyp_log("  QEMU DTB 0x%09llx, hypervisor 0x%09llx-0x%09llx, reserved up to 0x%09llx", ull(kQemuDtb),
             ull(reinterpret_cast<u64>(__hyp_start)), ull(reinterpret_cast<u64>(__hyp_end)),
             ull(g_host.ram_base + kHypReserved));
-    hyp_log("guest: %u vCPUs, RAM IPA 0x%09llx-0x%09llx (%llu MiB) -> PA 0x%09llx", g_vm.nvcpus, ull(g_vm.ram_ipa),
-            ull(g_vm.ram_ipa + g_vm.ram_size), ull(g_vm.ram_size / MiB), ull(g_vm.ram_pa));
-    hyp_log("  kernel IPA 0x%09llx, DTB IPA 0x%09llx, initrd IPA 0x%09llx (%llu bytes)",
-            ull(g_vm.ram_ipa + kGuestLayout.kernel_offset), ull(g_vm.ram_ipa + kGuestLayout.dtb_offset),
-            ull(g_vm.ram_ipa + kGuestLayout.initrd_offset), ull(g_vm.initrd_size));
-    hyp_log("  emulated: GICD 0x%llx, GICR 0x%llx (%u frames), PL011 0x%llx (INTID %u); nothing else mapped",
-            ull(kGuestLayout.gicd_ipa), ull(kGuestLayout.gicr_ipa), g_vm.nvcpus, ull(kGuestLayout.uart_ipa),
-            kGuestLayout.uart_spi);
-    hyp_log("  bootargs: %s", g_vm.opts.guest_cmdline);
+    for (u32 m = 0; m < g_nvms; m++)
+        print_vm(g_vms[m]);
 }
 
 void start_secondaries()
@@ -197,10 +227,6 @@ void release_secondaries()
 
 [[noreturn]] void boot_primary()
 {
-    // Map all of the first 4 GiB before knowing the RAM size: libfdt makes
-    // unaligned accesses, which need Normal memory.
-    mmu_build_el2_tables(kQemuDtb, 3 * GiB);
-    mmu_enable_el2();
     const void* fdt = reinterpret_cast<const void*>(kQemuDtb);
     if (fdt_magic(fdt) != FDT_MAGIC)
         fatal("no device tree at the base of RAM: the hypervisor ELF must be linked at or above 0x40100000");
@@ -208,48 +234,49 @@ void release_secondaries()
     if (!parse_host_platform(fdt, g_host, &err))
         fatal(err);
     uart_set_base(g_host.uart_base);
-    this_pcpu().mpidr = read_mpidr_el1();
+    for (u32 i = 0; i < g_host.ncpus && i < kMaxPcpus; i++)
+        g_pcpus[i].mpidr = g_host.cpu_mpidr[i];
+    g_host_uart_intid = g_host.uart_intid;
     char msg[160];
-    if (!parse_options(g_host.bootargs ? g_host.bootargs : "", g_vm.opts, msg, sizeof msg))
+    if (!parse_options(g_host.bootargs ? g_host.bootargs : "", g_options, msg, sizeof msg))
         fatal(msg);
     gic::init_distributor(g_host.gicd_base);
     init_cpu_interrupts();
-    setup_vm();
+    setup_vms();
     print_banner();
     if (const char* e = debug_setup(g_host))
+        fatal(e);
+    if (const char* e = trace_setup(g_host))
         fatal(e);
     gic::route_spi(g_host.uart_intid, read_mpidr_el1(), kIrqPriority);
     uart_enable_rx_irq();
     start_secondaries();
     release_secondaries();
-    run_vcpus(0);
+    run_vcpus();
 }
 
-[[noreturn]] void boot_secondary(u32 idx)
+[[noreturn]] void boot_secondary()
 {
     this_pcpu().mpidr = read_mpidr_el1();
     init_cpu_interrupts();
-    this_pcpu().online = true;
+    __atomic_store_n(&this_pcpu().online, true, __ATOMIC_RELEASE);
     __atomic_fetch_add(&g_online, 1, __ATOMIC_ACQ_REL);
     while (!__atomic_load_n(&g_release, __ATOMIC_ACQUIRE)) {
         cpu_wait_interrupt();
         handle_physical_irqs();
     }
-    run_vcpus(idx);
+    run_vcpus();
 }
 } // namespace
 
+// Entered from boot.S with the MMU and caches on (mmu.h: boot order).
 extern "C" [[noreturn]] void hyp_cpu_entry(u64 idx)
 {
-    // A secondary must not write memory before its MMU and caches are on,
-    // or its writes would bypass the caches the primary already uses.
-    if (idx != 0)
-        mmu_enable_el2();
     Pcpu& p = g_pcpus[idx];
     p.id = static_cast<u32>(idx);
     p.stack_top = reinterpret_cast<u64>(hyp_stacks) + (idx + 1) * kStackSize;
     write_tpidr_el2(reinterpret_cast<u64>(&p));
     if (idx == 0)
         boot_primary();
-    boot_secondary(static_cast<u32>(idx));
+    boot_secondary();
 }

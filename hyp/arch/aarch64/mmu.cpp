@@ -26,7 +26,21 @@ constexpr u64 kSctlr = kSctlrRes1 | bit(0) | bit(2) | bit(3) | bit(12);
 
 // Level 1 covers 1 GiB per entry; 4 entries map 0..4 GiB.
 alignas(4096) u64 g_el2_l1[512];
+
+// QEMU's virt board: RAM (and its DTB) from 1 GiB. All of the first 4 GiB
+// is mapped before the RAM size is known: libfdt makes unaligned accesses,
+// which need Normal memory.
+constexpr u64 kRamBase = 1 * GiB;
 } // namespace
+
+alignas(16) El2MmuRegs g_el2_mmu;
+
+void mmu_prepare_el2()
+{
+    mmu_build_el2_tables(kRamBase, 4 * GiB - kRamBase);
+    g_el2_mmu = {.mair = kMair, .tcr = kTcr, .ttbr0 = reinterpret_cast<u64>(g_el2_l1), .sctlr = kSctlr};
+    dsb_sy();
+}
 
 void mmu_build_el2_tables(u64 ram_base, u64 ram_size)
 {
@@ -38,14 +52,3 @@ void mmu_build_el2_tables(u64 ram_base, u64 ram_size)
     dsb_ish();
 }
 
-void mmu_enable_el2()
-{
-    write_mair_el2(kMair);
-    write_tcr_el2(kTcr);
-    write_ttbr0_el2(reinterpret_cast<u64>(g_el2_l1));
-    isb();
-    __asm__ volatile("tlbi alle2; dsb ish" ::: "memory");
-    isb();
-    write_sctlr_el2(kSctlr);
-    isb();
-}

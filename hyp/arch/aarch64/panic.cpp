@@ -1,18 +1,37 @@
-// Hypervisor panics: a message, the pCPU and vCPU, the exception syndrome
-// registers and a frame-pointer backtrace, then the pCPU halts (in WFI, so a
-// debugger can still attach and look around).
+// Hypervisor panics. The first pCPU to panic stops all the others (they may
+// be spinning, interrupts masked, on a lock it holds), prints the report
+// once (a message, the pCPU and vCPU, the exception syndrome registers, a
+// frame-pointer backtrace), and powers QEMU off; the report's lines make
+// scripts/run-qemu.sh exit 1. With debug=1 (make debug) every pCPU halts
+// instead, so the debugger finds the machine as it was.
+#include <cpu.h>
 #include "console.h"
 #include "core/format.h"
+#include "firmware.h"
 #include "frame.h"
+#include "gic.h"
+#include "hyp_stop.h"
 #include "log.h"
-#include "pcpu.h"
-#include "vcpu.h"
+#include "sysreg.h"
+#include "vm/pcpu.h"
+#include "vm/vcpu.h"
+#include "vm/vm.h"
 
 extern "C" char hyp_stacks[], hyp_stacks_end[];
 
-namespace {
-int g_panicking;
+u32 g_hyp_stop;
 
+namespace {
+constexpr u32 kNobody = ~0u;
+u32 g_panic_owner = kNobody; // the pCPU that reports
+u32 g_stopped;               // bit n: pCPU n parked
+// How long the reporting pCPU waits for the others to park before it
+// prints anyway (one stuck outside a lock or an interrupt path).
+constexpr u64 kStopWaitMs = 2000;
+
+u32 self_id() { return read_tpidr_el2() ? this_pcpu_id() : 0; }
+
+// One line of the report (console.h: marked as the hypervisor's).
 void out(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void out(const char* fmt, ...)
 {
@@ -21,7 +40,7 @@ void out(const char* fmt, ...)
     va_start(ap, fmt);
     fmt_vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    console_raw_write(buf);
+    console_raw_line(buf);
 }
 
 bool on_stack(u64 fp)
@@ -30,43 +49,102 @@ bool on_stack(u64 fp)
            (fp & 7) == 0;
 }
 
-[[noreturn]] void halt()
+// The flag first, so that a pCPU spinning on a lock or about to wait sees
+// it; then the kick, which takes one running a guest (IRQ exit) or asleep
+// in WFI into handle_physical_irqs. Returns the pCPUs asked to stop.
+u32 stop_others(u32 self)
 {
-    for (;;)
-        __asm__ volatile("msr daifset, #0xf; wfi");
+    __atomic_store_n(&g_hyp_stop, 1, __ATOMIC_RELEASE);
+    u32 asked = 0;
+    for (u32 i = 0; i < kMaxPcpus; i++) {
+        if (i == self || !(i == 0 || __atomic_load_n(&g_pcpus[i].online, __ATOMIC_ACQUIRE)))
+            continue;
+        asked |= 1u << i;
+        gic::send_sgi(gic::kKickSgi, g_pcpus[i].mpidr);
+    }
+    cpu_send_event(); // lock waiters in WFE (on hardware; TCG's WFE never sleeps)
+    const u64 end = read_cntpct_el0() + kStopWaitMs * read_cntfrq_el0() / 1000;
+    while ((__atomic_load_n(&g_stopped, __ATOMIC_ACQUIRE) & asked) != asked && read_cntpct_el0() < end)
+        cpu_relax();
+    return asked;
+}
+
+void report_stopped(u32 asked)
+{
+    const u32 stopped = __atomic_load_n(&g_stopped, __ATOMIC_ACQUIRE) & asked;
+    char line[96];
+    int n = fmt_snprintf(line, sizeof line, "    other pCPUs stopped:");
+    for (u32 i = 0; i < kMaxPcpus && n < static_cast<int>(sizeof line); i++)
+        if (stopped & (1u << i))
+            n += fmt_snprintf(line + n, sizeof line - static_cast<usize>(n), " %u", i);
+    if (!stopped)
+        fmt_snprintf(line + n, sizeof line - static_cast<usize>(n), " none");
+    out("%s", line);
+    for (u32 i = 0; i < kMaxPcpus; i++)
+        if ((asked & ~stopped) & (1u << i))
+            out("    pCPU %u did not stop within %llu ms", i, static_cast<unsigned long long>(kStopWaitMs));
+}
+
+// quiet: this pCPU faulted while reporting; say nothing more.
+[[noreturn]] void finish(bool quiet)
+{
+    if (g_options.debug) {
+        if (!quiet)
+            out("*** halted (debug=1): every pCPU waits for the debugger");
+        hyp_stop_park();
+    }
+    if (!quiet)
+        out("*** powering off");
+    firmware::system_off();
 }
 
 [[noreturn]] void dump(const char* what, u64 esr, u64 elr, u64 far, u64 spsr, u64 fp)
 {
-    // Only the first pCPU to panic prints; the others would garble it.
-    if (__atomic_exchange_n(&g_panicking, 1, __ATOMIC_ACQ_REL))
-        halt();
-    const u32 p = read_tpidr_el2() ? this_pcpu_id() : 0;
+    const u32 self = self_id();
+    u32 owner = kNobody;
+    if (!__atomic_compare_exchange_n(&g_panic_owner, &owner, self, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        // Another pCPU reports, and stops this one with the rest; or this
+        // one panicked again while reporting.
+        if (owner == self)
+            finish(true);
+        hyp_stop_park();
+    }
+    const u32 asked = stop_others(self);
     const Vcpu* v = read_tpidr_el2() ? this_pcpu().vcpu : nullptr;
-    out("\n*** HYPERVISOR PANIC on pCPU %u", p);
+    char vcpu[16] = "no vCPU";
     if (v)
-        out(", vCPU %u", v->id);
-    else
-        out(", no vCPU");
-    out(": %s\n", what);
-    out("    ESR_EL2=0x%016llx (EC=0x%02llx)  ELR_EL2=0x%016llx\n", static_cast<unsigned long long>(esr),
+        fmt_snprintf(vcpu, sizeof vcpu, "vCPU %u", v->id);
+    out("*** HYPERVISOR PANIC on pCPU %u, %s: %s", self, vcpu, what);
+    out("    ESR_EL2=0x%016llx (EC=0x%02llx)  ELR_EL2=0x%016llx", static_cast<unsigned long long>(esr),
         static_cast<unsigned long long>(esr >> 26), static_cast<unsigned long long>(elr));
-    out("    FAR_EL2=0x%016llx  SPSR_EL2=0x%016llx\n", static_cast<unsigned long long>(far),
+    out("    FAR_EL2=0x%016llx  SPSR_EL2=0x%016llx", static_cast<unsigned long long>(far),
         static_cast<unsigned long long>(spsr));
-    out("    backtrace (addr2line -e build/hyp.elf ADDR):\n");
+    out("    backtrace (addr2line -e build/hyp.elf ADDR):");
     for (int depth = 0; depth < 24 && on_stack(fp); depth++) {
         const u64* rec = reinterpret_cast<const u64*>(fp);
         if (rec[1] == 0)
             break;
-        out("      #%d 0x%016llx\n", depth, static_cast<unsigned long long>(rec[1] - 4));
+        out("      #%d 0x%016llx", depth, static_cast<unsigned long long>(rec[1] - 4));
         if (rec[0] <= fp)
             break;
         fp = rec[0];
     }
-    out("*** halted\n");
-    halt();
+    report_stopped(asked);
+    finish(false);
 }
 } // namespace
+
+void hyp_stop_park()
+{
+    // With group 1 off the CPU interface signals nothing, so WFI sleeps: a
+    // pending interrupt, even masked, would end every WFI at once.
+    write_icc_igrpen1_el1(0);
+    isb();
+    if (read_tpidr_el2())
+        __atomic_fetch_or(&g_stopped, 1u << this_pcpu_id(), __ATOMIC_RELEASE);
+    for (;;)
+        __asm__ volatile("msr daifset, #0xf; wfi" ::: "memory");
+}
 
 void hyp_panic(const char* fmt, ...)
 {

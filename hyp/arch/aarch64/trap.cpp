@@ -2,15 +2,18 @@
 #include "trap.h"
 
 #include "debug.h"
+#include "guest_insn.h"
 #include "hw_regs.h"
 #include "log.h"
-#include "pcpu.h"
-#include "sched.h"
+#include "run.h"
 #include "sysreg.h"
 #include "sysreg_key.h"
-#include "vm.h"
-
-[[noreturn]] void system_off(bool reset);  // run.cpp
+#include "trace/trace.h"
+#include "vm/lifecycle.h"
+#include "vm/pcpu.h"
+#include "vm/sched.h"
+#include "vm/vm.h"
+#include "vm/vm_tables.h"
 
 namespace {
 
@@ -20,37 +23,8 @@ void set_guest_reg(Vcpu& v, unsigned r, u64 val)
     if (r != 31)
         v.regs.x[r] = val;
 }
-// The emulated instruction is done: if it was being single-stepped, the
-// step is complete (PSTATE.SS = 0) and the step exception comes before the
-// next one, as it would have after the real instruction.
-void skip_instruction(Vcpu& v)
-{
-    v.regs.elr += 4;
-    v.regs.spsr &= ~spsr::SS;
-}
 
-// Where the guest's own vector table takes an exception from its current
-// state: EL1 with SP_EL1 (0x200), EL1 with SP_EL0 (0x000), EL0 AArch64 (0x400).
-u64 guest_vector_offset(u64 spsr)
-{
-    switch (spsr & spsr::kModeMask) {
-    case spsr::EL1h: return 0x200;
-    case spsr::EL1t: return 0x000;
-    default: return 0x400;
-    }
-}
-
-void inject(Vcpu& v, u64 esr_el1, u64 far)
-{
-    write_esr_el1(esr_el1);
-    write_far_el1(far);
-    write_elr_el1(v.regs.elr);
-    write_spsr_el1(v.regs.spsr);
-    v.regs.elr = read_vbar_el1() + guest_vector_offset(v.regs.spsr);
-    v.regs.spsr = spsr::EL1h | spsr::kDaifMasked;
-}
-
-bool from_el0(const Vcpu& v) { return (v.regs.spsr & spsr::kModeMask) == spsr::EL0t; }
+void skip_instruction(Vcpu& v, u64 esr) { insn::skip(v.regs, esr); }
 
 void log_limited(Vcpu& v, u64& counter, const char* what, u64 a, u64 b)
 {
@@ -67,13 +41,38 @@ void handle_unknown(Vcpu& v, u64 esr)
     inject_undef(v);
 }
 
+// An AArch32 coprocessor access (from EL0: EL1 is AArch64) that reached
+// EL2. One whose condition fails completes as a no-op, as the architecture
+// allows it to trap anyway; the hypervisor emulates none of the others.
+void handle_cp_aarch32(Vcpu& v, u64 esr)
+{
+    if (!insn::condition_passed(esr, v.regs.spsr)) {
+        skip_instruction(v, esr);
+        return;
+    }
+    handle_unknown(v, esr);
+}
+
+// The guest's own BKPT while the debugger owns the debug exceptions
+// (MDCR_EL2.TDE): the exception it would have taken without it.
+void handle_bkpt32(Vcpu& v, u64 esr) { inject_sync(v, esr); }
+
 void handle_wfx(Vcpu& v, u64 esr)
 {
-    skip_instruction(v);
-    if (esr & 1) { // WFE: trapped only when vCPUs share the pCPU
+    // An AArch32 WFx whose condition fails is a no-op that may still trap.
+    const bool executes = insn::condition_passed(esr, v.regs.spsr);
+    skip_instruction(v, esr);
+    if (!executes)
+        return;
+    // ISS.TI: 0 WFI, 1 WFE, 2 WFIT, 3 WFET. The timeout forms may complete
+    // at any time, which is what they do here: no wait without a deadline.
+    const u64 ti = esr & 3;
+    if (ti == 1) { // WFE: trapped only when vCPUs share the pCPU
         sched_yield(this_pcpu());
         return;
     }
+    if (ti != 0)
+        return;
     v.stats.wfi++;
     // WFI may complete at any time: a stepped one does at once, so stepi
     // over it does not wait for the next interrupt.
@@ -84,23 +83,27 @@ void handle_wfx(Vcpu& v, u64 esr)
 void handle_psci(Vcpu& v)
 {
     v.stats.hvc++;
-    const psci::CallResult r = g_vm.psci.handle(v.id, v.regs.x[0], v.regs.x[1], v.regs.x[2], v.regs.x[3]);
+    const psci::CallResult r = v.vm->psci.handle(v.id, v.regs.x[0], v.regs.x[1], v.regs.x[2], v.regs.x[3]);
+    trace_event(TraceType::Psci, &v, static_cast<u32>(v.regs.x[0]), r.x0);
     v.regs.x[0] = r.x0;
     switch (r.action) {
     case psci::Action::None: break;
     case psci::Action::Standby: sched_block(v); break;
     case psci::Action::PowerDown: sched_power_off(v); break;
-    case psci::Action::SystemOff: system_off(false);
-    case psci::Action::SystemReset: system_off(true);
+    // The VM alone: its vCPUs are taken down at their pCPUs' next passes,
+    // this one right after this exit (lifecycle.h).
+    case psci::Action::SystemOff: vm_request(*v.vm, VmRequest::Stop); break;
+    case psci::Action::SystemReset: vm_request(*v.vm, VmRequest::Reset); break;
     }
 }
 
+// HVC: ELR_EL2 is already past the instruction.
 void handle_hvc(Vcpu& v, u64) { handle_psci(v); }
 
-void handle_smc(Vcpu& v, u64)
+void handle_smc(Vcpu& v, u64 esr)
 {
     // SMC traps with ELR at the SMC itself (platform.md section 8).
-    skip_instruction(v);
+    skip_instruction(v, esr);
     handle_psci(v);
 }
 
@@ -124,11 +127,8 @@ SysregAccess decode_sysreg(u64 esr)
 }
 
 constexpr u32 kIccSgi1r = sysreg_key(3, 0, 12, 11, 5);
-constexpr u32 kIccAsgi1r = sysreg_key(3, 1, 12, 11, 6);
-constexpr u32 kIccSgi0r = sysreg_key(3, 2, 12, 11, 7);
-constexpr u32 kCntpTval = sysreg_key(3, 3, 14, 2, 0);
-constexpr u32 kCntpCtl = sysreg_key(3, 3, 14, 2, 1);
-constexpr u32 kCntpCval = sysreg_key(3, 3, 14, 2, 2);
+constexpr u32 kIccAsgi1r = sysreg_key(3, 0, 12, 11, 6);
+constexpr u32 kIccSgi0r = sysreg_key(3, 0, 12, 11, 7);
 
 void handle_sysreg(Vcpu& v, u64 esr)
 {
@@ -139,26 +139,25 @@ void handle_sysreg(Vcpu& v, u64 esr)
         if (s.read)
             break;
         // A target sharing this pCPU is woken through the vGIC's kick
-        // (sched_wake), remote ones with a physical SGI.
-        g_vm.vgic.send_sgi(v.id, guest_reg(v, s.rt));
-        skip_instruction(v);
+        // (sched_wake) or lent the pCPU (sched_ipi), remote ones get a
+        // physical SGI.
+        {
+            const u64 sgi1r = guest_reg(v, s.rt);
+            const u32 targets = v.vm->vgic.send_sgi(v.id, sgi1r);
+            trace_event(TraceType::SgiSend, &v, static_cast<u32>(bits(sgi1r, 27, 24)), targets);
+            sched_ipi(this_pcpu(), v, targets);
+        }
+        skip_instruction(v, esr);
         return;
     case kIccAsgi1r:
     case kIccSgi0r:
-        // Group 0 SGIs do not exist for a non-secure guest of a DS=1 GIC:
-        // the write is ignored, as the architecture allows.
+        // Group 0 SGIs, and Group 1 SGIs for the other Security state, do
+        // not exist for a Non-secure guest of a GIC with one Security state
+        // (GICD_CTLR.DS = 1): the write is ignored, as the architecture
+        // allows. Both registers are write-only.
         if (s.read)
             break;
-        skip_instruction(v);
-        return;
-    case kCntpTval:
-    case kCntpCtl:
-    case kCntpCval:
-        // The EL1 physical timer belongs to the hypervisor's pCPU; the guest
-        // uses the virtual timer. Reads as zero, writes ignored.
-        if (s.read)
-            set_guest_reg(v, s.rt, 0);
-        skip_instruction(v);
+        skip_instruction(v, esr);
         return;
     default:
         // Debug registers trap only while the gdb stub owns the hardware
@@ -168,7 +167,7 @@ void handle_sysreg(Vcpu& v, u64 esr)
             if (debug_sysreg(v, s.key, s.read, val)) {
                 if (s.read)
                     set_guest_reg(v, s.rt, val);
-                skip_instruction(v);
+                skip_instruction(v, esr);
                 return;
             }
         }
@@ -182,37 +181,62 @@ u64 fault_ipa()
     return ((read_hpfar_el2() >> 4) << 12) | (read_far_el2() & 0xfff);
 }
 
+// The guest's stage-1 walk read a descriptor from an IPA nothing backs: the
+// level of that descriptor, found by walking the guest's tables the way the
+// hardware just did. -1 if the walk no longer fails (the guest changed its
+// tables meanwhile): then the abort is reported on the access itself.
+int failed_walk_level(const Vcpu& v, u64 va)
+{
+    const s1::Regs r{.sctlr = read_sctlr_el1(), .tcr = read_tcr_el1(), .ttbr0 = read_ttbr0_el1(),
+                     .ttbr1 = read_ttbr1_el1()};
+    VmTables tables(*v.vm);
+    s1::Result res;
+    int level = -1;
+    s1::translate(r, va, tables, &res, &level);
+    return level;
+}
+
+void abort_to_guest(Vcpu& v, u64 esr, bool instruction, const char* what, u64 ipa)
+{
+    log_limited(v, v.stats.mmio_unhandled, what, ipa, v.regs.elr);
+    const u64 far = read_far_el2();
+    inject_external_abort(v, ExternalAbort{
+                                 .instruction = instruction,
+                                 .write = !instruction && (esr & esr::kWnr),
+                                 .cache_maint = !instruction && (esr & esr::kCm),
+                                 .walk_level = (esr & esr::kS1ptw) ? failed_walk_level(v, far) : -1,
+                                 .far = far,
+                             });
+}
+
 void handle_dabt(Vcpu& v, u64 esr)
 {
     const u64 ipa = fault_ipa();
+    if (esr & esr::kS1ptw) {
+        abort_to_guest(v, esr, false, "stage-1 table walk through unbacked IPA, injecting abort; IPA", ipa);
+        return;
+    }
     MmioAccess a{};
-    constexpr u64 kS1ptw = bit(7);
-    if ((esr & kS1ptw) || !mmio_decode(esr, ipa, a)) {
-        log_limited(v, v.stats.mmio_unhandled, "access without usable syndrome, injecting abort; IPA", ipa,
-                    v.regs.elr);
-        inject_external_abort(v, false, read_far_el2());
+    if (!mmio_decode(esr, ipa, a)) {
+        abort_to_guest(v, esr, false, "access without usable syndrome, injecting abort; IPA", ipa);
         return;
     }
     if (a.write)
         a.data = guest_reg(v, a.reg) & mask(a.width * 8u);
     int idx = -1;
-    if (g_vm.bus.dispatch(v.id, a, &idx) != MmioResult::Handled) {
-        log_limited(v, v.stats.mmio_unhandled, a.write ? "write to unbacked IPA" : "read from unbacked IPA", ipa,
-                    v.regs.elr);
-        inject_external_abort(v, false, read_far_el2());
+    if (v.vm->bus.dispatch(v.id, a, &idx) != MmioResult::Handled) {
+        abort_to_guest(v, esr, false, a.write ? "write to unbacked IPA" : "read from unbacked IPA", ipa);
         return;
     }
     if (!a.write)
         set_guest_reg(v, a.reg, mmio_load_result(a));
     v.stats.mmio[idx]++;
-    skip_instruction(v);
+    trace_event(TraceType::Mmio, &v, static_cast<u32>(idx), ipa - v.vm->bus.range(static_cast<unsigned>(idx)).base,
+                u64{a.width} | u64{a.write} << 8);
+    skip_instruction(v, esr);
 }
 
-void handle_iabt(Vcpu& v, u64)
-{
-    log_limited(v, v.stats.mmio_unhandled, "instruction fetch from unbacked IPA", fault_ipa(), v.regs.elr);
-    inject_external_abort(v, true, read_far_el2());
-}
+void handle_iabt(Vcpu& v, u64 esr) { abort_to_guest(v, esr, true, "instruction fetch from unbacked IPA", fault_ipa()); }
 
 using Handler = void (*)(Vcpu&, u64);
 
@@ -223,6 +247,11 @@ constexpr auto kHandlers = [] {
     for (auto& h : t.h)
         h = handle_unknown;
     t.h[static_cast<u8>(esr::Ec::Wfx)] = handle_wfx;
+    constexpr esr::Ec kCp[] = {esr::Ec::Cp15Mcr, esr::Ec::Cp15Mcrr, esr::Ec::Cp14Mcr, esr::Ec::Cp14Ldc,
+                               esr::Ec::Cp14Mrrc};
+    for (esr::Ec ec : kCp)
+        t.h[static_cast<u8>(ec)] = handle_cp_aarch32;
+    t.h[static_cast<u8>(esr::Ec::Bkpt32)] = handle_bkpt32;
     t.h[static_cast<u8>(esr::Ec::Hvc64)] = handle_hvc;
     t.h[static_cast<u8>(esr::Ec::Smc64)] = handle_smc;
     t.h[static_cast<u8>(esr::Ec::Sysreg)] = handle_sysreg;
@@ -235,18 +264,6 @@ constexpr auto kHandlers = [] {
 }();
 
 } // namespace
-
-void inject_external_abort(Vcpu& v, bool instruction, u64 far)
-{
-    const bool el0 = from_el0(v);
-    const esr::Ec ec = instruction ? (el0 ? esr::Ec::IabtLow : esr::Ec::IabtCur)
-                                   : (el0 ? esr::Ec::DabtLow : esr::Ec::DabtCur);
-    inject(v, (u64{static_cast<u8>(ec)} << 26) | esr::IL | esr::kFscSyncExternal, far);
-}
-
-void inject_undef(Vcpu& v) { inject(v, esr::IL, 0); }
-
-void inject_sync(Vcpu& v, u64 esr_el1) { inject(v, esr_el1, read_far_el1()); }
 
 void handle_sync_exit(Vcpu& v, u64 esr)
 {

@@ -2,7 +2,7 @@
 #include "vif.h"
 
 #include "gic.h"
-#include "pcpu.h"
+#include "vm/pcpu.h"
 #include "sysreg.h"
 #include "vgic/regs.h"
 
@@ -11,7 +11,7 @@ namespace {
 void write_lr(Pcpu& p, unsigned i, u64 lr)
 {
     write_ich_lr(i, lr);
-    p.vif_lr[i] = lr;
+    p.arch.vif_lr[i] = lr;
 }
 
 } // namespace
@@ -26,33 +26,33 @@ void vif_init(Pcpu& p)
 void vif_save(Pcpu& p, Vcpu& v)
 {
     for (unsigned i = 0; i < v.lrs.num; i++) {
-        if (vgic::lr_state(p.vif_lr[i]) != 0)
-            p.vif_lr[i] = read_ich_lr(i);
-        v.lrs.lr[i] = p.vif_lr[i];
+        if (vgic::lr_state(p.arch.vif_lr[i]) != 0)
+            p.arch.vif_lr[i] = read_ich_lr(i);
+        v.lrs.lr[i] = p.arch.vif_lr[i];
     }
-    v.lrs.hcr = p.vif_hcr;
+    v.lrs.hcr = p.arch.vif_hcr;
 }
 
 void vif_quiesce(Pcpu& p, const Vcpu& v)
 {
     for (unsigned i = 0; i < v.lrs.num; i++)
-        if (p.vif_lr[i] != 0 && vgic::lr_state(p.vif_lr[i]) == 0)
+        if (p.arch.vif_lr[i] != 0 && vgic::lr_state(p.arch.vif_lr[i]) == 0)
             write_lr(p, i, 0);
-    if (p.vif_hcr & vgic::kHcrUie)
-        vif_write_hcr(p, p.vif_hcr & ~vgic::kHcrUie);
+    if (p.arch.vif_hcr & vgic::kHcrUie)
+        vif_write_hcr(p, p.arch.vif_hcr & ~vgic::kHcrUie);
 }
 
 void vif_load(Pcpu& p, const Vcpu& v)
 {
     for (unsigned i = 0; i < v.lrs.num; i++)
-        if (v.lrs.lr[i] != p.vif_lr[i])
+        if (v.lrs.lr[i] != p.arch.vif_lr[i])
             write_lr(p, i, v.lrs.lr[i]);
-    if (v.lrs.hcr != p.vif_hcr)
+    if (v.lrs.hcr != p.arch.vif_hcr)
         vif_write_hcr(p, v.lrs.hcr);
 }
 
 void vif_write_hcr(Pcpu& p, u64 hcr)
 {
     write_ich_hcr_el2(hcr);
-    p.vif_hcr = hcr;
+    p.arch.vif_hcr = hcr;
 }

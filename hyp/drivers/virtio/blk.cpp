@@ -96,8 +96,35 @@ u32 BlkDriver::ack_interrupt()
     return bits;
 }
 
+bool BlkDriver::restart()
+{
+    if (!t_ || stuck_)
+        return false;
+    if (!t_->reset()) {
+        stuck_ = true;  // each try is a long poll: do not try again
+        return false;
+    }
+    bool free[kQueueSize] = {};
+    for (u32 i = 0; i < nfree_slots_; i++)
+        free[free_slot_[i]] = true;
+    for (u32 slot = 0; slot < kQueueSize; slot++)
+        if (!free[slot] && nabandoned_ < kQueueSize)
+            abandoned_[nabandoned_++] = token_[slot];
+    stat_add(stats_.restarts);
+    unkicked_ = false;
+    init(*t_, *dma_);
+    return true;
+}
+
 bool BlkDriver::reap(u64& token, u8& status)
 {
+    if (nabandoned_ > 0) {
+        token = abandoned_[--nabandoned_];
+        status = kSIoErr;
+        stat_add(stats_.completed);
+        stat_add(stats_.failed);
+        return true;
+    }
     if (!t_)
         return false;
     for (;;) {

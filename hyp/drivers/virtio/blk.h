@@ -47,6 +47,7 @@ public:
         u64 no_room;     // submit() refused for lack of descriptors or slots
         u64 interrupts;  // ack_interrupt() calls that found the device's interrupt raised
         u64 bogus;       // used entries naming no request (DriverQueue::bogus)
+        u64 restarts;    // restart() calls that reset the device
     };
 
     constexpr BlkDriver() = default;
@@ -80,10 +81,19 @@ public:
     // interrupt path. Returns the InterruptStatus bits it had.
     u32 ack_interrupt();
     // Takes one finished request: its token and status byte (IOERR when the
-    // device wrote none).
+    // device wrote none, or the request was given up by restart()).
     bool reap(u64& token, u8& status);
-    u32 in_flight() const { return q_.in_flight(); }
+    // Requests submitted and not reaped yet.
+    u32 in_flight() const { return q_.in_flight() + nabandoned_; }
     bool needs_reset() { return t_ && t_->needs_reset(); }
+    // Gives up on every request in flight: resets the device, which ends
+    // its use of the rings and buffers (a reset is complete only when the
+    // device has stopped; QEMU finishes its own I/O first), and brings it
+    // up again. Each request that was in flight is then reaped with IOERR.
+    // False if the device did not reset: everything stays as it was. If it
+    // does not come up again, submit() refuses everything after this.
+    bool restart();
+    bool stuck() const { return stuck_; }  // a restart() found it would not reset
 
     Stats stats() const;  // relaxed reads: values may lag
 
@@ -96,10 +106,14 @@ private:
     u32 max_segments_ = 0;
     bool read_only_ = false;
     bool unkicked_ = false;  // requests added since the last kick()
+    bool stuck_ = false;     // a restart() found that the device does not reset
     // Slots not in flight (a stack), and each slot's caller token.
     u16 free_slot_[kQueueSize]{};
     u32 nfree_slots_ = 0;
     u64 token_[kQueueSize]{};
+    // Tokens of requests restart() gave up on, not reaped yet.
+    u64 abandoned_[kQueueSize]{};
+    u32 nabandoned_ = 0;
     DmaBuf chain_[kQueueSize]{};  // scratch for submit()
     Stats stats_{};
 };

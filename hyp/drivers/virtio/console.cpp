@@ -106,7 +106,16 @@ void ConsolePort::handle_control(const u8* msg, u32 len)
             ev_.host_open(host_);
         }
         break;
-    default: break; // CONSOLE_PORT, RESIZE, PORT_NAME: nothing to do
+    case kPortName:
+        // The name follows the message, not NUL-terminated.
+        if (c.id == port_) {
+            const u32 n = len - sizeof(Control) < kNameMax - 1 ? len - sizeof(Control) : kNameMax - 1;
+            for (u32 i = 0; i < n; i++)
+                name_[i] = static_cast<char>(msg[sizeof(Control) + i]);
+            name_[n] = '\0';
+        }
+        break;
+    default: break; // CONSOLE_PORT, RESIZE: nothing to do
     }
 }
 

@@ -35,6 +35,7 @@ public:
     static constexpr u32 kTxBufSize = 1024;
     static constexpr u32 kCtrlBufs = 8;
     static constexpr u32 kCtrlBufSize = 64;  // a control message and a port name
+    static constexpr u32 kNameMax = 32;      // port names kept, including the NUL
 
     class Events {
     public:
@@ -66,6 +67,9 @@ public:
     u32 port() const { return port_; }
     bool opened() const { return opened_; }          // the device added the port and we opened it
     bool host_connected() const { return host_; }
+    // The name QEMU gave our port (virtserialport name=...), "" until the
+    // device has sent it (after DEVICE_ADD).
+    const char* name() const { return name_; }
     const Stats& stats() const { return stats_; }
 
 private:
@@ -81,6 +85,7 @@ private:
     Events& ev_;
     bool opened_ = false;
     bool host_ = false;
+    char name_[kNameMax]{};
     Stats stats_{};
     DriverQueue rxq_{};
     DriverQueue txq_{};

@@ -1,6 +1,6 @@
 // The register window of one virtio-mmio transport, as the hypervisor's
 // virtio drivers reach it. On the target it is device memory
-// (hyp/arch/aarch64/virtio_mmio_window.h); host unit tests put a fake
+// (MmioRegWindow in hyp/arch/aarch64/include/virtio_devices.h); host unit tests put a fake
 // device behind it. Offsets are from the transport's base (virtio/spec.h).
 #pragma once
 #include "types.h"

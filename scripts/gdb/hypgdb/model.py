@@ -1,4 +1,4 @@
-"""The hypervisor's scheduling state as the helpers see it: g_vm, g_pcpus
+"""The hypervisor's scheduling state as the helpers see it: g_vms[0], g_pcpus
 and the relations between them (which vCPU a pCPU has loaded, which run
 queue a vCPU is on). Read inside target.physical_memory()."""
 from .structs import ShapeError, boolean, elements, enum_names, enum_value, field, path, u, value
@@ -10,8 +10,8 @@ MODES = ("Multi", "Single")                          # Mode, core/options.h
 
 class Hyp:
     def __init__(self):
-        self.vm = value("g_vm")
-        self.mode = enum_value(path(self.vm, "opts.mode"), "Mode", MODES)
+        self.vm = value("g_vms[0]")
+        self.mode = enum_value(path(value("g_options"), "mode"), "Mode", MODES)
         self.nvcpus = u(field(self.vm, "nvcpus"))
         vcpus = field(self.vm, "vcpus")
         self.vcpus = elements(vcpus, self.nvcpus)
@@ -32,7 +32,7 @@ class Hyp:
             return None
         off = a - self._vcpu_base
         if off < 0 or off % self._vcpu_size or off // self._vcpu_size >= len(self.vcpus):
-            raise ShapeError("Vcpu pointer %#x is not inside g_vm.vcpus[0..%d]" % (a, len(self.vcpus) - 1))
+            raise ShapeError("Vcpu pointer %#x is not inside g_vms[0].vcpus[0..%d]" % (a, len(self.vcpus) - 1))
         return off // self._vcpu_size
 
     def runq(self, p):
@@ -67,7 +67,7 @@ class Hyp:
         names = enum_names("psci::Psci::VState", PSCI_STATES)
         s = u(field(pv, "state"))
         if s not in names:
-            raise ShapeError("g_vm.psci.vcpus_[%d].state is %d, not a psci::Psci::VState" % (v, s))
+            raise ShapeError("g_vms[0].psci.vcpus_[%d].state is %d, not a psci::Psci::VState" % (v, s))
         return names[s], u(field(pv, "entry")), u(field(pv, "context"))
 
     def mmio_ranges(self):

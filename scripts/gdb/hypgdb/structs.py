@@ -16,7 +16,7 @@ class ShapeError(gdb.GdbError):
 
 
 def value(expr):
-    """The value of a C++ expression, e.g. "g_vm" or "'(anonymous namespace)::g_release'"."""
+    """The value of a C++ expression, e.g. "g_vms[0]" or "'(anonymous namespace)::g_release'"."""
     try:
         return gdb.parse_and_eval(expr)
     except gdb.error as e:
@@ -65,7 +65,7 @@ def field(v, name):
 
 
 def path(v, dotted):
-    """field() along a dotted path: path(g_vm, "vgic.s_.spi")."""
+    """field() along a dotted path: path(g_vms[0], "vgic.s_.spi")."""
     for name in dotted.split("."):
         v = field(v, name)
     return v

@@ -84,7 +84,7 @@ Usage: hv-memory [physical|virtual]     (no argument: show the current one)
 
 QEMU's stub translates memory accesses through the selected pCPU's current
 translation regime. For a pCPU that is in the guest (EL1/EL0) that is the
-guest's stage 1 and stage 2: `print g_vm` from such a thread would read
+guest's stage 1 and stage 2: `print g_vms[0]` from such a thread would read
 guest memory, and `set var` would write into the guest. `physical` makes
 every access use physical addresses, which for the hypervisor's own symbols
 are the same (EL2 maps memory 1:1), whatever thread is selected. Switch to

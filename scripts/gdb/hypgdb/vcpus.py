@@ -129,7 +129,7 @@ pending state is (see hv-vgic). Exit counts are Vcpu::stats."""
         with physical_memory():
             hyp = Hyp()
             if hyp.nvcpus == 0:
-                raise gdb.GdbError("hv-vcpus: no vCPUs yet (g_vm.nvcpus = 0): continue past setup_vm")
+                raise gdb.GdbError("hv-vcpus: no vCPUs yet (g_vms[0].nvcpus = 0): continue past setup_vm")
             which = range(hyp.nvcpus)
             if n is not None:
                 if not 0 <= n < hyp.nvcpus:

@@ -26,7 +26,7 @@ def decode_lr(lr):
 
 
 def vgic_state():
-    return path(value("g_vm"), "vgic.s_")
+    return path(value("g_vms[0]"), "vgic.s_")
 
 
 class Irq:
@@ -109,7 +109,7 @@ class HvVgic(gdb.Command):
 
 Usage: hv-vgic [all]
 
-Reads g_vm.vgic.s_ (vgic::VgicState). Without `all`, only SPIs that are
+Reads g_vms[0].vgic.s_ (vgic::VgicState). Without `all`, only SPIs that are
 enabled, pending, active, resident in a list register or have their line
 high are listed. "pending" names where the pending state is (IrqState):
 latch = an edge or ISPENDR write not yet in an LR, line = a level device
@@ -131,7 +131,7 @@ the SGIs/PPIs (redistributor state)."""
             nvcpus = u(field(s, "nvcpus"))
             nr = u(field(s, "nr_spis"))
             if nvcpus == 0:
-                raise gdb.GdbError("hv-vgic: the vGIC is not set up yet (g_vm.vgic.s_.nvcpus = 0): "
+                raise gdb.GdbError("hv-vgic: the vGIC is not set up yet (g_vms[0].vgic.s_.nvcpus = 0): "
                                    "continue past setup_vm")
             # VgicState::ctlr holds the group enables; ARE and DS always read as 1.
             out = ["distributor: group enables %#x (EnableGrp0=%d EnableGrp1=%d), %d SPIs (INTID 32-%d), "

@@ -27,11 +27,16 @@ struct FpContext {
 static_assert(__builtin_offsetof(FpContext, fpsr) == 512, "fpsimd.S layout");
 static_assert(__builtin_offsetof(FpContext, fpcr) == 520, "fpsimd.S layout");
 
-// The virtual timer and the virtual CPU interface state beyond the LRs.
+// One EL1 timer of a descheduled vCPU (timers.h).
+struct TimerState {
+    u64 ctl{};          // CNTx_CTL_EL0 as the guest left it
+    u64 cval{};         // CNTx_CVAL_EL0
+    bool phys_active{}; // its physical PPI is active on the vCPU's behalf (HW LR in flight)
+};
+
+// The timers and the virtual CPU interface state beyond the LRs.
 struct TimerGicContext {
-    u64 cntv_ctl{};
-    u64 cntv_cval{};
-    bool vtimer_phys_active{};  // physical PPI 27 active for this vCPU (HW LR in flight)
+    TimerState timer[2]{};  // indexed by Timer (timers.h): virtual, physical
     u64 vmcr{};
     u64 ap0r0{};
     u64 ap1r0{};

@@ -21,8 +21,6 @@ const char* debug_setup(const HostPlatform& host);
 // After every exit and every idle wake-up: if the debugger stops the guest,
 // wait here (in WFI) until it resumes.
 void debug_check_stop(Pcpu& p);
-// The debugger keeps `v` stopped; the scheduler must not run it.
-bool debug_holds(const Vcpu& v);
 // `v` is being single-stepped.
 bool debug_stepping(const Vcpu& v);
 // After the list registers are loaded for `v`: a stepped instruction runs

@@ -2,6 +2,7 @@
 // breakpoint and watchpoint pairs are numbered in the instruction encoding,
 // so indexed access needs a switch, like the list registers in sysreg.h.
 #pragma once
+#include <sysreg.h>  // <>: host tests substitute a fake (tests/unit/fake_arch)
 #include "types.h"
 
 #define DBG_PAIRS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
@@ -37,20 +38,6 @@ DBG_INDEXED(dbgbvr)
 DBG_INDEXED(dbgbcr)
 DBG_INDEXED(dbgwvr)
 DBG_INDEXED(dbgwcr)
-
-inline u64 read_id_aa64dfr0_el1()
-{
-    u64 v;
-    __asm__ volatile("mrs %0, id_aa64dfr0_el1" : "=r"(v));
-    return v;
-}
-inline u64 read_oslsr_el1()
-{
-    u64 v;
-    __asm__ volatile("mrs %0, oslsr_el1" : "=r"(v));
-    return v;
-}
-inline void write_oslar_el1(u64 v) { __asm__ volatile("msr oslar_el1, %0" ::"r"(v)); }
 
 #undef DBG_INDEXED
 #undef DBG_READ_CASE_dbgbvr

@@ -12,7 +12,7 @@ constexpr u32 kKickSgi = 0;        // "leave the guest and look at your pending 
 constexpr u32 kSpurious = 1020;    // INTIDs >= this from IAR are not interrupts
 
 void init_distributor(u64 gicd_base);
-void init_cpu(u64 gicr_base, u64 gicr_size, u64 mpidr);  // this pCPU's redistributor + CPU interface
+void init_cpu(u64 gicr_base, u64 gicr_size, u64 mpidr);  // this pCPU's (Pcpu::id) redistributor + CPU interface
 
 void enable_private(u32 intid, u8 priority);
 void route_spi(u32 intid, u64 mpidr, u8 priority);  // level, to one pCPU, enabled
@@ -21,12 +21,10 @@ void set_active_private(u32 intid);                 // GICR_ISACTIVER0
 bool private_active(u32 intid);
 void send_sgi(u32 intid, u64 target_mpidr);
 
-inline u32 ack();
+u32 ack();                    // ICC_IAR1_EL1: the INTID taken (>= kSpurious: none)
 void eoi(u32 intid);          // priority drop only
 void deactivate(u32 intid);
 
 u32 num_list_regs();
 } // namespace gic
 
-#include "sysreg.h"
-inline u32 gic::ack() { return static_cast<u32>(read_icc_iar1_el1() & 0xffffff); }

@@ -26,6 +26,11 @@ constexpr u64 IL = bit(25);
 enum class Ec : u8 {
     Unknown = 0x00,
     Wfx = 0x01,
+    Cp15Mcr = 0x03,        // AArch32 MCR/MRC to CP15
+    Cp15Mcrr = 0x04,       // AArch32 MCRR/MRRC to CP15
+    Cp14Mcr = 0x05,        // AArch32 MCR/MRC to CP14
+    Cp14Ldc = 0x06,        // AArch32 LDC/STC to CP14
+    Cp14Mrrc = 0x0c,       // AArch32 MRRC to CP14
     Hvc64 = 0x16,
     Smc64 = 0x17,
     Sysreg = 0x18,
@@ -37,9 +42,15 @@ enum class Ec : u8 {
     BreakpointCur = 0x31,
     SoftStepLow = 0x32,    // software step from a lower EL
     SoftStepCur = 0x33,
+    Bkpt32 = 0x38,         // BKPT instruction (AArch32)
     Brk64 = 0x3c,          // BRK instruction (AArch64), ISS = its immediate
 };
-constexpr u64 kFscSyncExternal = 0x10;
+// Data/Instruction Abort ISS fields (Arm ARM D17.2.40, D17.2.37).
+constexpr u64 kWnr = bit(6);   // write, not read
+constexpr u64 kS1ptw = bit(7); // stage-2 fault on a stage-1 table walk (ESR_EL2)
+constexpr u64 kCm = bit(8);    // cache maintenance
+constexpr u64 kFscSyncExternal = 0x10;      // synchronous External abort
+constexpr u64 kFscSyncExternalWalk = 0x14;  // ... on a translation table walk, + level (0-3)
 } // namespace esr
 
 namespace spsr {

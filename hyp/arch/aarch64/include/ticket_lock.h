@@ -1,7 +1,10 @@
 // AArch64 ticket lock: take a ticket with an exclusive pair, wait in WFE
 // (the owner's store-release to the monitored word generates the wake-up
-// event), release with a store-release of owner+1.
+// event), release with a store-release of owner+1. A waiter also watches
+// the panic stop flag (hyp_stop.h): the owner may be a pCPU that panicked
+// holding the lock, and the lock would then never come.
 #pragma once
+#include "hyp_stop.h"
 #include "ticket_word.h"
 
 inline void ticket_acquire(TicketWord& w)
@@ -13,18 +16,27 @@ inline void ticket_acquire(TicketWord& w)
         "   add   %w[tmp], %w[old], #0x10000\n"
         "   stxr  %w[fail], %w[tmp], [%[w]]\n"
         "   cbnz  %w[fail], 1b\n"
-        // Our ticket is old>>16; done when it equals owner (old & 0xffff).
-        "   eor   %w[tmp], %w[old], %w[old], ror #16\n"
-        "   cbz   %w[tmp], 3f\n"
-        "   sevl\n"
-        "2: wfe\n"
-        "   ldaxrh %w[tmp], [%[w]]\n"
-        "   eor   %w[tmp], %w[tmp], %w[old], lsr #16\n"
-        "   cbnz  %w[tmp], 2b\n"
-        "3:\n"
         : [old] "=&r"(old), [tmp] "=&r"(tmp), [fail] "=&r"(fail)
         : [w] "r"(&w)
         : "memory");
+    // Our ticket is old>>16; done when it equals owner (old & 0xffff).
+    const u32 mine = old >> 16;
+    if ((old & 0xffff) == mine)
+        return;
+    __asm__ volatile("sevl" ::: "memory");
+    for (;;) {
+        u32 owner;
+        __asm__ volatile(
+            "   wfe\n"
+            "   ldaxrh %w[owner], [%[w]]\n"
+            : [owner] "=&r"(owner)
+            : [w] "r"(&w)
+            : "memory");
+        if (owner == mine)
+            return;
+        if (hyp_stopping()) [[unlikely]]
+            hyp_stop_park();
+    }
 }
 
 inline void ticket_release(TicketWord& w)

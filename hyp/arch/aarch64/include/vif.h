@@ -5,7 +5,7 @@
 // the hottest path there is. Under QEMU each ICH_* access takes the
 // emulator's big lock (the registers are ARM_CP_IO), and four vCPU threads
 // contending for it made a trivial exit cost tens of microseconds. So the
-// pCPU keeps a shadow of what the hardware holds (Pcpu::vif_lr, vif_hcr)
+// pCPU keeps a shadow of what the hardware holds (PcpuArch::vif_lr, vif_hcr)
 // and touches only registers whose contents may differ:
 //   * save reads only LRs that were valid at entry: hardware changes the
 //     state of a valid LR (acknowledge, deactivate) and never touches an
@@ -15,7 +15,7 @@
 // In single-pCPU mode the shadow is the previous vCPU's state after a switch,
 // so exactly the differing registers are rewritten.
 #pragma once
-#include "vcpu.h"
+#include "vm/vcpu.h"
 
 struct Pcpu;
 
