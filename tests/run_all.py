@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Runs every test of the project and prints one closing line
-`N passed, N failed`: the host unit tests (GoogleTest under CTest), then the
-QEMU system tests in each scheduling mode."""
+`N passed, N failed`: the host unit tests (GoogleTest under CTest), a smoke
+run of the libFuzzer targets, then the QEMU system tests in each scheduling
+mode."""
 import argparse
 import os
 import re
@@ -49,6 +50,12 @@ def run_system(cmd):
     if rc != 0 and failed == 0:
         failed = 1
     return passed, failed
+
+
+def fuzz_smoke(build):
+    """The libFuzzer targets (make fuzz-build, which make test depends on),
+    each over its committed seed corpus plus 3 s: `ok - [fuzz] ...` lines."""
+    return [sys.executable, os.path.join(ROOT, "tests", "fuzz", "run.py"), "--build", build, "--smoke"]
 
 
 def system_suites(build):
@@ -120,6 +127,9 @@ def main():
     build = os.path.abspath(args.build)
     start = time.monotonic()
     passed, failed = run_unit(build)
+    p, f = run_system(fuzz_smoke(build))
+    passed += p
+    failed += f
     for script, args in system_suites(build):
         p, f = run_system([sys.executable, os.path.join(ROOT, "tests", "system", script)] + args)
         passed += p

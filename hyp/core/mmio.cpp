@@ -38,11 +38,14 @@ u64 mmio_load_result(const MmioAccess& a)
 
 bool MmioBus::add(u64 base, u64 size, MmioDevice& dev)
 {
-    if (n_ == kMaxRanges || size == 0)
+    // A range may end at 2^64 but not wrap past it; ends are never computed,
+    // so one ending at the top cannot overflow either.
+    if (n_ == kMaxRanges || size == 0 || size - 1 > ~base)
         return false;
     for (unsigned i = 0; i < n_; i++) {
         const Range& r = ranges_[i];
-        if (base < r.base + r.size && r.base < base + size)
+        // Two ranges overlap iff one starts inside the other.
+        if (base - r.base < r.size || r.base - base < size)
             return false;
     }
     ranges_[n_++] = Range{base, size, &dev};
@@ -67,7 +70,7 @@ MmioResult MmioBus::dispatch(u32 vcpu, MmioAccess& a, int* range_out) const
     const Range& r = ranges_[i];
     // An access straddling the end of a range is not something any of our
     // devices implement; let the guest see an abort.
-    if (a.addr + a.width > r.base + r.size)
+    if (a.width > r.size - (a.addr - r.base))
         return MmioResult::Unhandled;
     return r.dev->access(vcpu, a.addr - r.base, a);
 }

@@ -16,18 +16,29 @@ constexpr u8 kErrNoSpace = 0x28;
 
 constexpr usize kRegsBytes = 33 * 8 + 4 + 32 * 16 + 4 + 4;
 
-bool starts_with(const char* p, usize n, const char* prefix)
+// Length of the match of `name` at the start of the n-byte packet p: the
+// length of `name` when the packet starts with it, else -1. Never reads past
+// either end: packets are not NUL-terminated for this purpose (binary data).
+i64 match_length(const char* p, usize n, const char* name)
 {
     usize i = 0;
-    for (; prefix[i]; i++)
-        if (i >= n || p[i] != prefix[i])
-            return false;
-    return true;
+    for (; name[i]; i++)
+        if (i >= n || p[i] != name[i])
+            return -1;
+    return static_cast<i64>(i);
 }
 
-bool equals(const char* p, usize n, const char* s)
+bool starts_with(const char* p, usize n, const char* prefix) { return match_length(p, n, prefix) >= 0; }
+
+// The whole packet is `s`: qC must not answer qCRC.
+bool equals(const char* p, usize n, const char* s) { return match_length(p, n, s) == static_cast<i64>(n); }
+
+// The packet is the command `name`, alone or followed by its arguments after
+// `sep`: vKill;pid is vKill, vKillX is not.
+bool is_command(const char* p, usize n, const char* name, char sep)
 {
-    return starts_with(p, n, s) && s[n] == 0;
+    const i64 m = match_length(p, n, name);
+    return m >= 0 && (static_cast<usize>(m) == n || p[m] == sep);
 }
 
 // Hex number of 1..16 digits; advances p.
@@ -155,7 +166,7 @@ void Stub::on_packet(const char* p, usize n)
 {
     // gdb opens every connection with qSupported: a new session, which
     // starts in acknowledged mode and waits for no stop reply.
-    if (starts_with(p, n, "qSupported")) {
+    if (is_command(p, n, "qSupported", ':')) {
         noack_ = false;
         waiting_stop_ = false;
     }
@@ -339,7 +350,7 @@ void Stub::dispatch(const char* p, usize n)
             reply("vCont;c;C;s;S");
         } else if (starts_with(p, n, "vCont;")) {
             cmd_vcont(p + 5);
-        } else if (starts_with(p, n, "vKill")) {
+        } else if (is_command(p, n, "vKill", ';')) {
             reply("OK");
             detach();
         } else {
@@ -363,14 +374,19 @@ void Stub::dispatch(const char* p, usize n)
 
 void Stub::cmd_query(const char* p, usize n)
 {
-    if (starts_with(p, n, "qSupported")) {
-        // gdb's own features follow "qSupported:" separated by ';'.
+    if (is_command(p, n, "qSupported", ':')) {
+        // gdb's own features follow "qSupported:" separated by ';'; each
+        // is compared whole (a feature "noswbreak+" is not "swbreak+").
         gdb_swbreak_ = gdb_hwbreak_ = false;
-        for (usize i = 0; i + 8 <= n; i++) {
-            if (starts_with(p + i, n - i, "swbreak+"))
+        for (usize i = 10; i < n;) {
+            usize end = i + 1;
+            while (end < n && p[end] != ';')
+                end++;
+            if (equals(p + i + 1, end - i - 1, "swbreak+"))
                 gdb_swbreak_ = true;
-            if (starts_with(p + i, n - i, "hwbreak+"))
+            if (equals(p + i + 1, end - i - 1, "hwbreak+"))
                 gdb_hwbreak_ = true;
+            i = end;
         }
         begin();
         out_.put_str("PacketSize=");
@@ -380,7 +396,7 @@ void Stub::cmd_query(const char* p, usize n)
     } else if (equals(p, n, "QStartNoAckMode")) {
         reply("OK");
         noack_ = true;
-    } else if (equals(p, n, "qAttached") || starts_with(p, n, "qAttached:")) {
+    } else if (is_command(p, n, "qAttached", ':')) {
         reply("1"); // attached to something that runs on: gdb detaches at exit
     } else if (equals(p, n, "qC")) {
         begin();
@@ -415,7 +431,7 @@ void Stub::cmd_query(const char* p, usize n)
         }
     } else if (starts_with(p, n, "qXfer:features:read:")) {
         cmd_xfer_features(p + 20);
-    } else if (starts_with(p, n, "qSymbol")) {
+    } else if (is_command(p, n, "qSymbol", ':')) {
         reply("OK"); // no symbols needed
     } else {
         reply(""); // qOffsets, qTStatus, qRcmd, ...: not supported

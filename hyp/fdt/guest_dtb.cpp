@@ -126,7 +126,12 @@ int keep_uart_clocks(Ctx& c, int uart)
         TRY(c.keep.add(c.fdt, clk));
         int clen = 0;
         auto* ncells = static_cast<const fdt32_t*>(fdt_getprop(c.fdt, clk, "#clock-cells", &clen));
-        i += 1 + (ncells && clen == 4 ? static_cast<int>(fdt32_ld(ncells)) : 0);
+        // The specifier must lie inside the property (and a huge count,
+        // taken as an int, would move the walk backwards).
+        const u32 spec = ncells && clen == 4 ? fdt32_ld(ncells) : 0;
+        if (spec > static_cast<u32>(count - i - 1))
+            return -FDT_ERR_BADNCELLS;
+        i += 1 + static_cast<int>(spec);
     }
     return 0;
 }
@@ -382,7 +387,8 @@ int drop_mem_reservations(Ctx& c)
 bool config_valid(const GuestDtbConfig& cfg)
 {
     return cfg.nvcpus >= 1 && cfg.nvcpus <= kMaxVcpus && cfg.vcpu_mpidr && cfg.ram_size &&
-           cfg.initrd_end >= cfg.initrd_start && (cfg.virtio_size == 0 || cfg.virtio_spi >= 32);
+           cfg.initrd_end >= cfg.initrd_start &&
+           (cfg.virtio_size == 0 || (cfg.virtio_spi >= 32 && cfg.virtio_spi < 1020)); // an SPI INTID
 }
 
 } // namespace
@@ -391,7 +397,12 @@ int build_guest_dtb(const void* host_fdt, void* out, usize out_size, const Guest
 {
     if (!config_valid(cfg))
         return -FDT_ERR_BADVALUE;
+    // The whole host tree, not just its header: a structure block that does
+    // not parse would be copied into the guest's tree, and a reservation map
+    // with no terminator inside the blob makes fdt_open_into() take
+    // fdt_num_mem_rsv()'s error for a count (a memmove of negative size).
     TRY(fdt_check_header(host_fdt));
+    TRY(fdt_check_full(host_fdt, fdt_totalsize(host_fdt)));
     // fdt_open_into takes an int; more than 2 GiB is never needed anyway.
     const int size = out_size > 0x7fff'ffffu ? 0x7fff'ffff : static_cast<int>(out_size);
     TRY(fdt_open_into(host_fdt, out, size));

@@ -15,7 +15,7 @@ struct GuestDtbConfig {
     u64 initrd_start, initrd_end; // IPA range; 0,0 = no initrd
     const char* bootargs;         // guest kernel command line (nullptr = "")
     // virtio-mmio block device: a "virtio,mmio" node (edge-triggered SPI,
-    // dma-coherent) when virtio_size != 0. virtio_spi is the INTID (>= 32).
+    // dma-coherent) when virtio_size != 0. virtio_spi is the INTID (32..1019).
     u64 virtio_base = 0, virtio_size = 0;
     u32 virtio_spi = 0;
 };

@@ -396,6 +396,19 @@ TEST_F(GuestDtb, DiskWithPpiRejected)
     EXPECT_EQ(build_guest_dtb(host_.data(), out_.data(), out_.size(), cfg), -FDT_ERR_BADVALUE);
 }
 
+// Found by the fdt_guest fuzzer: an INTID past the SPIs (1020 and up) went
+// into the node as SPI n - 32, which no GICv3 has.
+TEST_F(GuestDtb, DiskBeyondTheSpisRejected)
+{
+    GuestDtbConfig cfg = disk_config();
+    for (u32 intid : {1020u, 0xffff'ffffu}) {
+        cfg.virtio_spi = intid;
+        EXPECT_EQ(build_guest_dtb(host_.data(), out_.data(), out_.size(), cfg), -FDT_ERR_BADVALUE) << intid;
+    }
+    cfg.virtio_spi = 1019;
+    build(cfg);
+}
+
 TEST_F(GuestDtb, DiskSmallBuffersFailCleanly)
 {
     constexpr size_t kCanary = 64;
@@ -405,6 +418,69 @@ TEST_F(GuestDtb, DiskSmallBuffersFailCleanly)
         EXPECT_TRUE(rc == 0 || rc == -FDT_ERR_NOSPACE) << rc;
         for (size_t i = size; i < buf.size(); i++)
             ASSERT_EQ(buf[i], 0xa5) << "overflow at size " << size;
+    }
+}
+
+// Found by the fdt_guest fuzzer: a reservation map with no terminating
+// entry inside the blob passed fdt_check_header(), and fdt_open_into() then
+// used fdt_num_mem_rsv()'s error as a count: a memmove of -112 bytes.
+TEST_F(GuestDtb, UnterminatedReservationMapIsRejected)
+{
+    std::vector<u64> host(64, 0);
+    ASSERT_EQ(fdt_create(host.data(), 512), 0);
+    ASSERT_EQ(fdt_add_reservemap_entry(host.data(), 0x1000, 0x1000), 0);
+    ASSERT_EQ(fdt_finish_reservemap(host.data()), 0);
+    ASSERT_EQ(fdt_begin_node(host.data(), ""), 0);
+    ASSERT_EQ(fdt_end_node(host.data()), 0);
+    ASSERT_EQ(fdt_finish(host.data()), 0);
+    // The terminator (second entry) gets a size: the map now runs into the
+    // structure block and off the end of the blob.
+    auto* bytes = reinterpret_cast<unsigned char*>(host.data());
+    bytes[fdt_off_mem_rsvmap(host.data()) + 16 + 15] = 1;
+    ASSERT_EQ(fdt_check_header(host.data()), 0);
+    ASSERT_LT(fdt_num_mem_rsv(host.data()), 0);
+    EXPECT_LT(build_guest_dtb(host.data(), out_.data(), out_.size(), default_config()), 0);
+}
+
+// Found by the fdt_guest fuzzer: a host tree whose header is sound but whose
+// structure block is not (here a property name outside the strings block)
+// was copied into the guest's tree, which the guest kernel would then parse.
+TEST_F(GuestDtb, MalformedHostStructureIsRejected)
+{
+    auto* bytes = reinterpret_cast<unsigned char*>(host_.data());
+    const u32 struct_off = fdt_off_dt_struct(host_.data());
+    // The last property of the tree: its nameoff lies 8 bytes after its tag.
+    u32 last_prop = 0;
+    for (int off = 0, next = 0;; off = next) {
+        const u32 tag = fdt_next_tag(host_.data(), off, &next);
+        if (tag == FDT_END)
+            break;
+        if (tag == FDT_PROP)
+            last_prop = static_cast<u32>(off);
+    }
+    ASSERT_NE(last_prop, 0u);
+    const u32 at = struct_off + last_prop + 8;
+    bytes[at] = bytes[at + 1] = 0x7f;
+    ASSERT_EQ(fdt_check_header(host_.data()), 0);
+    ASSERT_LT(fdt_check_full(host_.data(), host_.size()), 0);
+    EXPECT_LT(build_guest_dtb(host_.data(), out_.data(), out_.size(), default_config()), 0);
+}
+
+// Found by the fdt_guest fuzzer: the UART clock provider's #clock-cells was
+// added to the walk index as an int, so 0x80000000 sent it a long way
+// before the property (and 0xffffffff made it spin on one phandle).
+TEST_F(GuestDtb, HugeClockCellsIsRejected)
+{
+    const int uart = fdt_node_offset_by_compatible(host_.data(), -1, "arm,pl011");
+    ASSERT_GE(uart, 0);
+    auto* clocks = static_cast<const fdt32_t*>(fdt_getprop(host_.data(), uart, "clocks", nullptr));
+    ASSERT_NE(clocks, nullptr);
+    const int clk = fdt_node_offset_by_phandle(host_.data(), fdt32_ld(clocks));
+    ASSERT_GE(clk, 0);
+    for (u32 cells : {0x8000'0000u, 0xffff'ffffu, 2u}) {
+        ASSERT_EQ(fdt_setprop_inplace_u32(host_.data(), clk, "#clock-cells", cells), 0);
+        EXPECT_EQ(build_guest_dtb(host_.data(), out_.data(), out_.size(), default_config()), -FDT_ERR_BADNCELLS)
+            << cells;
     }
 }
 

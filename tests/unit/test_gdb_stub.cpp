@@ -518,6 +518,18 @@ TEST_F(GdbStubTest, NoSwbreakReasonUnlessGdbAskedForIt)
     EXPECT_EQ(stop(1, StopReason::SwBreak), "T05thread:2;" + expedite(1));
 }
 
+TEST_F(GdbStubTest, FeaturesAreComparedWhole)
+{
+    attach("qSupported:noswbreak+;hwbreak+x;multiprocess+");
+    raw(frame("c"));
+    EXPECT_EQ(stop(1, StopReason::SwBreak), "T05thread:2;" + expedite(1));
+    raw(frame("c"));
+    EXPECT_EQ(stop(1, StopReason::HwBreak), "T05thread:2;" + expedite(1));
+    EXPECT_EQ(payload_of(raw(frame("qSupported:hwbreak+")), true).substr(0, 10), "PacketSize");
+    raw(frame("c"));
+    EXPECT_EQ(stop(2, StopReason::HwBreak), "T05thread:3;hwbreak:;" + expedite(2));
+}
+
 TEST_F(GdbStubTest, UnknownCommandsGetTheEmptyReply)
 {
     attach();
@@ -530,6 +542,30 @@ TEST_F(GdbStubTest, UnknownCommandsGetTheEmptyReply)
     EXPECT_EQ(cmd("qSymbol::"), "OK");
     // And the session goes on.
     EXPECT_EQ(cmd("qfThreadInfo"), "m1,2,3,4");
+}
+
+// A command name matches only the whole packet (or up to its argument
+// separator): qCRC (gdb's compare-sections) is not qC, and the engine must
+// not read past the end of the name while deciding.
+TEST_F(GdbStubTest, CommandNamesMatchWholePacketsNotPrefixes)
+{
+    attach();
+    EXPECT_EQ(cmd("qCRC:ffff000010000000,40"), "");
+    EXPECT_EQ(cmd("qCRC"), "");
+    EXPECT_EQ(cmd("qCx"), "");
+    EXPECT_EQ(cmd("qAttached:1"), "1");
+    EXPECT_EQ(cmd("qAttached"), "1");
+    EXPECT_EQ(cmd("qAttachedX"), "");
+    EXPECT_EQ(cmd("qfThreadInfoXYZ"), "");
+    EXPECT_EQ(cmd("qsThreadInfo,1"), "");
+    EXPECT_EQ(cmd("vCont?;c"), "");
+    EXPECT_EQ(cmd("QStartNoAckModeX"), "");
+    EXPECT_EQ(cmd("qSymbolic"), "");
+    EXPECT_EQ(cmd("qSupportedX"), "");
+    EXPECT_EQ(cmd("vKillX"), "");
+    EXPECT_TRUE(stub.attached()); // vKillX did not detach
+    // Still in acknowledged mode: the near miss above did not switch it off.
+    EXPECT_EQ(cmd("qC"), "QC1");
 }
 
 TEST_F(GdbStubTest, TargetDescription)

@@ -132,4 +132,37 @@ TEST(MmioBus, RejectsOverlap)
     EXPECT_FALSE(bus.add(0x1800, 0x1000, a));
 }
 
+// Found by the mmio fuzzer: ranges are registered from platform data, and a
+// base + size past 2^64 wrapped, so the overlap check passed a range that
+// covered low addresses too, and an access near the top of the space was
+// measured against a wrapped end.
+TEST(MmioBus, RejectsRangeWrappingPastTheTopOfTheAddressSpace)
+{
+    MmioBus bus;
+    FakeDevice low, high;
+    ASSERT_TRUE(bus.add(0x0, 0x800, low));
+    EXPECT_FALSE(bus.add(0xffff'ffff'ffff'f000, 0x2000, high));
+    EXPECT_EQ(bus.count(), 1u);
+    EXPECT_EQ(bus.find(0xffff'ffff'ffff'f800), -1);
+}
+
+TEST(MmioBus, RangeEndingAtTheTopOfTheAddressSpace)
+{
+    MmioBus bus;
+    FakeDevice top, low;
+    ASSERT_TRUE(bus.add(0xffff'ffff'ffff'f000, 0x1000, top));
+    ASSERT_TRUE(bus.add(0x1000, 0x1000, low));
+    EXPECT_FALSE(bus.add(0xffff'ffff'ffff'fff0, 0x10, low)); // overlaps the top range
+    MmioAccess acc{.addr = 0xffff'ffff'ffff'f000, .width = 4, .write = false, .reg = 0, .sign_extend = false, .sf = false,
+                   .data = 0};
+    EXPECT_EQ(bus.dispatch(1, acc), MmioResult::Handled);
+    EXPECT_EQ(top.last_offset, 0u);
+    acc.addr = 0xffff'ffff'ffff'fff8;
+    acc.width = 8;
+    EXPECT_EQ(bus.dispatch(1, acc), MmioResult::Handled);
+    EXPECT_EQ(top.last_offset, 0xff8u);
+    acc.addr = 0xffff'ffff'ffff'fffc; // would run past 2^64
+    EXPECT_EQ(bus.dispatch(1, acc), MmioResult::Unhandled);
+}
+
 } // namespace
