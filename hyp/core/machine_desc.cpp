@@ -21,6 +21,12 @@ public:
     bool run()
     {
         out_ = MachineDesc{};
+        // The magic starts the text, as is_machine_desc() (which decides
+        // whether there is a description at all) expects it.
+        if (!is_machine_desc(p_, static_cast<usize>(end_ - p_))) {
+            lineno_ = 1;
+            return fail("expected the first line to be 'hyp-machine 1'");
+        }
         if (!next_line() || !(line_.n == sizeof kMagic - 1 && Token{line_.s, line_.n}.equals(kMagic)))
             return fail("expected the first line to be 'hyp-machine 1'");
         while (next_line()) {

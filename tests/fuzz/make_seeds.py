@@ -223,7 +223,34 @@ def virtio_driver_seeds():
     write("virtio_driver", "three-requests", prog)
 
 
-SEEDS = [fdt_seeds, mmio_seeds, psci_seeds, pl011_seeds, gdb_seeds, virtio_seeds, vgic_seeds, virtio_driver_seeds]
+# ---- machine_desc / options ------------------------------------------------------
+
+def machine_desc_seeds():
+    """What scripts/machine.py writes for VMS=1 and VMS=2 (multi), and an
+    error or two; the first byte is the pCPU count minus one."""
+    vm = ("vm {i}\nvcpus {n}\npcpus {p}\nram {ram:#x} 0x20000000\nkernel {k:#x} 27303872\n"
+          "initrd {r:#x} 1468469\ndisk {disk}\nconsole {con}\nbootargs console=ttyAMA0 quiet\nend\n")
+    one = "hyp-machine 1\n# one VM\n" + vm.format(i=0, n=4, p="0 1 2 3", ram=0x50000000, k=0x44000000,
+                                                   r=0x45c00000, disk="vm0", con="uart")
+    two = ("hyp-machine 1\n" +
+           vm.format(i=0, n=2, p="0 1", ram=0x50000000, k=0x44000000, r=0x45c00000, disk="vm0", con="uart") +
+           vm.format(i=1, n=2, p="2 3", ram=0x70000000, k=0x46000000, r=0x47c00000, disk="none", con="port"))
+    write("machine_desc", "one-vm", u8(3) + one.encode())
+    write("machine_desc", "two-vms", u8(3) + two.encode())
+    write("machine_desc", "overlap", u8(3) + two.replace("0x70000000", "0x50000000").encode())
+    write("machine_desc", "no-end", u8(0) + one[:-4].encode())
+
+
+def options_seeds():
+    for name, line in (("multi", "mode=multi initrd_size=0x166835 -- console=ttyAMA0"),
+                       ("single", "mode=single timeslice_ms=5 gdb=1 debug=0 -- console=ttyAMA0 nokaslr"),
+                       ("trace", "mode=multi trace=1 trace_events=SwitchIn,SgiSend,IrqDeliver --"),
+                       ("bad", "mode=dual timeslice_ms=0")):
+        write("options", name, line.encode())
+
+
+SEEDS = [fdt_seeds, mmio_seeds, psci_seeds, pl011_seeds, gdb_seeds, virtio_seeds, vgic_seeds, virtio_driver_seeds, machine_desc_seeds,
+         options_seeds]
 
 
 def main():

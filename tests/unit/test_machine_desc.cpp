@@ -129,4 +129,19 @@ TEST(MachineDesc, StopsAtTheEndOfItsBuffer)
     EXPECT_TRUE(parse(z).ok);
 }
 
+// Found by fuzzing (fuzz_machine_desc): the parser skipped blank lines
+// before the magic, which is_machine_desc() (what boot checks to decide
+// there is a description) does not, so a text could parse and still be
+// ignored. The magic must start the text.
+TEST(MachineDesc, MagicStartsTheText)
+{
+    const std::string t = kTwoVms;
+    ASSERT_TRUE(is_machine_desc(t.data(), t.size()));
+    for (const char* lead : {"\n", " ", "\r\n", "# comment\n"}) {
+        const Parsed r = parse(lead + t);
+        EXPECT_FALSE(r.ok) << "lead " << lead;
+        EXPECT_NE(r.err.find("hyp-machine 1"), std::string::npos) << r.err;
+    }
+}
+
 } // namespace
