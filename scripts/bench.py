@@ -244,6 +244,33 @@ def qemu_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def qemu_pid(pid):
+    """The QEMU process of a boot started as process `pid`: `pid` itself
+    (native), or the qemu-system child that scripts/run-qemu.sh starts and
+    waits for (it stays QEMU's parent, to check the console log after).
+    None if there is none."""
+    def comm(p):
+        try:
+            with open("/proc/%d/comm" % p) as f:
+                return f.read().strip()
+        except OSError:
+            return ""
+
+    if comm(pid).startswith("qemu-system"):
+        return pid
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid and comm(int(name)).startswith("qemu-system"):
+            return int(name)
+    return None
+
+
 def host_busy_seconds():
     """CPU time the whole host has spent busy (all CPUs), in seconds."""
     with open("/proc/stat") as f:
@@ -435,7 +462,9 @@ class Session:
 
             self.status("idle %d s" % a.idle_seconds)
             time.sleep(a.settle)
-            pid = con.proc.pid
+            pid = qemu_pid(con.proc.pid)
+            if pid is None:
+                raise BootFailed("no QEMU process under %s (pid %d)" % (os.path.basename(cmd[0]), con.proc.pid))
             load0 = (host_busy_seconds(), qemu_cpu_seconds(pid), time.monotonic())
             c0, w0 = qemu_cpu_seconds(pid), time.monotonic()
             time.sleep(a.idle_seconds)

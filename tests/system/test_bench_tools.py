@@ -232,6 +232,10 @@ def hyp_boot_checks(build):
         m = con.expect(bench.BOOT_RE, timeout=300)
         check("boot marker carries the guest's uptime", m.group(2) is not None and float(m.group(2)) > 0, m.group(0))
         con.expect(r"# ", timeout=60)
+        # The host CPU figures (idle cost, other processes' load) are QEMU's
+        # own: run-qemu.sh is its parent, not QEMU.
+        pid = bench.qemu_pid(con.proc.pid)
+        cpu0 = bench.qemu_cpu_seconds(pid) if pid else None
         run_programs(con, [
             ("hbench -n 20 ipi 0 1", ["ipi_rtt_us_0_1"]),
             ("hbench -n 20 ipi 0 3", ["ipi_rtt_us_0_3"]),
@@ -239,6 +243,10 @@ def hyp_boot_checks(build):
             ("hbench -n 100000 spin 1 4 2", ["spin_mops_1", "spin_mops_2", "spin_mops_4"]),
             ("hbench -n 2 disk /dev/vda 16 4", ["disk_write_mbs", "disk_read_mbs"]),
         ], "[multi]")
+        cpu1 = bench.qemu_cpu_seconds(pid) if pid else None
+        check("[multi] the bench measures QEMU's process, whose CPU time grows while the guest runs programs",
+              pid is not None and pid != con.proc.pid and cpu1 > cpu0, "pid %s (run-qemu.sh %d), CPU %s -> %s s" % (
+                  pid, con.proc.pid, cpu0, cpu1))
         rc, out = con.run("hbench -n 1 disk /dev/vdz 0 1", timeout=60)
         check("[multi] hbench disk on a missing device: BENCH-ERROR naming it",
               rc != 0 and re.search(r"BENCH-ERROR cannot open /dev/vdz", out) is not None, out[-300:])
