@@ -844,8 +844,8 @@ def neighbour_text(summ, results, configs, skipped, header):
     VM 1 idle and busy and their ratio."""
     vmc = [c for c in configs if c in VM_CONFIGS]
     w, cw, rw = 46, 22, 18
-    lines = ["", "neighbour: VM 0 (2 vCPUs) measured with VM 1 (2 vCPUs) idle at its shell, then running 2 busy "
-             "threads (hbench spin 2), in one boot per run"]
+    lines = ["", "neighbour: VM 0 measured with VM 1 idle at its shell, then running 2 busy threads (hbench spin 2), "
+             "in one boot per run; each VM has 2 vCPUs and %s of RAM" % VM_MEMORY]
     lines += ["  %-14s %s" % (c + ":", placement_text(c)) for c in vmc]
     lines.append(" " * (w + 9) + "  ".join(("--- %s " % c).ljust(2 * cw + rw - 2, "-") for c in vmc))
     group = "%-*s%-*s%-*s" % (cw, "VM 1 idle", cw, "VM 1 busy", rw, "busy/idle")
