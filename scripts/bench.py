@@ -503,6 +503,15 @@ class Session:
             raise BootFailed("no QEMU process under %s (pid %d)" % (os.path.basename(cmd[0]), con.proc.pid))
         return pid
 
+    def power_off(self, con, what):
+        """`poweroff -f` in the guest on `con`; QEMU must exit."""
+        self.status("poweroff")
+        con.send("poweroff -f")
+        try:
+            con.wait_exit(60)
+        except ConsoleError:
+            self.errors.append("QEMU did not exit after %s" % what)
+
     def load_module(self, con):
         """insmod hbench_exit.ko; True if it is there."""
         self.status("loading %s" % os.path.basename(MODULE))
@@ -567,12 +576,7 @@ class Session:
             self.profile = self.throughput(con, SPIN_ORDER, tmo * 6)
 
             self.values["host_other_load"] = load.cores()
-            self.status("poweroff")
-            con.send("poweroff -f")
-            try:
-                con.wait_exit(60)
-            except ConsoleError:
-                self.errors.append("QEMU did not exit after poweroff -f")
+            self.power_off(con, "poweroff -f")
         except ConsoleError as e:
             self.errors.append("console: " + str(e).splitlines()[0])
         finally:
@@ -721,11 +725,7 @@ class VmSession(Session):
             self.status("poweroff")
             con1.send("poweroff -f")
             con0.expect(hyp_re(r"VM 1 stopped"), timeout=60)
-            con0.send("poweroff -f")
-            try:
-                con0.wait_exit(60)
-            except ConsoleError:
-                self.errors.append("QEMU did not exit after both VMs' poweroff -f")
+            self.power_off(con0, "both VMs' poweroff -f")
         except ConsoleError as e:
             self.errors.append("console: " + str(e).splitlines()[0])
         finally:
