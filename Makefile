@@ -7,8 +7,8 @@
 #   make test       host unit tests + QEMU system tests, ends with "N passed, N failed"
 #   make hwtest     the bare-metal test guest build/guest/hwtest.bin (mk/hwtest.mk,
 #                   guest/hwtest/README.md); make run KERNEL=build/guest/hwtest.bin boots it
-#   make bench      native vs single vs multi side by side (RUNS= QUICK=1; mk/bench.mk,
-#                   docs/performance.md)
+#   make bench      native vs single vs multi side by side, and a VM beside an idle or
+#                   busy VM (RUNS= QUICK=1; mk/bench.mk, docs/performance.md)
 #   make guest-symbols / guest-vmlinux
 #                   the guest kernel's System.map / vmlinux for gdb (mk/guest-symbols.mk)
 #

@@ -1,6 +1,8 @@
-# make bench: native vs single-pCPU vs multi-pCPU, side by side.
+# make bench: native vs single-pCPU vs multi-pCPU, side by side, and a VM
+# beside an idle or busy neighbour VM on disjoint or shared pCPUs.
 #
-#   make bench              5 runs per configuration (native, single, multi)
+#   make bench              5 runs per configuration (native, single, multi,
+#                           2vm-disjoint, 2vm-shared)
 #   make bench RUNS=3       another number of runs (1-50)
 #   make bench QUICK=1      fast pass: shorter measurements, 2 runs unless RUNS= is given
 #

@@ -4,7 +4,9 @@
 1. scripts/bench.py's parsers on recorded guest and hypervisor output
    (with kernel messages landing mid-line), its report and closing note with
    a failed configuration, the CSV round trip, and mk/bench.mk's checks of
-   RUNS= and QUICK=.
+   RUNS= and QUICK=; for the two-VM configurations, exit tables of several
+   VMs, VM 1's busy CPUs, the busy/idle ratios, the neighbour table, CSV
+   rows and chart panels, and the VM descriptions (checked by machine.py).
 2. One multi-mode boot: each guest program (/bin/hbench) runs once with
    small iteration counts and must print well-formed BENCH records; the
    module (/lib/hbench/hbench_exit.ko) loads, its HVC and MMIO loops are
@@ -12,6 +14,9 @@
    demand (Ctrl-] s) and at shutdown.
 3. One native boot: the module finds QEMU's SMC conduit and answers, and
    the disk program runs against QEMU's own virtio-blk-device.
+4. One boot of each two-VM configuration (2vm-disjoint, 2vm-shared) as
+   make bench runs it, with short measurements: VM 0 measures with VM 1
+   idle and busy, and every value and ratio comes out.
 
 Prints one TAP-like line per check ("ok - ..." / "not ok - ..."), which
 tests/run_all.py counts. Exit status 1 on any failure.
@@ -32,6 +37,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import bench  # noqa: E402
+from checks import BAD  # noqa: E402
 from qemu_console import QemuConsole, ConsoleError  # noqa: E402
 
 passed = failed = 0
@@ -93,9 +99,34 @@ guest output that is not the hypervisor's
 """
 
 
-def fake_session(cfg, run, booted, values, profile=None, boot_profile=None):
+# Ctrl-] s on a machine of two VMs (from a 2vm-shared bench log): one table
+# per VM, then the per-pCPU rows once.
+RECORDED_TWO_VMS = """\x1e[p0] exit statistics of VM 0 (multi mode)
+\x1e[p0]   exits by reason             vCPU0      vCPU1
+\x1e[p0]   ran on pCPU                     0          1
+\x1e[p0]   preempted                     623        348
+\x1e[p0]   share of its pCPU           43.7%      27.5%
+\x1e[p0]   total exits                 24295      13225
+\x1e[p0]   IRQ                          1982       1284
+\x1e[p0]   kicks sent                    891        837
+\x1e[p0] exit statistics of VM 1 (multi mode)
+\x1e[p0]   exits by reason             vCPU0      vCPU1
+\x1e[p0]   ran on pCPU                     0          1
+\x1e[p0]   preempted                     612        397
+\x1e[p0]   share of its pCPU           34.9%      28.6%
+\x1e[p0]   total exits                 38176       5428
+\x1e[p0]   IRQ                         12607       1039
+\x1e[p0]   kicks sent                    327        282
+\x1e[p0]   per pCPU                    pCPU0      pCPU1      pCPU2      pCPU3
+\x1e[p0]   ran guest code (1=yes)          1          1          0          0
+\x1e[p0]   kicks received               1100       1199          0          0
+"""
+
+
+def fake_session(cfg, run, booted, values, profile=None, boot_profile=None, phase_profiles=None):
     return types.SimpleNamespace(cfg=cfg, run=run, booted=booted, values=values, profile=profile,
-                                 boot_profile=boot_profile, errors=[] if booted else ["no GUEST-BOOT-OK"])
+                                 boot_profile=boot_profile, phase_profiles=phase_profiles or {},
+                                 errors=[] if booted else ["no GUEST-BOOT-OK"])
 
 
 def unit_checks():
@@ -179,6 +210,8 @@ def unit_checks():
               and m.profile == prof and m.boot_profile == prof
               and not back["single"][0].booted, back)
 
+    neighbour_unit_checks()
+
     # mk/bench.mk: a bad RUNS= or QUICK= is a one-line error naming the fix
     # (make -n: nothing would run even if the check were missing).
     for var, want in (("RUNS=abc", "use RUNS=N"), ("RUNS=0", "use RUNS=N"), ("QUICK=yes", "use QUICK=1")):
@@ -187,6 +220,115 @@ def unit_checks():
         err = [l for l in p.stdout.splitlines() if "***" in l]
         check("make bench %s: one-line error naming the fix" % var, p.returncode != 0 and len(err) == 1
               and want in err[0], p.stdout[-400:])
+
+
+def neighbour_unit_checks():
+    """The two-VM configurations: exit tables of several VMs, VM 1's busy
+    CPUs, the ratios, the report, the CSV files, the chart and the VM
+    descriptions the bench writes."""
+    t0 = bench.parse_exit_table(RECORDED_TWO_VMS.replace("\n", "\r\r\n"))
+    t1 = bench.parse_exit_table(RECORDED_TWO_VMS, vm=1)
+    check("exit-table parser on two VMs: VM 0's table ends at VM 1's header, without the per-pCPU rows",
+          t0 is not None and t0["vm"] == 0 and t0["rows"]["total exits"] == [24295, 13225]
+          and t0["rows"]["preempted"] == [623, 348] and not any(k.startswith("pCPU:") for k in t0["rows"]), t0)
+    check("exit-table parser on two VMs: VM 1's table, followed by the machine's per-pCPU rows",
+          t1 is not None and t1["rows"]["total exits"] == [38176, 5428]
+          and t1["rows"]["pCPU: kicks received"] == [1100, 1199, 0, 0], t1)
+    check("exit-table parser: no table of a VM the machine does not have",
+          bench.parse_exit_table(RECORDED_TWO_VMS, vm=2) is None
+          and bench.parse_exit_table(RECORDED_TABLE, vm=1) is None)
+
+    # /proc/stat's cpu line: user nice system idle iowait irq softirq steal guest guest_nice
+    stat = "cpu  100 0 50 1000 10 0 0 0 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n"
+    con = types.SimpleNamespace(run=lambda cmd, timeout: (0, stat))
+    before = bench.guest_cpu_times(con)
+    after = [100 + 200, 0, 50 + 40, 1000 + 50, 10 + 10, 0, 0, 0, 0, 0]
+    busy = bench.busy_cpus(before, after, 2)
+    check("VM 1's busy CPUs: the non-idle share of its accounted jiffies times its CPUs",
+          before == [100, 0, 50, 1000, 10, 0, 0, 0, 0, 0] and busy is not None and abs(busy - 2 * 240 / 300) < 1e-9
+          and bench.busy_cpus(None, after, 2) is None, (before, busy))
+
+    def nb_values(idle_ipi, busy_ipi, idle_mops, busy_mops):
+        v = {}
+        for phase, ipi, mops in (("idle", idle_ipi, idle_mops), ("busy", busy_ipi, busy_mops)):
+            v.update({bench.nb_key("ipi_rtt_us_0_1", phase): ipi, bench.nb_key("ipi_busy_us_0_1", phase): ipi / 2,
+                      bench.nb_key("ipi_busy_p90_us_0_1", phase): ipi, bench.nb_key("spin_mops_1", phase): mops / 2,
+                      bench.nb_key("spin_mops_2", phase): mops,
+                      bench.nb_key("vm1_busy_cpus", phase): 0.01 if phase == "idle" else 2.0})
+        v.update(bench.neighbour_ratios(v))
+        return dict(v, boot_wall_s=15.0, host_other_load=0.1)
+
+    v = nb_values(200.0, 800.0, 250.0, 125.0)
+    check("neighbour ratios: busy over idle for every metric, none for VM 1's busy CPUs",
+          v.get("ipi_rtt_us_0_1@busy/idle") == 4.0 and v.get("spin_mops_2@busy/idle") == 0.5
+          and all(bench.nb_key(k, bench.RATIO) in v for k, _, _, _ in bench.NB_METRICS)
+          and "vm1_busy_cpus@busy/idle" not in v, v)
+
+    prof = {"preempted": [50.0, 40.0], "total exits": [300.0, 200.0]}
+    results = {"2vm-disjoint": [fake_session("2vm-disjoint", 1, True, nb_values(200.0, 210.0, 250.0, 240.0),
+                                             phase_profiles={"idle": prof, "busy": prof}),
+                                fake_session("2vm-disjoint", 2, True, nb_values(220.0, 242.0, 260.0, 234.0))],
+               "2vm-shared": [fake_session("2vm-shared", 1, False, {})]}
+    configs = list(bench.VM_CONFIGS)
+    summ = bench.summarize(results, configs)
+    text = bench.table_text(summ, results, configs, {}, None, ["host: x, 2 CPUs online, 1 GiB", "", ""])
+    lines = text.splitlines()
+    rows = {title: next((l for l in lines if l.startswith(title)), "") for _, title, _, _ in bench.NB_METRICS}
+    ipi = rows[bench.NB_METRICS[0][1]]
+    check("report: the neighbour table has a row per metric with VM 1 idle, busy and busy/idle per configuration",
+          all(rows.values()) and re.search(r"210\.0 \(200\.0-220\.0\)\s+226\.0 \(210\.0-242\.0\)\s+1\.08 "
+                                          r"\(1\.05-1\.10\)\s+failed", ipi) is not None
+          and "VM 0 on pCPUs 0 1, VM 1 on pCPUs 0 1 (share = yes)" in text and "metric\t" not in text, text[:2500])
+    check("report: VM 1's busy CPUs row, the host-core caveat, the per-phase exit profiles, the closing note",
+          any(l.startswith(bench.NB_CHECK[1]) and "2.000" in l for l in lines)
+          and "disjoint VMs still share host cores" in text
+          and "exit profile, 2vm-disjoint, VM 1 busy: VM 0's exits/s" in text
+          and re.search(r"IPI round trip 0<->1:\s+2vm-disjoint 1\.08", text) is not None
+          and not any(l.startswith("boot: QEMU start") for l in lines), text[-2500:])
+
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "results.csv")
+        bench.write_csv(path, results, configs)
+        back = bench.read_csv(path)
+        r1 = back.get("2vm-disjoint", [None])[0]
+        check("results.csv reads back the neighbour values, ratios and per-phase profiles",
+              r1 is not None and r1.values.get("ipi_rtt_us_0_1@idle") == 200.0
+              and r1.values.get("spin_mops_2@busy/idle") == 0.96 and r1.phase_profiles == {"idle": prof, "busy": prof}
+              and not back["2vm-shared"][0].booted, back)
+        bench.write_summary_csv(os.path.join(d, "summary.csv"), summ, configs)
+        with open(os.path.join(d, "summary.csv")) as f:
+            summary = f.read()
+        check("summary.csv has the neighbour rows, the ratio in x",
+              re.search(r"^ipi_rtt_us_0_1@busy/idle,x,2vm-disjoint,1\.075,1\.05,1\.1,2$", summary, re.M) is not None
+              and re.search(r"^spin_mops_2@idle,Mops/s,2vm-disjoint,255,250,260,2$", summary, re.M) is not None,
+              summary)
+        panels = bench.chart_panels(summ, results, list(bench.CONFIGS), {})
+        nb = [p for p in panels if "beside VM 1" in p[0]]
+        check("chart: a panel per neighbour metric, VM 1 idle and busy bars per configuration, the ratio above them",
+              len(nb) == len(bench.NB_METRICS) and all(len(p[3]) == 4 for p in nb)
+              and nb[0][4][0][1] == "busy/idle 1.08" and nb[0][4][1][1] == ""
+              and len(panels) == len(bench.METRICS) + len(bench.NB_METRICS), nb[:1])
+        if bench.shutil.which("gnuplot"):
+            png = os.path.join(d, "bench.png")
+            ok = bench.plot(png, summ, results, configs, {}, "test")
+            check("chart: gnuplot draws the neighbour panels", ok and os.path.getsize(png) > 0)
+
+        # The VM descriptions the bench boots: accepted by scripts/machine.py
+        # with the documented placement.
+        build = os.path.join(ROOT, "build")
+        for cfg in bench.VM_CONFIGS:
+            args = types.SimpleNamespace(hyp="/nonexistent", kernel=os.path.join(build, "guest", "Image"),
+                                         initrd=os.path.join(build, "guest", "initramfs.cpio.gz"), mem="1024",
+                                         cpu="cortex-a57", append="console=ttyAMA0", disk=os.path.join(d, "disk.img"))
+            cmd, env = bench.VmSession(cfg, 1, args, None).command()
+            p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "machine.py"), "--desc",
+                                os.path.join(d, "desc")], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+            desc = open(os.path.join(d, "desc")).read() if p.returncode == 0 else p.stdout
+            pcpus = re.findall(r"^pcpus (.*)$", desc, re.M)
+            check("%s: the VM description it boots is accepted, VM 0 on pCPUs %s and VM 1 on %s, no disk" % (
+                  (cfg,) + bench.VM_PLACEMENT[cfg]), p.returncode == 0 and pcpus == list(bench.VM_PLACEMENT[cfg])
+                  and re.findall(r"^disk (.*)$", desc, re.M) == ["none", "none"], desc)
 
 
 def number(s):
@@ -232,6 +374,10 @@ def hyp_boot_checks(build):
         m = con.expect(bench.BOOT_RE, timeout=300)
         check("boot marker carries the guest's uptime", m.group(2) is not None and float(m.group(2)) > 0, m.group(0))
         con.expect(r"# ", timeout=60)
+        # The host CPU figures (idle cost, other processes' load) are QEMU's
+        # own: run-qemu.sh is its parent, not QEMU.
+        pid = bench.qemu_pid(con.proc.pid)
+        cpu0 = bench.qemu_cpu_seconds(pid) if pid else None
         run_programs(con, [
             ("hbench -n 20 ipi 0 1", ["ipi_rtt_us_0_1"]),
             ("hbench -n 20 ipi 0 3", ["ipi_rtt_us_0_3"]),
@@ -239,6 +385,10 @@ def hyp_boot_checks(build):
             ("hbench -n 100000 spin 1 4 2", ["spin_mops_1", "spin_mops_2", "spin_mops_4"]),
             ("hbench -n 2 disk /dev/vda 16 4", ["disk_write_mbs", "disk_read_mbs"]),
         ], "[multi]")
+        cpu1 = bench.qemu_cpu_seconds(pid) if pid else None
+        check("[multi] the bench measures QEMU's process, whose CPU time grows while the guest runs programs",
+              pid is not None and pid != con.proc.pid and cpu1 > cpu0, "pid %s (run-qemu.sh %d), CPU %s -> %s s" % (
+                  pid, con.proc.pid, cpu0, cpu1))
         rc, out = con.run("hbench -n 1 disk /dev/vdz 0 1", timeout=60)
         check("[multi] hbench disk on a missing device: BENCH-ERROR naming it",
               rc != 0 and re.search(r"BENCH-ERROR cannot open /dev/vdz", out) is not None, out[-300:])
@@ -287,16 +437,62 @@ def hyp_boot_checks(build):
     print("log: %s" % log)
 
 
-def bench_command(cfg, build):
-    """The QEMU command line and environment make bench uses for cfg, with
-    the default build's files and a fresh scratch disk of the bench's size."""
+def bench_args(build, **more):
+    """make bench's arguments with the default build's files and a fresh
+    scratch disk of the bench's size, plus `more`."""
     disk = os.path.join(build, "test-logs", "bench-tools-disk.img")
+    os.makedirs(os.path.dirname(disk), exist_ok=True)
     with open(disk, "wb") as f:
         f.truncate(bench.DISK_MIB << 20)
-    args = types.SimpleNamespace(hyp=os.path.join(build, "hyp.elf"), kernel=os.path.join(build, "guest", "Image"),
+    return types.SimpleNamespace(hyp=os.path.join(build, "hyp.elf"), kernel=os.path.join(build, "guest", "Image"),
                                  initrd=os.path.join(build, "guest", "initramfs.cpio.gz"), mem="1024",
-                                 cpu="cortex-a57", append="console=ttyAMA0", disk=disk)
-    return bench.Session(cfg, 1, args, None).command()
+                                 cpu="cortex-a57", append="console=ttyAMA0", disk=disk, **more)
+
+
+def bench_command(cfg, build):
+    """The QEMU command line and environment make bench uses for cfg."""
+    return bench.Session(cfg, 1, bench_args(build), None).command()
+
+
+def vm_boot_checks(build):
+    """Each two-VM configuration as make bench runs it (bench.VmSession),
+    with short measurements: both VMs boot, VM 0 measures in both phases of
+    VM 1, the ratios come out, and both VMs power off."""
+    quiet = types.SimpleNamespace(status=lambda *a: None)
+    for cfg in bench.VM_CONFIGS:
+        args = bench_args(build, boot_timeout=300, seconds=0.2, settle=0.5, stats_timeout=10, no_stats_key={},
+                          runs=1)
+        log = os.path.join(build, "test-logs", "bench-tools-%s.log" % cfg)
+        for f in (log, log[:-4] + "-vm1.log"):
+            if os.path.exists(f):
+                os.remove(f)
+        s = bench.VmSession(cfg, 1, args, quiet)
+        try:
+            s.execute(log)
+        except bench.BootFailed as e:
+            s.errors.append(str(e))
+        v = s.values
+        check("[%s] both VMs boot, VM 0 measures with VM 1 idle and busy, both power off, no problem reported"
+              % cfg, s.booted and not s.errors, "; ".join(s.errors)[:600])
+        missing = [k for k in bench.NB_KEYS if not (k in v and math.isfinite(v[k]) and
+                                                    (v[k] > 0 or k.startswith(bench.NB_CHECK[0])))]
+        check("[%s] every neighbour value and busy/idle ratio is there" % cfg, not missing, "missing %s" % missing)
+        idle, busy = v.get(bench.nb_key(bench.NB_CHECK[0], "idle")), v.get(bench.nb_key(bench.NB_CHECK[0], "busy"))
+        check("[%s] VM 1's two threads ran in the busy phase only (its busy CPUs: idle %s, busy %s)" % (
+              cfg, bench.fmt(idle), bench.fmt(busy)), idle is not None and busy is not None and idle < 0.5
+              and busy > 1.5)
+        profs = s.phase_profiles
+        check("[%s] VM 0's exit profile of each phase comes from VM 0's table (2 vCPUs)" % cfg,
+              set(profs) == set(bench.PHASES) and all(len(p.get("total exits", [])) == 2 for p in profs.values()),
+              profs)
+        logs = ""
+        for f in (log, log[:-4] + "-vm1.log"):
+            with open(f, errors="replace") as fh:
+                logs += fh.read()
+        bad = BAD.search(logs)
+        check("[%s] no panic, Oops, stall or lockup in either VM's log" % cfg, bad is None,
+              bad.group(0) if bad else "")
+        print("log: %s" % log)
 
 
 def native_boot_checks(build):
@@ -337,6 +533,7 @@ def main():
         build = os.path.abspath(args.build)
         hyp_boot_checks(build)
         native_boot_checks(build)
+        vm_boot_checks(build)
     return 1 if failed else 0
 
 
