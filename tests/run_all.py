@@ -62,6 +62,9 @@ def system_suites(build):
         # The machine a boot asks for (VMS=, VMCONF=): laid out, or refused
         # with one line, before anything boots. No QEMU.
         ("test_machine.py", mb),
+        # scripts/trace.py on dumps built by the test: decoding, summary,
+        # JSON, checks and its one-line errors. No QEMU.
+        ("test_trace_tool.py", mb),
         # make run as a user runs it: the console's hypervisor marking
         # against a guest forging its lines.
         ("test_run.py", mb),
