@@ -14,7 +14,9 @@ struct.pack in the layout of hyp/trace/trace_format.h, then
   naming the problem;
 - two dumps in one file: the last is used, --dump picks another, and the
   end of the first marks the workload phase;
-- --png writes a PNG (gnuplot).
+- --png writes a PNG (gnuplot);
+- make trace refuses a bad WORKLOAD in one line, and takes the QEMU lock
+  itself unless a parent flock holds it.
 
     tests/system/test_trace_tool.py [--build build]
 """
@@ -24,6 +26,7 @@ import os
 import struct
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import ROOT, Checks  # noqa: E402
@@ -257,6 +260,47 @@ def png(t, d):
     t.check("--png writes a PNG with gnuplot", rc == 0 and head == b"\x89PNG\r\n\x1a\n", err[-400:])
 
 
+def make_trace_args(t, d):
+    """make trace's checks before it boots, and its QEMU lock (no QEMU)."""
+    p = subprocess.run(["make", "-C", ROOT, "-s", "--no-print-directory", "trace", "WORKLOAD=nope"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+    lines = p.stderr.strip().splitlines()
+    t.check("make trace WORKLOAD=nope: one line naming the workloads", p.returncode != 0 and len(lines) == 1 and
+            "WORKLOAD=nope is not a workload: use WORKLOAD=boot" in lines[0] and "WORKLOAD=ipi" in lines[0],
+            p.stderr)
+    rec = os.path.join(ROOT, "scripts", "trace_record.py")
+    p = subprocess.run([sys.executable, rec, "--workload", "nope"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=60)
+    t.check("trace_record.py --workload nope: status 2, one line", p.returncode == 2 and
+            p.stderr.count("\n") == 1 and "is not a workload" in p.stderr, p.stderr)
+
+    lock = os.path.join(d, "qemu.lock")
+    probe = ("import sys; sys.path.insert(0, %r); import trace_record as t; "
+             "f = t.take_lock(sys.argv[1]); print('LOCK', 'none' if f is None else 'taken')" %
+             os.path.join(ROOT, "scripts"))
+
+    def take(prefix=(), lock_path=lock):
+        return subprocess.run(list(prefix) + [sys.executable, "-c", probe, lock_path], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=60)
+
+    p = take()
+    t.check("make trace takes a free QEMU lock itself", "LOCK taken" in p.stdout and "waiting" not in p.stdout,
+            p.stdout)
+    p = take(["flock", lock])
+    t.check("under `flock LOCK make trace` it sees the lock held by its parent and does not wait for itself",
+            "held by a parent" in p.stdout and "LOCK none" in p.stdout, p.stdout)
+    holder = subprocess.Popen(["flock", lock, "sleep", "2"])
+    try:
+        time.sleep(0.5)
+        p = take()
+    finally:
+        holder.wait()
+    t.check("another boot's lock: it says it waits, then takes it", "waiting for %s" % lock in p.stdout and
+            "LOCK taken" in p.stdout, p.stdout)
+    p = take(lock_path="")
+    t.check("QEMU_LOCK= (empty): no lock", "LOCK none" in p.stdout, p.stdout)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -269,6 +313,7 @@ def main():
     broken(t, d)
     two_dumps(t, d)
     png(t, d)
+    make_trace_args(t, d)
     return 1 if t.failed else 0
 
 
