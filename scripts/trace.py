@@ -243,6 +243,7 @@ class Analysis:
         self.instants = []          # (ts, pcpu, vm, vcpu or None, name, args)
         self.problems = []
         self.exit_by_reason = {}    # reason -> [us]
+        self.phase_by_reason = {}   # the same within the workload phase
         self.phase_lat = {}         # (vm, vcpu) -> {metric: [us]} within the workload phase
         self.sgi = {"sent": 0, "delivered": 0, "coalesced": 0, "redelivered": 0, "unchecked": 0}
         self.nonmonotonic = 0
@@ -272,6 +273,8 @@ class Analysis:
             self.phase_lat.setdefault((v.vm, v.vcpu), {k: [] for k, _ in LATENCIES})[metric].append(us)
         if reason is not None:
             self.exit_by_reason.setdefault(reason, []).append(us)
+            if self.mark is not None and at >= self.mark:
+                self.phase_by_reason.setdefault(reason, []).append(us)
 
     def vstate(self, v, ts, state, **args):
         if v.state == state and not args:
@@ -598,6 +601,8 @@ class Analysis:
                                    "latency_us_workload": phase}
         for reason, xs in sorted(self.exit_by_reason.items(), key=lambda kv: -len(kv[1])):
             res["exit_handling_by_reason"][reason] = stats_of(xs)
+        res["exit_handling_by_reason_workload"] = None if self.mark is None else {
+            reason: stats_of(xs) for reason, xs in sorted(self.phase_by_reason.items(), key=lambda kv: -len(kv[1]))}
         for p, sh in self.pcpu_shares().items():
             res["pcpus"][str(p)] = sh
         return res
@@ -655,12 +660,16 @@ def summary_text(s, a):
                     out.append("    %-30s %8d %9s %9s %9s %9s" % (name, st["count"], fmt_us(st["p50"]),
                                                                   fmt_us(st["p90"]), fmt_us(st["p99"]),
                                                                   fmt_us(st["max"])))
-    out.append("")
-    out.append("exit handling by reason, all vCPUs (us; exits that blocked or switched the vCPU out are left out)")
-    out.append("  %-32s %8s %9s %9s %9s %9s" % ("", "count", "p50", "p90", "p99", "max"))
-    for reason, st in s["exit_handling_by_reason"].items():
-        out.append("  %-32s %8d %9s %9s %9s %9s" % (reason[:32], st["count"], fmt_us(st["p50"]), fmt_us(st["p90"]),
-                                                    fmt_us(st["p99"]), fmt_us(st["max"])))
+    for title, table in (("", s["exit_handling_by_reason"]), (", workload phase", s["exit_handling_by_reason_workload"])):
+        if table is None:
+            continue
+        out.append("")
+        out.append("exit handling by reason, all vCPUs%s (us; exits that blocked or switched the vCPU out are left "
+                   "out)" % title)
+        out.append("  %-32s %8s %9s %9s %9s %9s" % ("", "count", "p50", "p90", "p99", "max"))
+        for reason, st in table.items():
+            out.append("  %-32s %8d %9s %9s %9s %9s" % (reason[:32], st["count"], fmt_us(st["p50"]),
+                                                        fmt_us(st["p90"]), fmt_us(st["p99"]), fmt_us(st["max"])))
     sg = s["sgi"]
     out.append("")
     out.append("SGIs: %d sent (per target), %d delivered, %d folded into a copy still pending, %d placed again, "

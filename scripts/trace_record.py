@@ -4,7 +4,7 @@ off, and turn the dump into a summary, Chrome JSON and a PNG timeline
 (docs/tracing.md).
 
   boot   boot to the shell, then poweroff -f: the whole boot
-  ipi    boot to the shell; Ctrl-] t (a dump that marks where the workload
+  ipi    boot (kernel option quiet) to the shell; Ctrl-] t (a dump that marks where the workload
          starts); the bench's IPI ping-pong between guest CPUs 0 and 1
          (hbench ipi 0 1, futex hand-overs: an IPI each way); poweroff -f
 
@@ -85,6 +85,10 @@ def record(args, base):
         os.remove(log)
     env = run_qemu_env(args.build, MODE=args.mode, DISK="none", TRACE="1", TRACE_FILE=bin_path,
                        TRACE_EVENTS=args.events)
+    if args.workload != "boot":
+        # The kernel's boot messages, one MMIO exit per character, would
+        # fill pCPU 0's ring in single mode before the workload starts.
+        env["APPEND"] = "console=ttyAMA0 quiet"
     con = QemuConsole([os.path.join(ROOT, "scripts", "run-qemu.sh")], log_path=log, env=env)
     try:
         print("trace: booting (%s mode) with TRACE=1, console in %s" % (args.mode, os.path.relpath(log)), flush=True)
