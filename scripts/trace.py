@@ -204,8 +204,8 @@ def stats_of(values):
             "max": v[-1] if v else None}
 
 
-LATENCIES = [("exit", "exit handling"), ("kick", "kick to entry"), ("sgi", "SGI send to delivery"),
-             ("runnable", "runnable, not running")]
+LATENCIES = [("exit", "exit handling"), ("kicksent", "kick sent to received"), ("kick", "kick to entry"),
+             ("sgi", "SGI send to delivery"), ("runnable", "runnable, not running")]
 
 
 class VcpuInfo:
@@ -319,6 +319,7 @@ class Analysis:
                   "exit_reason": None}
               for p, _, _ in d.pcpus}
         sends = {}          # (vm, target, intid) -> [(ts, pcpu, sender)] not yet delivered
+        kicks_to = {}       # pcpu -> [ts] kicks sent to it, not yet received (one receipt takes all)
         unacked = {}        # (vm, vcpu, intid) -> True: delivered and not yet acknowledged
         home = {}           # (vm, vcpu) -> pcpu, multi mode
         vm_stopping = set()
@@ -494,12 +495,16 @@ class Analysis:
             elif typ == T["IrqDone"]:
                 pass
             elif typ == T["KickSend"]:
+                kicks_to.setdefault(a, []).append(ts)
                 if v is not None:
                     v.inc("kicks sent")
                 self.instants.append((ts, p, vm if v else None, vcpu if v else None, "kick pCPU %d" % a,
                                       {"target pCPU": a}))
             elif typ == T["KickRecv"]:
                 st["kicks"].append(ts)
+                sent = kicks_to.pop(p, [])
+                if sent and v is not None:
+                    self.latency(v, "kicksent", ts - sent[0], ts)
                 self.instants.append((ts, p, None, None, "kick received", {}))
             elif typ == T["Idle"]:
                 self.pset(p, ts, "idle", "idle")

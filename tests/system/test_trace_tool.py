@@ -143,6 +143,8 @@ def decoding(t, d):
             (ex0["count"], ex0["max"], ex0["p50"]) == (4, 50.0, 10.0), str(ex0))
     t.check("a WFI exit that blocked is not exit handling time; the one after the wake is (5 us)",
             (lat["1"]["exit"]["count"], lat["1"]["exit"]["max"]) == (1, 5.0), str(lat["1"]["exit"]))
+    t.check("kick sent to received: pCPU 0 at 106, pCPU 1 at 151: 45 us, on the receiving vCPU's row",
+            (lat["1"]["kicksent"]["count"], lat["1"]["kicksent"]["max"]) == (1, 45.0), str(lat["1"]["kicksent"]))
     t.check("kick to entry: received at 151, entry at 160: 9 us",
             (lat["1"]["kick"]["count"], lat["1"]["kick"]["max"]) == (1, 9.0), str(lat["1"]["kick"]))
     t.check("SGI send to delivery: 105 -> 153: 48 us, on the target's row",
