@@ -723,8 +723,17 @@ def chrome_json(a, win=None):
     d = a.d
     ev = []
 
+    def ns(t):
+        return int(round(a.rel_us(t) * 1000))
+
     def ts(t):
-        return round(a.rel_us(t), 3)
+        return ns(t) / 1000.0
+
+    # Slices on one track must not overlap (Perfetto rejects improper
+    # nesting), and a viewer turning these µs back into integer ns may be
+    # off by one: each slice ends 1 ns before the next one starts.
+    def dur(s, e):
+        return max(0, ns(e) - ns(s) - 1) / 1000.0
 
     def clip(s, e):
         if win is None:
@@ -750,7 +759,7 @@ def chrome_json(a, win=None):
             if kind == "unknown" or not in_window(s, e, win):
                 continue
             s, e = clip(s, e)
-            x = {"ph": "X", "pid": PCPU_PID, "tid": p + 1, "ts": ts(s), "dur": round(a.us(e - s), 3),
+            x = {"ph": "X", "pid": PCPU_PID, "tid": p + 1, "ts": ts(s), "dur": dur(s, e),
                  "name": label, "cat": kind, "args": args}
             if kind == "guest":
                 x["cname"] = VCPU_COLOURS[(args.get("vm", 0) * 4 + args.get("vcpu", 0)) % len(VCPU_COLOURS)]
@@ -764,7 +773,7 @@ def chrome_json(a, win=None):
             if not in_window(s, e, win):
                 continue
             s, e = clip(s, e)
-            ev.append({"ph": "X", "pid": vm_pid(vm), "tid": c + 1, "ts": ts(s), "dur": round(a.us(e - s), 3),
+            ev.append({"ph": "X", "pid": vm_pid(vm), "tid": c + 1, "ts": ts(s), "dur": dur(s, e),
                        "name": STATE_NAMES[state], "cat": state, "cname": STATE_COLOURS[state], "args": args})
     for t, p, vm, vcpu, name, args in a.instants:
         if not in_window(t, t, win):

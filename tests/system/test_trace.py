@@ -75,6 +75,13 @@ def json_checks(t, mode, path):
     t.check("every B has an E and no slice has a negative length",
             left == 0 and unmatched == 0 and all(e["dur"] >= 0 for e in xs),
             "%d B open, %d E without B" % (left, unmatched))
+    per_track = {}
+    for e in xs:
+        s0 = int(e["ts"] * 1000)
+        per_track.setdefault((e["pid"], e["tid"]), []).append((s0, s0 + int(e["dur"] * 1000)))
+    overlaps = [(k, a, b) for k, v in per_track.items() for a, b in zip(sorted(v), sorted(v)[1:]) if a[1] > b[0]]
+    t.check("JSON: no two slices of a track overlap (Perfetto needs proper nesting), even truncated to integer ns",
+            not overlaps, str(overlaps[:3]))
     names = {(e["pid"], e["tid"]): e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "thread_name"}
     guest_pcpus = sorted({names.get((e["pid"], e["tid"])) for e in xs if e["pid"] == 1 and e["cat"] == "guest"})
     want = ["pCPU 0", "pCPU 1", "pCPU 2", "pCPU 3"] if mode == "multi" else ["pCPU 0"]

@@ -172,8 +172,13 @@ def decoding(t, d):
     t.check("JSON: complete slices only (every B has an E: %d B, %d E), none of negative length" % (b, e_),
             b == e_ and xs and all(e["dur"] >= 0 for e in xs))
     guest0 = [(e["ts"], e["dur"]) for e in xs if e["pid"] == 1 and e["tid"] == 1 and e["cat"] == "guest"]
-    t.check("JSON: pCPU 0's guest slices, in us from the first record", guest0 == [
-        (10.0, 80.0), (120.0, 70.0), (194.0, 96.0), (300.0, 90.0), (440.0, 150.0)], str(guest0))
+    t.check("JSON: pCPU 0's guest slices, in us from the first record, each ending 1 ns early", guest0 == [
+        (10.0, 79.999), (120.0, 69.999), (194.0, 95.999), (300.0, 89.999), (440.0, 149.999)], str(guest0))
+    ns_ = {}
+    for e in xs:
+        ns_.setdefault((e["pid"], e["tid"]), []).append((int(e["ts"] * 1000), int(e["ts"] * 1000) + int(e["dur"] * 1000)))
+    overlaps = [(k, a, b) for k, v in ns_.items() for a, b in zip(sorted(v), sorted(v)[1:]) if a[1] > b[0]]
+    t.check("JSON: no two slices of a track overlap, even truncated to integer ns", not overlaps, str(overlaps[:3]))
     named = {e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] in ("thread_name", "process_name")}
     t.check("JSON: tracks named pCPUs/pCPU n and VM 0/vCPU n",
             {"pCPUs", "pCPU 0", "pCPU 1", "VM 0", "vCPU 0", "vCPU 1"} <= named, str(named))
