@@ -9,6 +9,8 @@
 #                   guest/hwtest/README.md); make run KERNEL=build/guest/hwtest.bin boots it
 #   make bench      native vs single vs multi side by side, and a VM beside an idle or
 #                   busy VM (RUNS= QUICK=1; mk/bench.mk, docs/performance.md)
+#   make trace      a traced boot and guest workload, decoded to a summary, Chrome JSON and a
+#                   PNG timeline (WORKLOAD=boot|ipi MODE= TRACE_EVENTS=; mk/trace.mk, docs/tracing.md)
 #   make guest-symbols / guest-vmlinux
 #                   the guest kernel's System.map / vmlinux for gdb (mk/guest-symbols.mk)
 #

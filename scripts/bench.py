@@ -1223,6 +1223,8 @@ def parse_args():
     ap.add_argument("--wait-budget", type=float, help="nor this many seconds in all (300, QUICK 60)")
     ap.add_argument("--deadline", type=float,
                     help="start no boot that would end after this many seconds (QUICK: 540, i.e. done in 10 min)")
+    ap.add_argument("--no-trace-overhead", dest="trace_overhead", action="store_false",
+                    help="skip the event trace's cost per exit (two more boots per hypervisor mode)")
     ap.add_argument("--replot", action="store_true",
                     help="measure nothing: redo the table and chart from OUT/results.csv and results.txt")
     args = ap.parse_args()
@@ -1335,7 +1337,78 @@ def main():
         skipped["all"] = "stopped before run %d of %d to keep to the %.0f s deadline (QUICK)" % (
             stopped, args.runs, args.deadline)
     print("bench: %s in all, %.0f s of it waiting for a quieter host" % (prog.clock(), wait.waited), flush=True)
-    return report(args, out, results, configs, skipped, header, write_data=True)
+    rc = report(args, out, results, configs, skipped, header, write_data=True)
+    if args.trace_overhead:
+        trace_overhead(args, out, [c for c in configs if c in HYP_CONFIGS])
+    return rc
+
+
+# ---------------------------------------------------------------- event trace cost
+
+TRACE_PASSES = 5        # exit measurements per boot, alternating hvc and mmio
+
+
+def traced_exit_costs(args, mode, trace, log):
+    """One boot of `mode` with the event trace on or off: the null
+    hypercall's and the emulated MMIO read's ns per call (one exit each),
+    the fastest of TRACE_PASSES passes (other load on the host can only
+    slow a pass down). {} if the boot fails."""
+    env = dict(os.environ, HYP=args.hyp, KERNEL=args.kernel, INITRD=args.initrd, MODE=mode, MEM=str(args.mem),
+               CPU=args.cpu, APPEND=args.append + " quiet", DISK="none", TRACE="1" if trace else "0",
+               TRACE_FILE=os.path.join(args.out, "trace-cost-%s.bin" % mode))
+    con = QemuConsole([os.path.join(ROOT, "scripts", "run-qemu.sh")], log_path=log, env=env)
+    vals = {"hvc_ns": [], "mmio_read_ns": []}
+    try:
+        con.expect(BOOT_RE, timeout=args.boot_timeout)
+        con.expect(r"# ", timeout=60)
+        rc, _ = con.run("insmod %s && test -e /proc/hbench_exit" % MODULE, timeout=60)
+        if rc != 0:
+            return {}
+        for _ in range(TRACE_PASSES):
+            for what in ("hvc", "mmio"):
+                _, out = con.run("hbench -t %g exit %s" % (args.seconds, what), timeout=120)
+                for d in parse_bench(out):
+                    if d["name"] in vals:
+                        vals[d["name"]].append(d["value"])
+        con.send("poweroff -f")
+        con.wait_exit(60)
+    except ConsoleError:
+        return {}
+    finally:
+        con.kill()
+    return {k: min(v) for k, v in vals.items() if v}
+
+
+def trace_overhead(args, out, modes):
+    """The event trace's cost per exit: per hypervisor mode, a boot with
+    tracing off and one with it on (docs/tracing.md), back to back, each
+    timing the two one-exit round trips; the difference is what recording
+    the exit's records (ExitSync, Psci or Mmio, GuestEnter) adds. Printed
+    and appended to results.txt."""
+    pairs = 1 if args.quick else 2
+    lines = ["", "event trace cost per exit (per mode %d pair%s of boots, TRACE=0 then TRACE=1; each figure the "
+             "fastest of %d passes of %g s, %d per boot; docs/tracing.md)" % (
+                 pairs, "" if pairs == 1 else "s", TRACE_PASSES * pairs, args.seconds, TRACE_PASSES)]
+    for mode in modes:
+        off, on = {}, {}
+        for n in range(pairs):
+            print("bench: trace cost, %s mode, pair %d/%d: a boot with the trace off, then on" % (mode, n + 1, pairs),
+                  flush=True)
+            for trace, acc in ((False, off), (True, on)):
+                got = traced_exit_costs(args, mode, trace, os.path.join(
+                    out, "logs", "trace-%s-%s-%d.log" % ("on" if trace else "off", mode, n + 1)))
+                for k, v in got.items():
+                    acc[k] = min(v, acc.get(k, v))
+        for key, what in (("hvc_ns", "null hypercall"), ("mmio_read_ns", "MMIO read")):
+            if key in off and key in on:
+                lines.append("  %-6s %-15s trace off %7.0f ns, on %7.0f ns: trace overhead per exit: %.0f ns" % (
+                    mode, what, off[key], on[key], on[key] - off[key]))
+            else:
+                lines.append("  %-6s %-15s not measured (a boot failed; logs in %s)" % (
+                    mode, what, os.path.relpath(os.path.join(out, "logs"), ROOT)))
+    print("\n".join(lines), flush=True)
+    with open(os.path.join(out, "results.txt"), "a") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 def run_line(v, cfg):

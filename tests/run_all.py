@@ -69,6 +69,9 @@ def system_suites(build):
         # The machine a boot asks for (VMS=, VMCONF=): laid out, or refused
         # with one line, before anything boots. No QEMU.
         ("test_machine.py", mb),
+        # scripts/trace.py on dumps built by the test: decoding, summary,
+        # JSON, checks and its one-line errors. No QEMU.
+        ("test_trace_tool.py", mb),
         # make run as a user runs it: the console's hypervisor marking
         # against a guest forging its lines.
         ("test_run.py", mb),
@@ -93,6 +96,11 @@ def system_suites(build):
         # one VM reboots and powers off alone.
         ("test_vms.py", ["--mode", "multi"] + mb),
         ("test_vms.py", ["--mode", "single"] + mb),
+        # The event trace of a real boot in each mode: --check, the exit
+        # table's counts, JSON and PNG; hv-trace under make debug (multi),
+        # make trace WORKLOAD=ipi (single).
+        ("test_trace.py", ["--mode", "multi"] + mb + ["--gdb"]),
+        ("test_trace.py", ["--mode", "single"] + mb + ["--make-trace"]),
         # make bench's tooling: parsers, guest programs and module (no timings).
         ("test_bench_tools.py", mb),
         # A 32-bit ARM program's trapped loads, stores and WFx (A32, T32, T16,

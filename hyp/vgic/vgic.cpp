@@ -121,6 +121,11 @@ bool Vgic::private_line(u32 vcpu, u32 intid) const
     return __atomic_load_n(&s_.vcpu[vcpu].priv[intid].line, __ATOMIC_RELAXED);
 }
 
+u32 Vgic::sgi_targets(u32 sender, u64 icc_sgi1r) const
+{
+    return sender < s_.nvcpus ? sgi1r_targets(icc_sgi1r, sender, s_.mpidr, s_.nvcpus) : 0;
+}
+
 u32 Vgic::send_sgi(u32 sender, u64 icc_sgi1r)
 {
     if (sender >= s_.nvcpus)

@@ -52,6 +52,8 @@ public:
 
     // Guest write to ICC_SGI1R_EL1 on `sender`. Returns the target mask.
     u32 send_sgi(u32 sender, u64 icc_sgi1r);
+    // The target mask that write would have, without sending (the trace).
+    u32 sgi_targets(u32 sender, u64 icc_sgi1r) const;
 
     void fold(u32 vcpu, const LrFile& lrf);
     void flush(u32 vcpu, LrFile& lrf);

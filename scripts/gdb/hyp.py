@@ -23,3 +23,4 @@ if _here not in sys.path:
 import hypgdb  # noqa: E402
 
 hypgdb.register()
+import hyp_trace  # noqa: E402,F401  hv-trace, the event trace out of memory (scripts/gdb/hyp_trace.py)

@@ -143,8 +143,12 @@ void handle_sysreg(Vcpu& v, u64 esr)
         // physical SGI.
         {
             const u64 sgi1r = guest_reg(v, s.rt);
+            // Recorded before the SGI is pending: its target may take it on
+            // another pCPU (IrqDeliver) before send_sgi returns here.
+            if (trace::on(TraceType::SgiSend))
+                trace::emit(TraceType::SgiSend, &v, static_cast<u32>(bits(sgi1r, 27, 24)),
+                            v.vm->vgic.sgi_targets(v.id, sgi1r), 0);
             const u32 targets = v.vm->vgic.send_sgi(v.id, sgi1r);
-            trace_event(TraceType::SgiSend, &v, static_cast<u32>(bits(sgi1r, 27, 24)), targets);
             sched_ipi(this_pcpu(), v, targets);
         }
         skip_instruction(v, esr);

@@ -182,6 +182,19 @@ TEST_F(TraceTest, IpiToAnotherPcpuRecordsTheKickOnBothSides)
     ASSERT_EQ(kicks.size(), 1u);
     EXPECT_EQ(kicks[0].a, 1u) << "kick to pCPU 1";
     EXPECT_EQ(kicks[0].vcpu, 0u) << "sent while vCPU 0 was loaded";
+    // The target may take the SGI on its own pCPU (IrqDeliver) while the
+    // sender is still in send_sgi: the send must already be in the trace,
+    // before the kick, or trace.py --check sees a delivery without a send.
+    const auto& r0 = d.pcpus[0].recs;
+    const auto at = [&](TraceType t) {
+        for (usize i = 0; i < r0.size(); i++)
+            if (r0[i].type == static_cast<u16>(t))
+                return static_cast<int>(i);
+        return -1;
+    };
+    ASSERT_GE(at(TraceType::SgiSend), 0);
+    EXPECT_LT(at(TraceType::SgiSend), at(TraceType::KickSend)) << "SgiSend is recorded before the SGI is pending";
+    EXPECT_EQ(r0[static_cast<usize>(at(TraceType::SgiSend))].b, 1u << 1) << "its targets";
     const auto wakes = of_type(d.pcpus[1], TraceType::Wake);
     ASSERT_EQ(wakes.size(), 1u);
     EXPECT_EQ(wakes[0].vcpu, 1u);
