@@ -87,6 +87,9 @@ void update_states(Pcpu& p, LazyNow& clock)
             p.wakes_preempt = false;
         }
         // Nothing can have become pending for a blocked vCPU without a kick.
+        // Woken from another pCPU (its VM's IPI, an interrupt routed to
+        // it), it may run out of turn like one woken here (sched_wake), for
+        // at most kIpiBoostUs: a neighbour's turn is not held up longer.
         if (v.state == RunState::Blocked) {
             const u32 ev = v.vm->vgic.events(v.id);
             if (ev != v.events_seen) {
@@ -94,6 +97,8 @@ void update_states(Pcpu& p, LazyNow& clock)
                 if (v.vm->vgic.has_pending(v.id, v.lrs)) {
                     v.state = RunState::Runnable;
                     trace_event(TraceType::Wake, &v, kTraceNoIntid);
+                    if (&v != p.vcpu && !p.prefer)
+                        p.prefer = &v;
                 }
             }
         }

@@ -206,4 +206,31 @@ TEST_F(SchedTest, VcpusOfTwoVmsShareAPcpuWithTheirOwnStage2AndVirtualTime)
     EXPECT_EQ(fake::cpu().cntvoff_el2, 5000u);
 }
 
+// The neighbour bench (2vm-shared) found a vCPU woken from WFI by an IPI
+// from its VM's vCPU on another pCPU waiting for the neighbour's turn to
+// end (10 ms per futex round trip). Woken remotely, it runs at once like a
+// locally woken one, for at most the IPI boost, and the pCPU then goes back
+// to the neighbour whose turn it is.
+TEST_F(SchedTest, VcpuWokenByAnIpiFromAnotherPcpuRunsAtOnceForAtMostTheBoost)
+{
+    g_options.timeslice_ms = 10;
+    Vm& a = add_vm({0, 1}); // VM 0: vCPU 0 on pCPU 0, vCPU 1 on pCPU 1
+    Vm& b = add_vm({1});    // VM 1 shares pCPU 1
+    Pcpu& p1 = run_pcpu(1);
+    start_all(p1, a);
+    start_all(p1, b);
+    ASSERT_EQ(pick(p1), &a.vcpus[1]);
+    sched_block(a.vcpus[1]); // waits in WFI for a futex wake-up
+    ASSERT_EQ(pick(p1), &b.vcpus[0]) << "the neighbour's turn";
+    fake::advance(ms(2));
+    Pcpu& p0 = run_pcpu(0);
+    start_all(p0, a);
+    ASSERT_EQ(pick(p0), &a.vcpus[0]);
+    ipi(a.vcpus[0], a.vcpus[1]); // the kick reaches pCPU 1
+    as_pcpu(1);
+    EXPECT_EQ(pick(p1), &a.vcpus[1]) << "woken by the IPI: runs now, not in 8 ms";
+    fake::advance(ms(1));
+    EXPECT_EQ(pick(p1), &b.vcpus[0]) << "the boost is capped: back to the neighbour's turn";
+}
+
 } // namespace
