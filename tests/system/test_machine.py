@@ -92,7 +92,12 @@ def main():
     vms = vms_of(desc)
     t.check("VMS=2 MODE=single: every vCPU on pCPU 0",
             rc == 0 and [vms[0]["pcpus"], vms[1]["pcpus"]] == ["0 0", "0 0"], desc + err)
-    rc, err, desc, _ = machine(build, DISK=os.path.join(build, "disk.img"))
+    # A disk of its own: on a fresh clone no boot has made build/disk.img yet.
+    disk_dir = tempfile.TemporaryDirectory()
+    disk = os.path.join(disk_dir.name, "disk.img")
+    with open(disk, "wb") as f:
+        f.truncate(64 << 20)
+    rc, err, desc, _ = machine(build, DISK=disk)
     t.check("DISK= is VM 0's disk, found by its serial", rc == 0 and vms_of(desc)[0]["disk"] == "vm0", desc + err)
 
     good = vmconf("""# two VMs sharing pCPU 1 on purpose
@@ -131,7 +136,7 @@ share = yes
         ("a pCPU that does not exist", "[vm0]\npcpus = 4\n", r":2: pcpus = 4: give one pCPU \(0-3\)"),
         ("sections out of order", "[vm1]\n", r":1: section \[vm1\] out of order"),
         ("too little memory", "[vm0]\nmemory = 64M\n", r":2: vm0 memory = 64M: a VM needs at least 256 MiB"),
-        ("two VMs on one disk", "[vm0]\ndisk = %s\n[vm1]\ndisk = %s\n" % ((os.path.join(build, "disk.img"),) * 2),
+        ("two VMs on one disk", "[vm0]\ndisk = %s\n[vm1]\ndisk = %s\n" % ((disk,) * 2),
          r"vm0 and vm1 use the same disk"),
     ]
     for what, text, want in bad:
