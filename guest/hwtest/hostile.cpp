@@ -15,10 +15,17 @@
 //      SYSTEM_SUSPEND; SYSTEM_RESET comes last anyway).
 //   3. Racing PSCI: vCPU 0 keeps calling CPU_ON(1) while vCPU 1 comes up,
 //      storms, calls PSCI and powers itself off again, many times.
-//   4. Writes of random values over every 32-bit register of the
+//   4. Its own disk (virtio-blk, slot 0) driven properly, with requests
+//      whose buffers lie outside its RAM: at the IPA `hwpeer=` names (the
+//      test passes an address inside VM 0's host-physical RAM, which a
+//      device that took IPAs for host addresses would reach) and far out.
+//      A write from its own RAM to sector 16 is the control: the test
+//      finds it in the disk image, so the queue really worked. A second
+//      queue has its rings themselves at the peer address.
+//   5. Writes of random values over every 32-bit register of the
 //      distributor, of eight redistributor frames (this VM's and ones no
 //      vCPU has) and of all 32 virtio-mmio slots.
-//   5. SYSTEM_RESET.
+//   6. SYSTEM_RESET.
 //
 // Every access the hypervisor refuses comes back as an abort, which the
 // handler counts and steps over (cpu.cpp). One HOSTILE line per phase.
@@ -202,6 +209,150 @@ void stop_if_asked()
     }
 }
 
+// virtio-mmio v2 (virtio 1.2, 4.2.2) and virtio-blk (5.2.6).
+enum class Vio : u32 {
+    Magic = 0x000,
+    DeviceId = 0x008,
+    DriverFeatures = 0x020,
+    DriverFeaturesSel = 0x024,
+    QueueSel = 0x030,
+    QueueNumMax = 0x034,
+    QueueNum = 0x038,
+    QueueReady = 0x044,
+    QueueNotify = 0x050,
+    Status = 0x070,
+    QueueDescLow = 0x080,
+    QueueDescHigh = 0x084,
+    QueueDriverLow = 0x090,
+    QueueDriverHigh = 0x094,
+    QueueDeviceLow = 0x0a0,
+    QueueDeviceHigh = 0x0a4,
+};
+constexpr u32 kStAck = 1, kStDriver = 2, kStDriverOk = 4, kStFeaturesOk = 8;
+constexpr u16 kDescNext = 1, kDescWrite = 2;
+constexpr u32 kBlkIn = 0, kBlkOut = 1;
+constexpr u32 kQueueNum = 16;
+constexpr u32 kChains = 4;
+constexpr u64 kControlSector = 16;
+constexpr u64 kPeerSector = 24;
+constexpr u8 kControlByte = 0x5a;
+
+struct VDesc {
+    u64 addr;
+    u32 len;
+    u16 flags, next;
+};
+struct VAvail {
+    u16 flags, idx, ring[kQueueNum];
+};
+struct VUsedElem {
+    u32 id, len;
+};
+struct VUsed {
+    u16 flags, idx;
+    VUsedElem ring[kQueueNum];
+};
+struct BlkHeader {
+    u32 type, reserved;
+    u64 sector;
+};
+struct alignas(4096) VirtioArea {
+    VDesc desc[kQueueNum];
+    VAvail avail;
+    alignas(4) VUsed used;
+    BlkHeader hdr[kChains];
+    u8 status[kChains];
+    alignas(512) u8 control_data[512];
+};
+VirtioArea g_vio;
+
+void vio_w(Vio r, u32 v) { mmio_write32(kVirtioBase + static_cast<u32>(r), v); }
+u32 vio_r(Vio r) { return mmio_read32(kVirtioBase + static_cast<u32>(r)); }
+
+void vio_queue(u64 desc, u64 avail, u64 used)
+{
+    vio_w(Vio::QueueSel, 0);
+    vio_w(Vio::QueueNum, kQueueNum);
+    vio_w(Vio::QueueDescLow, static_cast<u32>(desc));
+    vio_w(Vio::QueueDescHigh, static_cast<u32>(desc >> 32));
+    vio_w(Vio::QueueDriverLow, static_cast<u32>(avail));
+    vio_w(Vio::QueueDriverHigh, static_cast<u32>(avail >> 32));
+    vio_w(Vio::QueueDeviceLow, static_cast<u32>(used));
+    vio_w(Vio::QueueDeviceHigh, static_cast<u32>(used >> 32));
+    vio_w(Vio::QueueReady, 1);
+}
+
+bool vio_start()
+{
+    vio_w(Vio::Status, 0);
+    for (u32 i = 0; vio_r(Vio::Status) != 0; i++)
+        if (i > 100000)
+            return false;
+    vio_w(Vio::Status, kStAck | kStDriver);
+    vio_w(Vio::DriverFeaturesSel, 1);
+    vio_w(Vio::DriverFeatures, 1);  // VIRTIO_F_VERSION_1 (bit 32)
+    vio_w(Vio::DriverFeaturesSel, 0);
+    vio_w(Vio::DriverFeatures, 0);
+    vio_w(Vio::Status, kStAck | kStDriver | kStFeaturesOk);
+    return (vio_r(Vio::Status) & kStFeaturesOk) != 0;
+}
+
+// One 3-descriptor request chain: header, data, status.
+void vio_chain(u32 c, u32 type, u64 sector, u64 data, u32 len)
+{
+    VirtioArea& a = g_vio;
+    a.hdr[c] = {type, 0, sector};
+    a.status[c] = 0xee;
+    VDesc* d = &a.desc[3 * c];
+    d[0] = {addr_of(&a.hdr[c]), sizeof(BlkHeader), kDescNext, static_cast<u16>(3 * c + 1)};
+    d[1] = {data, len, static_cast<u16>(kDescNext | (type == kBlkIn ? kDescWrite : 0)), static_cast<u16>(3 * c + 2)};
+    d[2] = {addr_of(&a.status[c]), 1, kDescWrite, 0};
+    a.avail.ring[a.avail.idx % kQueueNum] = static_cast<u16>(3 * c);
+    asm volatile("dmb ishst" ::: "memory");
+    a.avail.idx++;
+}
+
+// The disk's requests: one good, three reaching outside this VM's RAM.
+void virtio_dma(u64 peer)
+{
+    if (vio_r(Vio::Magic) != 0x74726976 || vio_r(Vio::DeviceId) != 2) {
+        print("HOSTILE virtio no disk in slot 0\n");
+        return;
+    }
+    const u32 vfault = static_cast<u32>(take_faults());
+    VirtioArea& a = g_vio;
+    memset(&a, 0, sizeof a);
+    memset(a.control_data, kControlByte, sizeof a.control_data);
+    if (!vio_start()) {
+        print("HOSTILE virtio FEATURES_OK refused\n");
+        return;
+    }
+    vio_queue(addr_of(a.desc), addr_of(&a.avail), addr_of(&a.used));
+    vio_w(Vio::Status, kStAck | kStDriver | kStFeaturesOk | kStDriverOk);
+    vio_chain(0, kBlkOut, kControlSector, addr_of(a.control_data), 512);
+    vio_chain(1, kBlkOut, kPeerSector, peer, 4096);          // VM 0's memory onto this disk
+    vio_chain(2, kBlkIn, kControlSector, peer + 4096, 512);  // this disk into VM 0's memory
+    vio_chain(3, kBlkOut, kPeerSector + 8, 0xffff'ffff'f000ull, 4096);
+    asm volatile("dsb ish" ::: "memory");
+    vio_w(Vio::QueueNotify, 0);
+    poll_until([&] { return load_acquire(a.used.idx) >= kChains; }, 2'000'000);
+    const u16 used = load_acquire(a.used.idx);
+    print("HOSTILE virtio used=%u status own=%u peer_out=%u peer_in=%u wild=%u status_reg=0x%x faults=%u\n", used,
+          a.status[0], a.status[1], a.status[2], a.status[3], vio_r(Vio::Status), vfault);
+
+    // Rings at the peer address: the device must not accept or use them.
+    if (vio_start()) {
+        vio_queue(peer, peer + 0x1000, peer + 0x2000);
+        const u32 ready = vio_r(Vio::QueueReady);
+        vio_w(Vio::Status, kStAck | kStDriver | kStFeaturesOk | kStDriverOk);
+        vio_w(Vio::QueueNotify, 0);
+        spin_us(2000);
+        print("HOSTILE virtio peer_rings queue_ready=%u status_reg=0x%x\n", ready, vio_r(Vio::Status));
+    }
+    vio_w(Vio::Status, 0);
+    take_faults();
+}
+
 } // namespace
 
 void hostile_secondary(u32 cpu, u32 arg)
@@ -259,6 +410,14 @@ void hostile_main()
     print("HOSTILE race cpu_on_success=%lu already_on=%lu other=%lu vcpu1_starts=%lu\n", ons, already, other,
           load_acquire(g_vcpu1_starts));
 
+    stop_if_asked();
+    char peer_arg[24];
+    u64 peer = g_ram.base + g_ram.size + 64 * MiB;
+    if (bootarg("hwpeer", peer_arg, sizeof peer_arg)) {
+        const char* p = peer_arg;
+        next_number(p, peer);
+    }
+    virtio_dma(peer & ~u64{0xfff});
     stop_if_asked();
     WriteStats gicd{}, gicr{}, virtio{};
     scribble(hw::kGicd, 0x1'0000, rng, gicd);

@@ -37,11 +37,12 @@ import hashlib
 import os
 import random
 import re
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import BAD, ROOT, Checks, fresh_log, hyp_search, run_qemu_env, wait_for_shell  # noqa: E402
+from checks import BAD, ROOT, RS, Checks, fresh_log, hyp_search, run_qemu_env, wait_for_shell  # noqa: E402
 from qemu_console import ConsoleError, QemuConsole  # noqa: E402
 
 CONSOLE = os.path.join(ROOT, "scripts", "console.py")
@@ -62,22 +63,42 @@ def splitmix64(x):
     return z ^ (z >> 31)
 
 
-def write_vmconf(path, vm1_mode, disk0=None, disk1=None):
+def write_vmconf(path, vm1_mode, disk0=None, disk1=None, vm1_args=""):
     hwtest = os.path.join(os.path.dirname(path), "..", "guest", "hwtest.bin")
     lines = ["# tests/system/test_isolation.py: VM 0 Linux, VM 1 the hwtest guest (%s)" % vm1_mode,
              "[vm0]", "vcpus = 2", "pcpus = 0 1", "memory = %dM" % VM0_MIB, "disk = %s" % (disk0 or "none"),
              "[vm1]", "vcpus = 2", "pcpus = 2 3", "memory = %dM" % VM1_MIB, "kernel = %s" % os.path.abspath(hwtest),
-             "initrd = none", "disk = %s" % (disk1 or "none"), "bootargs = console=ttyAMA0 hwmode=%s" % vm1_mode]
+             "initrd = none", "disk = %s" % (disk1 or "none"), "bootargs = console=ttyAMA0 hwmode=%s%s" % (vm1_mode, vm1_args)]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 
 
-def start(args, name, vm1_mode, **disks):
+def planned_ram(env, vm):
+    """(host PA, size) scripts/machine.py gives VM vm's RAM for the machine of env."""
+    desc = env["VMCONF"] + ".desc"
+    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "machine.py"), "--desc", desc], env=env,
+                   check=True, stdout=subprocess.DEVNULL)
+    with open(desc) as f:
+        text = f.read()
+    m = re.search(r"^vm %d\n(?:(?!vm ).*\n)*?ram (0x[0-9a-f]+) (0x[0-9a-f]+)$" % vm, text, re.M)
+    return (int(m.group(1), 16), int(m.group(2), 16)) if m else None
+
+
+def start(args, name, vm1_mode, peer=False, **disks):
+    """Boots the two VMs. peer: VM 1's hostile disk requests aim at the
+    last MiB but 16 of VM 0's host-physical RAM (hwpeer=), which lies
+    outside VM 1's own RAM (IPA 0x40000000 + VM1_MIB)."""
     conf = os.path.join(args.build, "test-logs", "isolation-%s.conf" % name)
     write_vmconf(conf, vm1_mode, **disks)
     env = run_qemu_env(args.build, MODE="multi", VMCONF=conf)
     for var in ("VMS", "DISK", "MEM", "APPEND"):
         env.pop(var, None)
+    if peer:
+        pa, size = planned_ram(env, 0)
+        addr = pa + size - 16 * MiB
+        assert addr >= 0x40000000 + VM1_MIB * MiB, "VM 0's RAM no longer lies above VM 1's IPA window"
+        write_vmconf(conf, vm1_mode, vm1_args=" hwpeer=0x%x" % addr, **disks)
+        args.peer = addr
     con0 = QemuConsole([RUN_QEMU], log_path=fresh_log(args.build, "isolation-%s-vm0.log" % name), env=env)
     con1 = QemuConsole([sys.executable, CONSOLE, "1", "--wait", "120"],
                        log_path=fresh_log(args.build, "isolation-%s-vm1.log" % name))
@@ -212,7 +233,7 @@ def hostile_part(args, t):
     con0 = con1 = None
     md5 = None
     try:
-        con0, con1 = start(args, "hostile", "hostile", disk0=disk0, disk1=disk1)
+        con0, con1 = start(args, "hostile", "hostile", peer=True, disk0=disk0, disk1=disk1)
         wait_for_shell(con0, args.boot_timeout)
         con1.expect(r"HOSTILE round", timeout=args.boot_timeout)
         rc, out = con0.run("dd if=/dev/urandom of=/tmp/data bs=1M count=%d 2>/dev/null && "
@@ -231,6 +252,10 @@ def hostile_part(args, t):
             t0 = time.monotonic()
             rc, out = con0.run(cmd, timeout=60, abort_on=r"\*\*\* HYPERVISOR PANIC")
             latencies.append((time.monotonic() - t0, cmd))
+            # The hypervisor's lines about VM 1 (they start with RS) and
+            # kernel messages may come between the command's own lines.
+            out = "\n".join(l for l in out.splitlines()
+                            if not l.startswith(RS) and not re.match(r"\[\s*\d+\.\d+\]", l))
             if rc != 0 or not ok(out):
                 wrong.append("%s -> rc %d %r" % (cmd, rc, out.strip()[-100:]))
         worst = max(latencies)
@@ -254,6 +279,16 @@ def hostile_part(args, t):
         t.check("VM 1 completed hostile rounds (SGIs, PSCI, CPU_ON race, register writes): %d" % rounds,
                 rounds >= 2 and "HOSTILE race" in con1.output and "HOSTILE psci" in con1.output,
                 con1.output.strip()[-300:])
+        vio = [fields(l) for l in re.findall(r"HOSTILE virtio used=[^\r\n]*", con1.output)]
+        t.check("VM 1's own disk request succeeds in every round (%d): the queue it attacks through works" % len(vio),
+                len(vio) >= 2 and all(v.get("own") == 0 for v in vio), repr(vio[:2]))
+        t.check("VM 1's disk requests with buffers in VM 0's RAM (0x%x) or far outside its own fail" % args.peer,
+                vio and all(v.get("peer_out") not in (0, None) and v.get("peer_in") not in (0, None)
+                            and v.get("wild") not in (0, None) for v in vio), repr(vio[:2]))
+        rings = [fields(l) for l in re.findall(r"HOSTILE virtio peer_rings[^\r\n]*", con1.output)]
+        print("# VM 1 virtio: %r; rings in VM 0's RAM: %r" % (vio[:1], rings[:1]), flush=True)
+        t.check("VM 1's queue with its rings in VM 0's RAM is refused (QueueReady reads 0)",
+                rings and all(r.get("queue_ready") == 0 for r in rings), repr(rings[:2]))
         t.check("the hypervisor never reset VM 0", hyp_search(r"VM 0 reset", con0.output) is None)
         fatal = re.search(r"HWTEST fatal[^\r\n]*", con1.output)
         t.check("VM 1's guest never stopped on a fatal error", fatal is None, fatal.group(0) if fatal else "")
@@ -282,6 +317,9 @@ def hostile_part(args, t):
             other = f.read()
         leaked = any(data[i:i + 64] in other for i in range(0, len(data), len(data) // 16))
         t.check("none of VM 0's disk data is in VM 1's disk image", not leaked)
+        t.check("VM 1's own write reached its disk (sector 16), its write from VM 0's RAM did not (sector 24)",
+                other[16 * 512:17 * 512] == b"\x5a" * 512 and other[24 * 512:40 * 512] == bytes(16 * 512),
+                "sector 16 %r..., sector 24 %r..." % (other[16 * 512:16 * 512 + 8], other[24 * 512:24 * 512 + 8]))
 
 
 def main():
