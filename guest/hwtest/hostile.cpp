@@ -398,7 +398,8 @@ void hostile_main()
     u64 ons = 0, already = 0, other = 0;
     for (u32 r = 0; g_nvcpus > 1 && r < kRaceRounds; r++) {
         for (u32 i = 0; i < 100000; i++) {
-            const i32 ret = psci::cpu_on(cpu_mpidr(1), addr_of(secondary_entry), make_context(kRoleHostileShort, r + 1));
+            const i32 ret =
+                psci::cpu_on(cpu_mpidr(1), addr_of(secondary_entry), make_context(kRoleHostileShort, r + 1));
             if (ret == psci::kSuccess) {
                 ons++;
                 break;

@@ -68,7 +68,8 @@ def write_vmconf(path, vm1_mode, disk0=None, disk1=None, vm1_args=""):
     lines = ["# tests/system/test_isolation.py: VM 0 Linux, VM 1 the hwtest guest (%s)" % vm1_mode,
              "[vm0]", "vcpus = 2", "pcpus = 0 1", "memory = %dM" % VM0_MIB, "disk = %s" % (disk0 or "none"),
              "[vm1]", "vcpus = 2", "pcpus = 2 3", "memory = %dM" % VM1_MIB, "kernel = %s" % os.path.abspath(hwtest),
-             "initrd = none", "disk = %s" % (disk1 or "none"), "bootargs = console=ttyAMA0 hwmode=%s%s" % (vm1_mode, vm1_args)]
+             "initrd = none", "disk = %s" % (disk1 or "none"),
+             "bootargs = console=ttyAMA0 hwmode=%s%s" % (vm1_mode, vm1_args)]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 
@@ -289,6 +290,9 @@ def hostile_part(args, t):
         print("# VM 1 virtio: %r; rings in VM 0's RAM: %r" % (vio[:1], rings[:1]), flush=True)
         t.check("VM 1's queue with its rings in VM 0's RAM is refused (QueueReady reads 0)",
                 rings and all(r.get("queue_ready") == 0 for r in rings), repr(rings[:2]))
+        t.check("the hypervisor's reports of VM 1's refused accesses name VM 1, none names VM 0",
+                hyp_search(r"VM 1 vCPU\d: (write to|read from) unbacked IPA", con0.output) is not None
+                and hyp_search(r"VM 0 vCPU\d: ", con0.output) is None)
         t.check("the hypervisor never reset VM 0", hyp_search(r"VM 0 reset", con0.output) is None)
         fatal = re.search(r"HWTEST fatal[^\r\n]*", con1.output)
         t.check("VM 1's guest never stopped on a fatal error", fatal is None, fatal.group(0) if fatal else "")
