@@ -280,6 +280,10 @@ def hostile_part(args, t):
         t.check("VM 1 completed hostile rounds (SGIs, PSCI, CPU_ON race, register writes): %d" % rounds,
                 rounds >= 2 and "HOSTILE race" in con1.output and "HOSTILE psci" in con1.output,
                 con1.output.strip()[-300:])
+        races = [fields(l) for l in re.findall(r"HOSTILE race [^\r\n]*", con1.output)]
+        t.check("VM 1's CPU_ON race: each of its 40 rounds won once, the other calls ALREADY_ON (%d rounds)"
+                % len(races), races and all(r.get("cpu_on_success") == 40 and r.get("other") == 0 for r in races),
+                repr(races[:2]))
         vio = [fields(l) for l in re.findall(r"HOSTILE virtio used=[^\r\n]*", con1.output)]
         t.check("VM 1's own disk request succeeds in every round (%d): the queue it attacks through works" % len(vio),
                 len(vio) >= 2 and all(v.get("own") == 0 for v in vio), repr(vio[:2]))
