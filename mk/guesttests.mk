@@ -22,6 +22,9 @@ A32_EXTRA  := $(BUILD)/guest/extra/bin/a32test
 FEAT_SRC   := $(wildcard guest/tests/featstress/*.c guest/tests/featstress/*.S)
 FEAT_EXTRA := $(BUILD)/guest/extra/bin/featstress
 
+PATFILL_SRC   := $(wildcard guest/tests/patfill/*.c)
+PATFILL_EXTRA := $(BUILD)/guest/extra/bin/patfill
+
 $(A32_EXTRA): $(A32_DEPS) | $(HOST_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  A32CC   $@"
@@ -32,4 +35,9 @@ $(FEAT_EXTRA): $(FEAT_SRC) mk/guesttests.mk mk/bench.mk | $(HOST_STAMP)
 	@echo "  GUESTCC $@"
 	@$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $(FEAT_SRC)
 
-$(BUILD)/guest/initramfs.cpio.gz: $(A32_EXTRA) $(FEAT_EXTRA)
+$(PATFILL_EXTRA): $(PATFILL_SRC) mk/guesttests.mk mk/bench.mk | $(HOST_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  GUESTCC $@"
+	@$(GUEST_CC) $(GUEST_CFLAGS) -o $@ $(PATFILL_SRC)
+
+$(BUILD)/guest/initramfs.cpio.gz: $(A32_EXTRA) $(FEAT_EXTRA) $(PATFILL_EXTRA)

@@ -96,6 +96,10 @@ def system_suites(build):
         # one VM reboots and powers off alone.
         ("test_vms.py", ["--mode", "multi"] + mb),
         ("test_vms.py", ["--mode", "single"] + mb),
+        # Isolation in the disjoint placement: VM 0's memory pattern nowhere
+        # in VM 1's RAM and its IPAs aborts; VM 0 answering within 2 s and
+        # keeping its disk data while VM 1 (hwtest hwmode=hostile) attacks.
+        ("test_isolation.py", mb + ["--seconds", os.environ.get("ISOLATION_SECONDS", "45")]),
         # The event trace of a real boot in each mode: --check, the exit
         # table's counts, JSON and PNG; hv-trace under make debug (multi),
         # make trace WORKLOAD=ipi (single).

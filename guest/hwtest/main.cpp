@@ -4,6 +4,7 @@
 #include "features.h"
 #include "gic.h"
 #include "harness.h"
+#include "modes.h"
 #include "psci.h"
 
 extern "C" [[noreturn]] void primary_main(u64 dtb)
@@ -16,6 +17,14 @@ extern "C" [[noreturn]] void primary_main(u64 dtb)
     features_print();
     gic::dist_init();
     gic::cpu_init(0);
+    char mode[16];
+    if (bootarg("hwmode", mode, sizeof mode)) {
+        if (str_equal(mode, "memscan"))
+            memscan_main();
+        if (str_equal(mode, "hostile"))
+            hostile_main();
+        fatal("hwmode=%s: the modes are memscan and hostile (guest/hwtest/modes.h)", mode);
+    }
     harness_run_all();
     psci::system_off();
 }

@@ -3,6 +3,7 @@
 #include "console.h"
 #include "features.h"
 #include "harness.h"
+#include "modes.h"
 #include "psci.h"
 
 extern "C" char secondary_entry[];
@@ -73,6 +74,9 @@ extern "C" [[noreturn]] void secondary_main(u64 ctx)
         worker_loop(c);
     case kRoleRaceTarget:
         psci_race_target(static_cast<u32>(ctx));
+    case kRoleHostile:
+    case kRoleHostileShort:
+        hostile_secondary(id, static_cast<u32>(ctx));
     default:
         fatal("vCPU%u: started with unknown role, context 0x%lx", id, ctx);
     }

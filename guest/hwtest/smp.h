@@ -64,6 +64,8 @@ template <typename Pred> bool poll_until(Pred pred, u64 timeout_us)
 // CPU_ON context: role in the top half, role argument below.
 constexpr u64 kRoleWorker = 0;
 constexpr u64 kRoleRaceTarget = 1;
+constexpr u64 kRoleHostile = 2;       // hostile.cpp: vCPU 1's start in a round
+constexpr u64 kRoleHostileShort = 3;  // hostile.cpp: its restarts in the CPU_ON race
 constexpr u64 make_context(u64 role, u32 arg) { return role << 32 | arg; }
 
 extern u32 g_online;  // vCPUs running the worker loop (bit n = vCPU n); vCPU 0 always

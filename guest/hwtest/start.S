@@ -174,6 +174,7 @@ exception_common:
 //   L1[2] VA 2-3 GiB       table pt_l2_probe
 //         L2[0] 0x80000000 table pt_l3_probe: page 0x80100000 -> IPA 0x0a100000, Normal, executable
 //         L2[1] 0x80200000 table at IPA 0x0a200000, which nothing backs (walk abort, level 3)
+//         L2[2] 0x80400000 2 MiB block the isolation probes point at any IPA (modes.h probe_window)
 //   L1[3] VA 3-4 GiB       table at IPA 0x0a300000, which nothing backs (walk abort, level 2)
 #define DESC_AF (1 << 10)
 #define DESC_SH_INNER (3 << 8)
@@ -191,6 +192,7 @@ pt_l1:
     .quad   pt_l2_probe + DESC_TABLE
     .quad   WALK_L2_TABLE_IPA | DESC_TABLE
     .fill   508, 8, 0
+    .globl  pt_l2_probe
 pt_l2_probe:
     .quad   pt_l3_probe + DESC_TABLE
     .quad   WALK_L3_TABLE_IPA | DESC_TABLE

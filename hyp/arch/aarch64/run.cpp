@@ -179,7 +179,8 @@ extern "C" GuestRegs* handle_guest_exit(u64 kind, GuestRegs* regs)
         trace_exit(v, kind, read_esr_el2());
         // An SError or FIQ caused by the guest is reported and the guest
         // goes on; the hypervisor does not stop for it.
-        hyp_log("vCPU%u: %s from guest at PC 0x%llx, ESR 0x%llx", v.id, kind == EXIT_FIQ ? "FIQ" : "SError",
+        hyp_log("VM %u vCPU%u: %s from guest at PC 0x%llx, ESR 0x%llx", v.vm->id, v.id,
+                kind == EXIT_FIQ ? "FIQ" : "SError",
                 static_cast<unsigned long long>(v.regs.elr), static_cast<unsigned long long>(read_esr_el2()));
         break;
     }

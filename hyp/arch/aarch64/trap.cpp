@@ -28,9 +28,10 @@ void skip_instruction(Vcpu& v, u64 esr) { insn::skip(v.regs, esr); }
 
 void log_limited(Vcpu& v, u64& counter, const char* what, u64 a, u64 b)
 {
-    // A buggy or hostile guest must not be able to flood the console.
+    // A buggy or hostile guest must not be able to flood the console. The
+    // line names the VM: with several, a vCPU number alone is ambiguous.
     if (counter < 8)
-        hyp_log("vCPU%u: %s 0x%llx (PC 0x%llx)%s", v.id, what, static_cast<unsigned long long>(a),
+        hyp_log("VM %u vCPU%u: %s 0x%llx (PC 0x%llx)%s", v.vm->id, v.id, what, static_cast<unsigned long long>(a),
                 static_cast<unsigned long long>(b), counter == 7 ? " [further reports suppressed]" : "");
     counter++;
 }
