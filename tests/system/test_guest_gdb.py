@@ -78,7 +78,7 @@ def gdb_session(t, con, port, addr, logdir, build):
     g = Gdb(port, os.path.join(logdir, "guest-gdb-%s.log" % t.mode))
     try:
         out = g.cmd("info threads")
-        threads = re.findall(r"^\*?\s+(\d+)\s+Thread (\d+) \(vCPU (\d+) on pCPU (\d+)", out, re.M)
+        threads = re.findall(r"^\*?\s+(\d+)\s+Thread (?:1\.)?(\d+) \(vCPU (\d+) on pCPU (\d+)", out, re.M)
         t.check("info threads lists 4 threads, one per vCPU", len(threads) == 4 and
                 [int(x[2]) for x in threads] == [0, 1, 2, 3], out)
 
