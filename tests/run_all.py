@@ -96,6 +96,10 @@ def system_suites(build):
         # one VM reboots and powers off alone.
         ("test_vms.py", ["--mode", "multi"] + mb),
         ("test_vms.py", ["--mode", "single"] + mb),
+        # The guest gdb stub with two VMs: each a gdb inferior, a breakpoint
+        # in VM 1 stops VM 1 only while VM 0's shell answers.
+        ("test_guest_gdb_vms.py", ["--mode", "multi"] + mb),
+        ("test_guest_gdb_vms.py", ["--mode", "single"] + mb),
         # The event trace of a real boot in each mode: --check, the exit
         # table's counts, JSON and PNG; hv-trace under make debug (multi),
         # make trace WORKLOAD=ipi (single).

@@ -24,6 +24,7 @@ Prints "ok - [mode] ..." / "not ok - [mode] ..." lines for tests/run_all.py.
 """
 import os
 import re
+import signal
 import sys
 import time
 
@@ -52,16 +53,18 @@ def gdb_session(t, con0, con1, port, addr, build, log):
         infs = re.findall(r"^\*?\s+(\d+)\s+process (\d+)", out, re.M)
         t.check("gdb lists the 2 VMs as 2 inferiors (processes 1 and 2)",
                 [p for _, p in infs] == ["1", "2"], out)
+        # Each VM is its own address space (a gdb program space): VM 1's
+        # kernel goes to inferior 2, which also gives gdb its architecture
+        # (gdb reads the target description for the first inferior only).
+        g.cmd("inferior 2")
+        out = g.cmd("file %s" % os.path.join(build, "guest", "System.map.elf"))
+        t.check("inferior 2 (VM 1) loads the kernel's symbols with file", "Reading symbols from" in out, out)
         out = g.cmd("info threads")
         threads = re.findall(r"^\*?\s+(\d+)\.(\d+)\s+Thread (\d+)\.(\d+) \(vCPU (\d) on pCPU (\d), VM (\d)", out, re.M)
         t.check("info threads lists 2 vCPUs per VM: threads 1.1 1.2 2.1 2.2, vCPU n of VM m = Thread m+1.n+1",
                 [(x[2], x[3], x[4], x[6]) for x in threads] ==
                 [("1", "1", "0", "0"), ("1", "2", "1", "0"), ("2", "1", "0", "1"), ("2", "2", "1", "1")], out)
-        # Each VM is its own address space: symbols and the breakpoint go to
-        # inferior 2 (VM 1) only.
-        g.cmd("inferior 2")
-        out = g.cmd("symbol-file %s" % os.path.join(build, "guest", "System.map.elf"))
-        t.check("inferior 2 (VM 1) loads the kernel's symbols", "Reading symbols from" in out, out)
+        t.check("every thread's frame reads (no register-size mismatch)", "Remote 'g' packet" not in out, out[-600:])
         out = g.cmd("break *%s" % SYMBOL)
         t.check("break *%s in VM 1 at 0x%x" % (SYMBOL, addr),
                 re.search(r"Breakpoint 1 at 0x%x\b" % addr, out) is not None, out)
@@ -106,6 +109,9 @@ def gdb_session(t, con0, con1, port, addr, build, log):
                 re.search(r"0x%x <%s>:\s+(?!brk)\w" % (addr, SYMBOL), out) is not None, out)
 
         g.cmd("delete")
+        if os.environ.get("GDB_DEBUG_REMOTE"):
+            g.cmd("set debug remote 1")
+            g.cmd("set debug infrun 1")
         g.c.send("continue")
         g.c.expect(r"Continuing\.", timeout=30)
         try:
@@ -116,8 +122,9 @@ def gdb_session(t, con0, con1, port, addr, build, log):
         t.check("continue resumes VM 1: its uname completes", done)
 
         # Ctrl-C: gdb interrupts the whole target, so every VM stops.
+        # What Ctrl-C at gdb's terminal does: SIGINT to gdb.
         time.sleep(1)
-        g.c.sendcontrol("c")
+        os.kill(g.c.proc.pid, signal.SIGINT)
         g.c.expect(r"received signal SIGINT", timeout=60)
         g.c.expect(Gdb.PROMPT, timeout=30)
         out0 = quiet_for(con0, "echo vm0-after-ctrl-c", 3)
