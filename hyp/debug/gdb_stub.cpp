@@ -230,8 +230,14 @@ void Stub::stopped(const StopEvent& e)
         return;
     state_ = State::Stopped;
     last_stop_ = e;
-    if (e.thread < num_threads())
-        gthread_ = e.thread;
+    // Ctrl-C stopped every process: report it on the thread gdb has
+    // selected. (gdb also prints nothing for a stop of an inferior it still
+    // thinks is being connected to: the first one, until it is resumed
+    // from there.)
+    if (e.reason == StopReason::Interrupt && gthread_ < num_threads() && listed(process_of(gthread_)))
+        last_stop_.thread = gthread_;
+    if (last_stop_.thread < num_threads())
+        gthread_ = last_stop_.thread;
     if (detach_pending_ || !attached_) {
         detach_pending_ = false;
         detach();

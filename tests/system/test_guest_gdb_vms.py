@@ -69,6 +69,10 @@ def gdb_session(t, con0, con1, port, addr, build, log):
         t.check("break *%s in VM 1 at 0x%x" % (SYMBOL, addr),
                 re.search(r"Breakpoint 1 at 0x%x\b" % addr, out) is not None, out)
         g.cmd("set schedule-multiple on")
+        # gdb (13) keeps the inferior current at connection in its "being
+        # connected to" state, in which it reports stops silently, until it
+        # resumes with that inferior selected: do the first continue there.
+        g.cmd("inferior 1")
         g.c.send("continue")
         g.c.expect(r"Continuing\.", timeout=30)
         time.sleep(1)

@@ -517,10 +517,12 @@ TEST_F(GdbStubTest, LegacyContinueAndStep)
 TEST_F(GdbStubTest, CtrlCStopsARunningGuest)
 {
     attach();
+    ASSERT_EQ(cmd("Hg3"), "OK");
     raw(frame("vCont;c"));
     EXPECT_EQ(raw("\x03"), ""); // no immediate answer
     EXPECT_EQ(target.stop_requests.back(), StopReason::Interrupt);
-    EXPECT_EQ(stop(0, StopReason::Interrupt), "T02thread:1;" + expedite(0));
+    // Reported on the thread gdb had selected, whichever the target names.
+    EXPECT_EQ(stop(0, StopReason::Interrupt), "T02thread:3;" + expedite(2));
     // Ctrl-C while stopped does nothing.
     const usize n = target.stop_requests.size();
     EXPECT_EQ(raw("\x03"), "");
@@ -532,7 +534,7 @@ TEST_F(GdbStubTest, CtrlCAsTheFirstThingAttaches)
     EXPECT_EQ(raw("\x03"), "");
     EXPECT_TRUE(target.attached);
     EXPECT_EQ(target.stop_requests.back(), StopReason::Interrupt);
-    EXPECT_EQ(stop(2, StopReason::Interrupt), "T02thread:3;" + expedite(2));
+    EXPECT_EQ(stop(2, StopReason::Interrupt), "T02thread:1;" + expedite(0)); // none selected yet: the first
 }
 
 TEST_F(GdbStubTest, NoSwbreakReasonUnlessGdbAskedForIt)
@@ -913,12 +915,15 @@ TEST_F(GdbStubMultiTest, VContActionsPerProcessAndStopRepliesNameTheProcess)
     EXPECT_EQ(stop(1, StopReason::Step), "T05thread:p1.2;" + expedite(1));
     EXPECT_EQ(cmd("vCont;c:p3.-1"), "E02");
     EXPECT_EQ(cmd("vCont;c:p2.7"), "E02");
-    // Ctrl-C while running asks for every VM.
+    // Ctrl-C while running asks for every VM, and is reported on the
+    // thread gdb selected (gdb keeps the first inferior "being connected
+    // to", and quiet, until it is resumed from there).
+    ASSERT_EQ(cmd("Hgp2.2"), "OK");
     raw(frame("vCont;c"));
     raw("\x03");
     EXPECT_EQ(target.stop_requests.back(), StopReason::Interrupt);
     EXPECT_EQ(target.stop_masks.back(), 3u);
-    EXPECT_EQ(stop(0, StopReason::Interrupt), "T02thread:p1.1;" + expedite(0));
+    EXPECT_EQ(stop(0, StopReason::Interrupt), "T02thread:p2.2;" + expedite(3));
 }
 
 TEST_F(GdbStubMultiTest, DetachingOneVmLeavesTheOtherDebugged)
