@@ -236,6 +236,10 @@ void Stub::stopped(const StopEvent& e)
     // from there.)
     if (e.reason == StopReason::Interrupt && gthread_ < num_threads() && listed(process_of(gthread_)))
         last_stop_.thread = gthread_;
+    // A new connection: gdb makes the process of the first stop it sees its
+    // inferior 1, so that must be process 1 (VM 0), whichever vCPU ran.
+    if (e.reason == StopReason::Attach && all_processes_mask())
+        last_stop_.thread = first_thread(static_cast<u32>(__builtin_ctz(all_processes_mask())));
     if (last_stop_.thread < num_threads())
         gthread_ = last_stop_.thread;
     if (detach_pending_ || !attached_) {

@@ -47,7 +47,8 @@ def quiet_for(con, command, seconds):
 
 
 def gdb_session(t, con0, con1, port, addr, build, log):
-    g = Gdb(port, log)
+    # GDB_DEBUG_REMOTE=1: the packets in the log, for debugging this test.
+    g = Gdb(port, log, ["set debug remote 1"] if os.environ.get("GDB_DEBUG_REMOTE") else [])
     try:
         out = g.cmd("info inferiors")
         infs = re.findall(r"^\*?\s+(\d+)\s+process (\d+)", out, re.M)
@@ -113,9 +114,6 @@ def gdb_session(t, con0, con1, port, addr, build, log):
                 re.search(r"0x%x <%s>:\s+(?!brk)\w" % (addr, SYMBOL), out) is not None, out)
 
         g.cmd("delete")
-        if os.environ.get("GDB_DEBUG_REMOTE"):
-            g.cmd("set debug remote 1")
-            g.cmd("set debug infrun 1")
         g.c.send("continue")
         g.c.expect(r"Continuing\.", timeout=30)
         try:

@@ -737,7 +737,9 @@ TEST_F(GdbStubTest, NewConnectionWhileRunningAttachedStopsAndAnswers)
     stub.stopped(StopEvent{2, StopReason::Attach});
     // Only the qSupported answer: the old session's stop reply is not sent.
     EXPECT_EQ(payload_of(chan.out, false).substr(0, 16), "PacketSize=1000;");
-    EXPECT_EQ(cmd("?"), "T05thread:3;" + expedite(2));
+    // A connection's stop is reported on the first thread (see
+    // AttachStopIsReportedInTheFirstVm).
+    EXPECT_EQ(cmd("?"), "T05thread:1;" + expedite(0));
 }
 
 TEST_F(GdbStubTest, SecondPacketWhileStoppingIsNaked)
@@ -823,6 +825,18 @@ TEST_F(GdbStubMultiTest, EveryVmIsAProcessAndEveryVcpuAThread)
     EXPECT_EQ(cmd("qThreadExtraInfo,p2.2"), hex("vCPU 3")); // the fake names flat indexes
     EXPECT_EQ(cmd("qThreadExtraInfo,p3.1"), "E02");
     EXPECT_EQ(cmd("qThreadExtraInfo,p2.3"), "E02");
+}
+
+// gdb takes the process of the first stop it sees for its inferior 1: a
+// connection's stop is reported on VM 0 whichever vCPU the target names
+// (in single mode, often one of VM 1's).
+TEST_F(GdbStubMultiTest, AttachStopIsReportedInTheFirstVm)
+{
+    std::string out = raw("+" + frame("qSupported:multiprocess+"));
+    ASSERT_EQ(out, "+");
+    stub.stopped(StopEvent{3, StopReason::Attach});
+    EXPECT_EQ(cmd("?"), "T05thread:p1.1;" + expedite(0));
+    EXPECT_EQ(cmd("qC"), "QCp1.1");
 }
 
 TEST_F(GdbStubMultiTest, ThreadIdsParseInEveryForm)
