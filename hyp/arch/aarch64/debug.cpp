@@ -361,12 +361,28 @@ const char* debug_setup(const HostPlatform& host)
     return gdb_channel_setup(host);
 }
 
+namespace {
+void check_once(Pcpu& p);
+} // namespace
+
 void debug_check_stop(Pcpu& p)
 {
-    const u32 seq = __atomic_load_n(&g_ctl.seq, __ATOMIC_ACQUIRE);
-    if (seq == g_seen[p.id])
-        return;
-    g_seen[p.id] = seq;
+    // Again while something changed meanwhile: the stub may resume a VM
+    // from here (report(), a detach), and this pCPU must unpark its share
+    // without waiting for an interrupt that nothing would send.
+    for (;;) {
+        const u32 seq = __atomic_load_n(&g_ctl.seq, __ATOMIC_ACQUIRE);
+        if (seq == g_seen[p.id])
+            return;
+        g_seen[p.id] = seq;
+        check_once(p);
+    }
+}
+
+namespace {
+
+void check_once(Pcpu& p)
+{
     apply_settings(p);
     for (u32 m = 0; m < g_nvms; m++) {
         if (!(g_ctl.vm[m].pcpus & (1u << p.id)))
@@ -384,6 +400,8 @@ void debug_check_stop(Pcpu& p)
     if (p.id == kStubPcpu)
         report();
 }
+
+} // namespace
 
 bool debug_stepping(const Vcpu& v) { return dbg(v).step; }
 

@@ -26,7 +26,8 @@ class Hyp:
         # has one loaded or queued.
         self._other_vms = []
         nvms = u(value("g_nvms"))
-        for m, vm in enumerate(elements(value("g_vms"))[1:nvms], start=1):
+        for m in range(1, nvms):
+            vm = value("g_vms[%d]" % m)  # one at a time: the array is larger than gdb's max-value-size
             arr = field(vm, "vcpus")
             self._other_vms.append((m, u(arr.address), u(field(vm, "nvcpus"))))
         self.pcpus = elements(value("g_pcpus"))

@@ -75,11 +75,13 @@ register frame (its last exit; hv-vcpus says which PC is live)."""
             raise gdb.GdbError("usage: hv-vms")
         with physical_memory():
             nvms = u(value("g_nvms"))
-            vms = elements(value("g_vms"))
             if nvms == 0:
                 raise gdb.GdbError("hv-vms: no VMs yet (g_nvms = 0): continue past the machine set-up")
-            if nvms > len(vms):
-                raise ShapeError("g_nvms is %d but g_vms has %d elements" % (nvms, len(vms)))
+            # One VM at a time: the whole array is larger than gdb's max-value-size.
+            cap = value("sizeof(g_vms) / sizeof(g_vms[0])")
+            if nvms > u(cap):
+                raise ShapeError("g_nvms is %d but g_vms has %d elements" % (nvms, u(cap)))
+            vms = [value("g_vms[%d]" % m) for m in range(nvms)]
             pcpus = elements(value("g_pcpus"))
             lines = ["%d VM%s" % (nvms, "" if nvms == 1 else "s")]
             for m in range(nvms):
