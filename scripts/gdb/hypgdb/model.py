@@ -30,6 +30,8 @@ class Hyp:
             vm = value("g_vms[%d]" % m)  # one at a time: the array is larger than gdb's max-value-size
             arr = field(vm, "vcpus")
             self._other_vms.append((m, u(arr.address), u(field(vm, "nvcpus"))))
+        self.nvms = nvms
+        self.all_vcpus = self.nvcpus + sum(n for _, _, n in self._other_vms)
         self.pcpus = elements(value("g_pcpus"))
         # Set by the primary once every pCPU may enter its run loop.
         self.released = boolean(value("'(anonymous namespace)::g_release'"))

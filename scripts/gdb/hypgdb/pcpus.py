@@ -52,7 +52,8 @@ kick SGIs taken; and the state:
         threads = pcpu_threads()
         with physical_memory():
             hyp = Hyp()
-            lines = ["mode: %s; %d pCPUs, %d vCPUs" % (hyp.mode_text(), len(threads), hyp.nvcpus),
+            vms = "" if hyp.nvms == 1 else " in %d VMs" % hyp.nvms
+            lines = ["mode: %s; %d pCPUs, %d vCPUs%s" % (hyp.mode_text(), len(threads), hyp.all_vcpus, vms),
                      "pCPU thread  PSTATE                     loaded  runq        irqs  kicks  state"]
             for t in threads:
                 p = t.index
