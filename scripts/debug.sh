@@ -122,7 +122,7 @@ if [[ -n $GDBCMDS ]]; then
 else
     echo "debug: QEMU halted at the hypervisor's first instruction, gdb stub on 127.0.0.1:$GDBPORT"
     echo "debug: 'continue' runs it; the guest console is this terminal while it runs (copy in $console_log);"
-    echo "debug: Ctrl-C stops all pCPUs and returns to gdb; hv-pcpus, hv-vcpus, hv-vgic, hv-log; 'quit' ends QEMU"
+    echo "debug: Ctrl-C stops all pCPUs and returns to gdb; hv-vms, hv-pcpus, hv-vcpus, hv-vgic, hv-log; 'quit' ends QEMU"
     # Job control gives gdb a process group of its own as the terminal's
     # foreground: Ctrl-C then reaches gdb alone, not make or this shell.
     [[ -t 0 ]] && set -m

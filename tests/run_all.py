@@ -66,6 +66,8 @@ def system_suites(build):
         # and gives the reference boot time.
         ("native_boot_test.py", [os.path.join(build, "guest", "Image"),
                                  os.path.join(build, "guest", "initramfs.cpio.gz")]),
+        # Every repository path a comment, doc or script names exists. No QEMU.
+        ("test_repo_refs.py", []),
         # The machine a boot asks for (VMS=, VMCONF=): laid out, or refused
         # with one line, before anything boots. No QEMU.
         ("test_machine.py", mb),
@@ -100,6 +102,10 @@ def system_suites(build):
         # in VM 1's RAM and its IPAs aborts; VM 0 answering within 2 s and
         # keeping its disk data while VM 1 (hwtest hwmode=hostile) attacks.
         ("test_isolation.py", mb + ["--seconds", os.environ.get("ISOLATION_SECONDS", "45")]),
+        # The guest gdb stub with two VMs: each a gdb inferior, a breakpoint
+        # in VM 1 stops VM 1 only while VM 0's shell answers.
+        ("test_guest_gdb_vms.py", ["--mode", "multi"] + mb),
+        ("test_guest_gdb_vms.py", ["--mode", "single"] + mb),
         # The event trace of a real boot in each mode: --check, the exit
         # table's counts, JSON and PNG; hv-trace under make debug (multi),
         # make trace WORKLOAD=ipi (single).

@@ -169,6 +169,9 @@ void Stub::on_packet(const char* p, usize n)
     if (is_command(p, n, "qSupported", ':')) {
         noack_ = false;
         waiting_stop_ = false;
+        // Before the stop that attaching makes: which VMs it stops
+        // depends on multiprocess.
+        parse_features(p, n);
     }
     if (state_ == State::Stopping && deferred_) {
         // Nothing is lost: a client that waits for the answer retransmits.
@@ -191,6 +194,26 @@ void Stub::on_packet(const char* p, usize n)
     dispatch(p, n);
 }
 
+void Stub::parse_features(const char* p, usize n)
+{
+    // gdb's own features follow "qSupported:" separated by ';'; each is
+    // compared whole (a feature "noswbreak+" is not "swbreak+").
+    gdb_swbreak_ = gdb_hwbreak_ = multiprocess_ = false;
+    detached_ = 0;
+    for (usize i = 10; i < n;) {
+        usize end = i + 1;
+        while (end < n && p[end] != ';')
+            end++;
+        if (equals(p + i + 1, end - i - 1, "swbreak+"))
+            gdb_swbreak_ = true;
+        if (equals(p + i + 1, end - i - 1, "hwbreak+"))
+            gdb_hwbreak_ = true;
+        if (equals(p + i + 1, end - i - 1, "multiprocess+"))
+            multiprocess_ = true;
+        i = end;
+    }
+}
+
 void Stub::attach_and_stop(StopReason why)
 {
     if (!attached_) {
@@ -198,7 +221,7 @@ void Stub::attach_and_stop(StopReason why)
         target_.set_attached(true);
     }
     state_ = State::Stopping;
-    target_.request_stop(why);
+    target_.request_stop(why, all_processes_mask());
 }
 
 void Stub::stopped(const StopEvent& e)
@@ -207,8 +230,18 @@ void Stub::stopped(const StopEvent& e)
         return;
     state_ = State::Stopped;
     last_stop_ = e;
-    if (e.thread < target_.num_threads())
-        gthread_ = e.thread;
+    // Ctrl-C stopped every process: report it on the thread gdb has
+    // selected. (gdb also prints nothing for a stop of an inferior it still
+    // thinks is being connected to: the first one, until it is resumed
+    // from there.)
+    if (e.reason == StopReason::Interrupt && gthread_ < num_threads() && listed(process_of(gthread_)))
+        last_stop_.thread = gthread_;
+    // A new connection: gdb makes the process of the first stop it sees its
+    // inferior 1, so that must be process 1 (VM 0), whichever vCPU ran.
+    if (e.reason == StopReason::Attach && all_processes_mask())
+        last_stop_.thread = first_thread(static_cast<u32>(__builtin_ctz(all_processes_mask())));
+    if (last_stop_.thread < num_threads())
+        gthread_ = last_stop_.thread;
     if (detach_pending_ || !attached_) {
         detach_pending_ = false;
         detach();
@@ -246,9 +279,13 @@ void Stub::disconnected()
 void Stub::detach()
 {
     if (state_ == State::Stopped) {
-        remove_all_breakpoints();
-        nhw_ = 0;
-        target_.set_hw_breakpoints(hw_, 0);
+        for (u32 m = 0; m < kMaxProcesses && m < target_.num_processes(); m++) {
+            remove_all_breakpoints(m);
+            if (nhw_[m]) {
+                nhw_[m] = 0;
+                target_.set_hw_breakpoints(m, hw_[m], 0);
+            }
+        }
     }
     if (attached_) {
         attached_ = false;
@@ -256,6 +293,7 @@ void Stub::detach()
     }
     noack_ = false;
     waiting_stop_ = false;
+    detached_ = 0;
     if (state_ == State::Stopped) {
         Action all[kMaxThreads];
         for (auto& a : all)
@@ -265,12 +303,93 @@ void Stub::detach()
     }
 }
 
-bool Stub::is_sw_breakpoint(u64 va) const
+// Process `m` leaves the session (gdb detached its inferior): its
+// breakpoints go, it runs on, and the others stay as they are. The last one
+// ends the session.
+void Stub::detach_process(u32 m)
+{
+    detached_ |= 1u << m;
+    if (all_processes_mask() == 0) {
+        detach();
+        return;
+    }
+    remove_all_breakpoints(m);
+    if (nhw_[m]) {
+        nhw_[m] = 0;
+        target_.set_hw_breakpoints(m, hw_[m], 0);
+    }
+    Action a[kMaxThreads];
+    const u32 first = first_thread(m), n = target_.num_threads(m);
+    for (u32 t = 0; t < kMaxThreads; t++)
+        a[t] = t >= first && t < first + n ? Action::Continue : Action::Stop;
+    target_.resume(a);
+    if (gthread_ >= first && gthread_ < first + n)
+        gthread_ = first_thread(static_cast<u32>(__builtin_ctz(all_processes_mask())));
+}
+
+bool Stub::is_sw_breakpoint(u32 process, u64 va) const
 {
     for (const auto& b : sw_)
-        if (b.used && b.addr == va)
+        if (b.used && b.process == process && b.addr == va)
             return true;
     return false;
+}
+
+// ---- processes and threads ------------------------------------------------
+
+u32 Stub::num_processes()
+{
+    u32 n = target_.num_processes();
+    if (n > kMaxProcesses)
+        n = kMaxProcesses;
+    return multiprocess_ || n == 0 ? n : 1;
+}
+
+bool Stub::listed(u32 m) { return m < num_processes() && !(detached_ & (1u << m)); }
+
+u32 Stub::first_thread(u32 m)
+{
+    u32 t = 0;
+    for (u32 k = 0; k < m; k++)
+        t += target_.num_threads(k);
+    return t;
+}
+
+u32 Stub::num_threads()
+{
+    const u32 n = first_thread(num_processes());
+    return n < kMaxThreads ? n : kMaxThreads;
+}
+
+u32 Stub::process_of(u32 t)
+{
+    u32 m = 0;
+    for (u32 first = 0; m + 1 < target_.num_processes(); m++) {
+        first += target_.num_threads(m);
+        if (t < first)
+            break;
+    }
+    return m;
+}
+
+u32 Stub::all_processes_mask()
+{
+    u32 mask = 0;
+    for (u32 m = 0; m < num_processes(); m++)
+        if (listed(m))
+            mask |= 1u << m;
+    return mask;
+}
+
+void Stub::put_thread(u32 t)
+{
+    const u32 m = process_of(t);
+    if (multiprocess_) {
+        out_.put('p');
+        out_.put_hex_num(m + 1);
+        out_.put('.');
+    }
+    out_.put_hex_num(t - first_thread(m) + 1);
 }
 
 void Stub::send_stop_reply()
@@ -281,13 +400,13 @@ void Stub::send_stop_reply()
     out_.put('T');
     out_.put_hex_byte(signal_of(e.reason));
     out_.put_str("thread:");
-    out_.put_hex_num(e.thread + 1);
+    put_thread(e.thread < num_threads() ? e.thread : 0);
     out_.put(';');
     if (e.reason == StopReason::SwBreak && gdb_swbreak_)
         out_.put_str("swbreak:;");
     if (e.reason == StopReason::HwBreak && gdb_hwbreak_)
         out_.put_str("hwbreak:;");
-    if (e.thread < target_.num_threads()) {
+    if (e.thread < num_threads()) {
         // Expedite pc and sp so gdb need not ask for them.
         Regs r{};
         target_.read_regs(e.thread, r);
@@ -318,10 +437,11 @@ void Stub::dispatch(const char* p, usize n)
     case 'H': cmd_set_thread(p + 1); return;
     case 'T': {
         const char* q = p + 1;
-        i64 tid;
-        if (!parse_thread(q, tid) || *q || tid <= 0)
+        ThreadId id;
+        u32 t;
+        if (!parse_thread(q, id) || *q || id.pid < 0 || id.tid <= 0)
             reply_error(kErrArgs);
-        else if (!valid_thread(tid))
+        else if (!resolve_thread(id, t))
             reply_error(kErrThread);
         else
             reply("OK");
@@ -351,16 +471,12 @@ void Stub::dispatch(const char* p, usize n)
         } else if (starts_with(p, n, "vCont;")) {
             cmd_vcont(p + 5);
         } else if (is_command(p, n, "vKill", ';')) {
-            reply("OK");
-            detach();
+            cmd_detach(p + 5, n - 5);
         } else {
             reply(""); // vMustReplyEmpty, vFile, vRun, vAttach...: not supported
         }
         return;
-    case 'D':
-        reply("OK");
-        detach();
-        return;
+    case 'D': cmd_detach(p + 1, n - 1); return;
     case 'k':
         // No reply: gdb closes the connection. The guest is not killed; it
         // goes on without the debugger.
@@ -375,55 +491,59 @@ void Stub::dispatch(const char* p, usize n)
 void Stub::cmd_query(const char* p, usize n)
 {
     if (is_command(p, n, "qSupported", ':')) {
-        // gdb's own features follow "qSupported:" separated by ';'; each
-        // is compared whole (a feature "noswbreak+" is not "swbreak+").
-        gdb_swbreak_ = gdb_hwbreak_ = false;
-        for (usize i = 10; i < n;) {
-            usize end = i + 1;
-            while (end < n && p[end] != ';')
-                end++;
-            if (equals(p + i + 1, end - i - 1, "swbreak+"))
-                gdb_swbreak_ = true;
-            if (equals(p + i + 1, end - i - 1, "hwbreak+"))
-                gdb_hwbreak_ = true;
-            i = end;
-        }
         begin();
         out_.put_str("PacketSize=");
         out_.put_hex_num(rsp::kMaxPayload);
         out_.put_str(";qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+");
+        if (multiprocess_)
+            out_.put_str(";multiprocess+");
         send();
+        if (gthread_ >= num_threads())
+            gthread_ = 0;
     } else if (equals(p, n, "QStartNoAckMode")) {
         reply("OK");
         noack_ = true;
     } else if (is_command(p, n, "qAttached", ':')) {
-        reply("1"); // attached to something that runs on: gdb detaches at exit
+        // Attached to something that runs on: gdb detaches at exit.
+        const char* q = p + 9;
+        u64 pid = 1;
+        if (*q == ':' && (q++, !parse_hex(q, pid) || *q))
+            reply_error(kErrArgs);
+        else if (pid == 0 || !listed(static_cast<u32>(pid - 1)))
+            reply_error(kErrThread);
+        else
+            reply("1");
     } else if (equals(p, n, "qC")) {
         begin();
         out_.put_str("QC");
-        out_.put_hex_num(gthread_ + 1);
+        put_thread(gthread_);
         send();
     } else if (equals(p, n, "qfThreadInfo")) {
         begin();
         out_.put('m');
-        for (u32 t = 0; t < target_.num_threads(); t++) {
-            if (t)
+        bool first = true;
+        for (u32 t = 0; t < num_threads(); t++) {
+            if (!listed(process_of(t)))
+                continue;
+            if (!first)
                 out_.put(',');
-            out_.put_hex_num(t + 1);
+            first = false;
+            put_thread(t);
         }
         send();
     } else if (equals(p, n, "qsThreadInfo")) {
         reply("l");
     } else if (starts_with(p, n, "qThreadExtraInfo,")) {
         const char* q = p + 17;
-        i64 tid;
-        if (!parse_thread(q, tid) || *q || tid <= 0) {
+        ThreadId id;
+        u32 t;
+        if (!parse_thread(q, id) || *q || id.pid < 0 || id.tid <= 0) {
             reply_error(kErrArgs);
-        } else if (!valid_thread(tid)) {
+        } else if (!resolve_thread(id, t)) {
             reply_error(kErrThread);
         } else {
             char text[96] = {};
-            target_.thread_info(static_cast<u32>(tid - 1), text, sizeof text - 1);
+            target_.thread_info(t, text, sizeof text - 1);
             begin();
             for (const char* s = text; *s; s++)
                 out_.put_hex_byte(static_cast<u8>(*s));
@@ -469,49 +589,127 @@ void Stub::cmd_xfer_features(const char* q)
     send();
 }
 
-bool Stub::parse_thread(const char*& p, i64& tid)
+namespace {
+
+// -1, or a hex number of at most 4 digits.
+bool parse_id(const char*& p, i64& v)
 {
     if (p[0] == '-' && p[1] == '1') {
         p += 2;
-        tid = -1;
+        v = -1;
         return true;
     }
-    u64 v;
-    if (!parse_hex(p, v) || v > 0xffff)
+    u64 x;
+    if (!parse_hex(p, x) || x > 0xffff)
         return false;
-    tid = static_cast<i64>(v);
+    v = static_cast<i64>(x);
     return true;
 }
 
-bool Stub::valid_thread(i64 tid)
+} // namespace
+
+// pPID.TID, pPID (all its threads) or TID (in the process of the current
+// thread; a client without multiprocess has process 0 alone).
+bool Stub::parse_thread(const char*& p, ThreadId& id)
 {
-    return tid >= 1 && tid <= static_cast<i64>(target_.num_threads());
+    if (*p == 'p') {
+        if (!multiprocess_)
+            return false;
+        p++;
+        if (!parse_id(p, id.pid))
+            return false;
+        id.tid = -1;
+        return *p != '.' || (p++, parse_id(p, id.tid));
+    }
+    if (!parse_id(p, id.tid))
+        return false;
+    // 0 (any) and -1 (all) are so for processes too.
+    id.pid = id.tid <= 0 ? id.tid : static_cast<i64>(process_of(gthread_)) + 1;
+    return true;
 }
 
-u32 Stub::thread_index(i64 tid) { return tid > 0 ? static_cast<u32>(tid - 1) : gthread_; }
+bool Stub::resolve_thread(const ThreadId& id, u32& t)
+{
+    u32 m = 0;
+    if (id.pid > 0) {
+        m = static_cast<u32>(id.pid - 1);
+    } else {
+        // Any process: the current thread's if it is still listed.
+        const u32 mask = all_processes_mask();
+        if (!mask)
+            return false;
+        m = process_of(gthread_);
+        if (!(mask & (1u << m)))
+            m = static_cast<u32>(__builtin_ctz(mask));
+    }
+    if (!listed(m))
+        return false;
+    const u32 n = target_.num_threads(m);
+    if (id.tid > static_cast<i64>(n) || n == 0)
+        return false;
+    t = first_thread(m) + (id.tid > 0 ? static_cast<u32>(id.tid - 1) : 0);
+    return t < num_threads();
+}
+
+bool Stub::thread_matches(const ThreadId& id, u32 t)
+{
+    const u32 m = process_of(t);
+    if (id.pid > 0 && static_cast<u32>(id.pid - 1) != m)
+        return false;
+    return id.tid <= 0 || t - first_thread(m) + 1 == static_cast<u32>(id.tid);
+}
 
 void Stub::cmd_set_thread(const char* p)
 {
     const char op = *p++;
-    i64 tid;
-    if ((op != 'g' && op != 'c') || !parse_thread(p, tid) || *p) {
+    ThreadId id;
+    if ((op != 'g' && op != 'c') || !parse_thread(p, id) || *p) {
         reply_error(kErrArgs);
         return;
     }
-    if (tid > 0 && !valid_thread(tid)) {
+    u32 t = gthread_;
+    const bool one = id.pid >= 0 && id.tid >= 0;
+    if (one && !resolve_thread(id, t)) {
+        reply_error(kErrThread);
+        return;
+    }
+    if (id.pid > 0 && !listed(static_cast<u32>(id.pid - 1))) {
         reply_error(kErrThread);
         return;
     }
     if (op == 'g') {
-        if (tid < 0) {
+        if (!one) {
             reply_error(kErrArgs); // registers of "all threads" make no sense
             return;
         }
-        gthread_ = thread_index(tid);
+        // Hg0 keeps the current thread.
+        if (id.pid != 0 || id.tid != 0 || !listed(process_of(gthread_)))
+            gthread_ = t;
     } else {
-        cthread_ = tid;
+        cthread_ = id;
     }
     reply("OK");
+}
+
+void Stub::cmd_detach(const char* p, usize n)
+{
+    // D or vKill: the whole session; D;pid, vKill;pid: one process.
+    if (n == 0) {
+        reply("OK");
+        detach();
+        return;
+    }
+    u64 pid;
+    if (*p != ';' || (p++, !parse_hex(p, pid)) || *p) {
+        reply_error(kErrArgs);
+        return;
+    }
+    if (pid == 0 || !listed(static_cast<u32>(pid - 1))) {
+        reply_error(kErrThread);
+        return;
+    }
+    reply("OK");
+    detach_process(static_cast<u32>(pid - 1));
 }
 
 void Stub::cmd_read_regs()
@@ -592,8 +790,9 @@ usize Stub::read_shadowed(u32 t, u64 va, u8* buf, usize len)
 {
     const usize got = target_.read_memory(t, va, buf, len);
     // Show the guest's own instructions, not our BRKs.
+    const u32 m = process_of(t);
     for (const auto& b : sw_) {
-        if (!b.used)
+        if (!b.used || b.process != m)
             continue;
         for (u64 i = 0; i < 4; i++)
             if (b.addr + i - va < got)
@@ -607,8 +806,9 @@ usize Stub::write_shadowed(u32 t, u64 va, const u8* buf, usize len)
     const usize done = target_.write_memory(t, va, buf, len);
     // A write over an inserted breakpoint changes what it will restore,
     // and the breakpoint stays.
+    const u32 m = process_of(t);
     for (auto& b : sw_) {
-        if (!b.used)
+        if (!b.used || b.process != m)
             continue;
         bool hit = false;
         for (u64 i = 0; i < 4; i++)
@@ -672,9 +872,11 @@ void Stub::cmd_write_mem(const char* p, usize n, bool binary)
 
 bool Stub::insert_sw(u32 t, u64 addr)
 {
+    // Per process: each VM has its own address space.
+    const u32 m = process_of(t);
     SwBreakpoint* slot = nullptr;
     for (auto& b : sw_) {
-        if (b.used && b.addr == addr)
+        if (b.used && b.process == m && b.addr == addr)
             return true;
         if (!b.used && !slot)
             slot = &b;
@@ -687,14 +889,15 @@ bool Stub::insert_sw(u32 t, u64 addr)
         return false;
     if (target_.write_memory(t, addr, reinterpret_cast<const u8*>(&insn), 4) != 4)
         return false;
-    *slot = SwBreakpoint{.addr = addr, .thread = t, .orig = {orig[0], orig[1], orig[2], orig[3]}, .used = true};
+    *slot = SwBreakpoint{
+        .addr = addr, .thread = t, .process = m, .orig = {orig[0], orig[1], orig[2], orig[3]}, .used = true};
     return true;
 }
 
-bool Stub::remove_sw(u64 addr)
+bool Stub::remove_sw(u32 process, u64 addr)
 {
     for (auto& b : sw_) {
-        if (b.used && b.addr == addr) {
+        if (b.used && b.process == process && b.addr == addr) {
             b.used = false;
             return target_.write_memory(b.thread, b.addr, b.orig, 4) == 4;
         }
@@ -702,11 +905,11 @@ bool Stub::remove_sw(u64 addr)
     return true; // not ours (any more): nothing to undo
 }
 
-void Stub::remove_all_breakpoints()
+void Stub::remove_all_breakpoints(u32 process)
 {
     for (auto& b : sw_)
-        if (b.used)
-            remove_sw(b.addr);
+        if (b.used && b.process == process)
+            remove_sw(process, b.addr);
 }
 
 void Stub::cmd_breakpoint(const char* p, bool insert)
@@ -733,40 +936,48 @@ void Stub::cmd_breakpoint(const char* p, bool insert)
                     k += b.used;
                 return k;
             }();
-            if (!is_sw_breakpoint(addr) && used == kMaxSwBreakpoints)
+            if (!is_sw_breakpoint(process_of(gthread_), addr) && used == kMaxSwBreakpoints)
                 reply_error(kErrNoSpace);
             else
                 reply(insert_sw(gthread_, addr) ? "OK" : "E14");
         } else {
-            reply(remove_sw(addr) ? "OK" : "E14");
+            reply(remove_sw(process_of(gthread_), addr) ? "OK" : "E14");
         }
         return;
     }
-    // Hardware breakpoint: a table applied to every vCPU at resume.
+    // Hardware breakpoint: a table per process, applied to each of its
+    // vCPUs before it runs again.
+    const u32 m = process_of(gthread_);
+    u64* hw = hw_[m];
+    u32& nhw = nhw_[m];
     u32 i = 0;
-    while (i < nhw_ && hw_[i] != addr)
+    while (i < nhw && hw[i] != addr)
         i++;
     if (insert) {
         const u32 slots = target_.hw_breakpoint_slots();
-        if (i == nhw_) {
-            if (nhw_ >= slots || nhw_ >= kMaxHwBreakpoints) {
+        if (i == nhw) {
+            if (nhw >= slots || nhw >= kMaxHwBreakpoints) {
                 reply_error(kErrNoSpace);
                 return;
             }
-            hw_[nhw_++] = addr;
+            hw[nhw++] = addr;
         }
-    } else if (i < nhw_) {
-        hw_[i] = hw_[--nhw_];
+    } else if (i < nhw) {
+        hw[i] = hw[--nhw];
     }
-    target_.set_hw_breakpoints(hw_, nhw_);
+    target_.set_hw_breakpoints(m, hw, nhw);
     reply("OK");
 }
 
-void Stub::resume_with(const Action* a)
+void Stub::resume_with(Action* a)
 {
     bool any = false;
-    for (u32 t = 0; t < target_.num_threads(); t++)
-        any |= a[t] != Action::Stop;
+    for (u32 t = 0; t < kMaxThreads; t++) {
+        if (t >= num_threads() || !listed(process_of(t)))
+            a[t] = Action::Continue; // not the client's: runs as without gdb
+        else
+            any |= a[t] != Action::Stop;
+    }
     if (!any) {
         reply_error(kErrArgs);
         return;
@@ -789,7 +1000,9 @@ void Stub::cmd_resume_legacy(const char* p, bool step, bool with_signal)
         else if (*p)
             return reply_error(kErrArgs);
     }
-    const u32 t = cthread_ > 0 ? static_cast<u32>(cthread_ - 1) : gthread_;
+    u32 t = gthread_;
+    if (cthread_.pid >= 0 && cthread_.tid > 0 && !resolve_thread(cthread_, t))
+        t = gthread_;
     if (*p) {
         u64 addr;
         if (!parse_hex(p, addr) || *p)
@@ -812,7 +1025,7 @@ void Stub::cmd_vcont(const char* p)
     bool set[kMaxThreads] = {};
     for (auto& x : a)
         x = Action::Stop;
-    const u32 n = target_.num_threads();
+    const u32 n = num_threads();
     while (*p) {
         if (!expect(p, ';'))
             return reply_error(kErrArgs);
@@ -828,18 +1041,21 @@ void Stub::cmd_vcont(const char* p)
         } else {
             return reply_error(kErrArgs); // t (non-stop only), r (not offered)
         }
-        i64 tid = -1;
+        ThreadId id{-1, -1};
         if (*p == ':') {
             p++;
-            if (!parse_thread(p, tid))
+            if (!parse_thread(p, id))
                 return reply_error(kErrArgs);
-            if (tid > 0 && !valid_thread(tid))
+            u32 one;
+            if (id.pid > 0 && !listed(static_cast<u32>(id.pid - 1)))
+                return reply_error(kErrThread);
+            if (id.tid > 0 && !resolve_thread(id, one))
                 return reply_error(kErrThread);
         }
         if (*p && *p != ';')
             return reply_error(kErrArgs);
         for (u32 t = 0; t < n && t < kMaxThreads; t++) {
-            if (!set[t] && (tid <= 0 || static_cast<u32>(tid - 1) == t)) {
+            if (!set[t] && thread_matches(id, t)) {
                 a[t] = act;
                 set[t] = true;
             }

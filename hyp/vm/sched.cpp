@@ -72,7 +72,9 @@ void update_states(Pcpu& p, LazyNow& clock)
 {
     for (u32 i = 0; i < p.nrun; i++) {
         Vcpu& v = *p.runq[i];
-        if (!vm_vcpu_may_run(p, v))
+        // Held by the debugger: frozen, its timers and wake-ups are looked
+        // at when it is released.
+        if (v.held || !vm_vcpu_may_run(p, v))
             continue;
         if (v.state == RunState::Off) {
             u64 entry = 0, ctx = 0;
@@ -223,7 +225,7 @@ void arm_hyp_timer(Pcpu& p, bool running)
     u64 deadline = running && p.nrun > 1 ? p.slice_end : kNever;
     for (u32 i = 0; i < p.nrun; i++) {
         const Vcpu& v = *p.runq[i];
-        if (&v != p.vcpu && v.state != RunState::Off) {
+        if (&v != p.vcpu && v.state != RunState::Off && !v.held) {
             const u64 d = arch::vcpu_timer_deadline(v);
             if (d < deadline)
                 deadline = d;

@@ -1,5 +1,6 @@
 # gdb helpers for the hypervisor: source this file in gdb-multiarch
 # (`make debug` does, through scripts/debug.sh). Commands:
+#   hv-vms      each VM: vCPUs and pCPUs, RAM, state, console, debugger hold
 #   hv-pcpus    each pCPU: exception level, vCPU it runs, what it is doing
 #   hv-vcpus    each vCPU: scheduler and PSCI state, PC/PSTATE, LRs,
 #               pending/active virtual interrupts, exit counts

@@ -9,7 +9,7 @@
     `finish` (only this pCPU running), hv-vcpus,
   - lets the guest boot to its shell (hv-continue-until on the console log,
     which then stops every pCPU as a Ctrl-C would),
-  - runs hv-pcpus, hv-vcpus, hv-vgic and hv-log,
+  - runs hv-pcpus, hv-vcpus, hv-vgic, hv-vms and hv-log,
 and checks each output for real content: 3 hits, source lines in `bt`,
 the started vCPU ON_PENDING at the guest's entry point, the placement of
 the mode, 4 vCPUs with PCs inside the guest kernel, SPI 33 (UART) enabled
@@ -72,6 +72,8 @@ echo @@VCPUS@@\n
 hv-vcpus
 echo @@VGIC@@\n
 hv-vgic
+echo @@VMS@@\n
+hv-vms
 echo @@LOG@@\n
 hv-log
 # Catch a pCPU entering the guest and step it (alone) through the ERET:
@@ -226,6 +228,15 @@ def batch_session(c, build, mode, logdir):
             c.check("hv-vcpus shows that vCPU's PC live from the pCPU's registers",
                     re.search(r"^  PC %#018x  PSTATE 0x\w+ EL1h .*\[live: \$pc/\$cpsr of thread %d, pCPU %s is in the "
                               r"guest\]" % (int(pc, 16), thread, row.group(1)), b, re.M) is not None, b[:600])
+
+    vms = section(out, "VMS")
+    placed = "0 1 2 3" if mode == "multi" else "0 0 0 0"
+    rows = re.findall(r"^  vCPU (\d): pCPU (\d), (Runnable|Blocked), (?:loaded|not loaded), PC 0x[0-9a-f]+$", vms, re.M)
+    c.check("hv-vms: 1 VM of 4 vCPUs on pCPUs %s, 1024 MiB, running, its console on stdio, not held by gdb" % placed,
+            vms.lstrip().startswith("1 VM\n") and
+            re.search(r"^VM 0: 4 vCPUs on pCPUs %s; RAM IPA 0x40000000-0x80000000 \(1024 MiB\) -> PA 0x[0-9a-f]+; "
+                      r"Running; console uart \(stdio\); debugger: running$" % placed, vms, re.M) is not None and
+            [(r[0], r[1]) for r in rows] == [(str(v), placed.split()[v]) for v in range(4)], vms[:900])
 
     log = section(out, "LOG")
     want = ["==== hyp: AArch64 type-1 hypervisor at EL2 ====", "mode: %s-pCPU" % mode, "pCPUs online: 4 of 4"]

@@ -41,11 +41,13 @@ class Gdb:
     """gdb-multiarch on a pty, one command at a time."""
     PROMPT = r"\(gdb\) "
 
-    def __init__(self, port, log):
+    def __init__(self, port, log, before=()):
         # TERM=dumb: no colours, no bracketed-paste escapes in the output.
+        # `before`: gdb commands to run before connecting.
+        pre = [x for cmd in before for x in ("-ex", cmd)]
         self.c = QemuConsole(["gdb-multiarch", "-q", "-nx", "-ex", "set pagination off", "-ex", "set confirm off",
-                              "-ex", "set width 0", "-ex", "set style enabled off",
-                              "-ex", "target remote :%d" % port], log_path=log, eol="\n",
+                              "-ex", "set width 0", "-ex", "set style enabled off"] + pre +
+                             ["-ex", "target remote :%d" % port], log_path=log, eol="\n",
                              env=dict(os.environ, TERM="dumb"))
         self.c.expect(self.PROMPT, timeout=60)
         self.first = self.c.output
@@ -78,7 +80,7 @@ def gdb_session(t, con, port, addr, logdir, build):
     g = Gdb(port, os.path.join(logdir, "guest-gdb-%s.log" % t.mode))
     try:
         out = g.cmd("info threads")
-        threads = re.findall(r"^\*?\s+(\d+)\s+Thread (\d+) \(vCPU (\d+) on pCPU (\d+)", out, re.M)
+        threads = re.findall(r"^\*?\s+(\d+)\s+Thread (?:1\.)?(\d+) \(vCPU (\d+) on pCPU (\d+)", out, re.M)
         t.check("info threads lists 4 threads, one per vCPU", len(threads) == 4 and
                 [int(x[2]) for x in threads] == [0, 1, 2, 3], out)
 

@@ -47,9 +47,10 @@ public:
     std::string out;
 };
 
+// Processes of 4 threads by default (one); SetProcesses() makes more.
 class FakeTarget final : public gdb::Target {
 public:
-    static constexpr u32 kThreads = 4;
+    static constexpr u32 kThreads = 8;  // flat, over all processes
 
     FakeTarget()
     {
@@ -74,7 +75,15 @@ public:
             mem[va + i] = static_cast<u8>(fill + i);
     }
 
-    u32 num_threads() override { return kThreads; }
+    u32 num_processes() override { return static_cast<u32>(threads.size()); }
+    u32 num_threads(u32 m) override { return threads.at(m); }
+    u32 total() const
+    {
+        u32 n = 0;
+        for (u32 k : threads)
+            n += k;
+        return n;
+    }
     void read_regs(u32 t, gdb::Regs& r) override
     {
         EXPECT_LT(t, kThreads);
@@ -85,12 +94,16 @@ public:
         regs[t] = r;
         return !refuse_regs;
     }
+    // Process 0 has `mem`, process 1 `mem1` (its own address space).
+    std::map<u64, u8>& space(u32 t) { return t >= threads.at(0) ? mem1 : mem; }
     usize read_memory(u32 t, u64 va, u8* buf, usize len) override
     {
+        EXPECT_LT(t, total());
         last_mem_thread = t;
+        auto& m = space(t);
         for (usize i = 0; i < len; i++) {
-            auto it = mem.find(va + i);
-            if (it == mem.end())
+            auto it = m.find(va + i);
+            if (it == m.end())
                 return i;
             buf[i] = it->second;
         }
@@ -99,24 +112,34 @@ public:
     usize write_memory(u32 t, u64 va, const u8* buf, usize len) override
     {
         last_mem_thread = t;
+        auto& m = space(t);
         for (usize i = 0; i < len; i++) {
-            auto it = mem.find(va + i);
-            if (it == mem.end())
+            auto it = m.find(va + i);
+            if (it == m.end())
                 return i;
             it->second = buf[i];
         }
         return len;
     }
     u32 hw_breakpoint_slots() override { return 2; }
-    void set_hw_breakpoints(const u64* a, u32 n) override { hw.assign(a, a + n); }
+    void set_hw_breakpoints(u32 m, const u64* a, u32 n) override
+    {
+        (m ? hw1 : hw).assign(a, a + n);
+    }
     void set_attached(bool a) override { attached = a; }
-    void request_stop(StopReason why) override { stop_requests.push_back(why); }
-    void resume(const Action* a) override { resumes.emplace_back(a, a + kThreads); }
+    void request_stop(StopReason why, u32 processes) override
+    {
+        stop_requests.push_back(why);
+        stop_masks.push_back(processes);
+    }
+    void resume(const Action* a) override { resumes.emplace_back(a, a + total()); }
     void thread_info(u32 t, char* buf, usize len) override { snprintf(buf, len, "vCPU %u", t); }
 
+    std::vector<u32> threads{4};
     gdb::Regs regs[kThreads];
-    std::map<u64, u8> mem;
-    std::vector<u64> hw;
+    std::map<u64, u8> mem, mem1;
+    std::vector<u64> hw, hw1;
+    std::vector<u32> stop_masks;
     bool attached = false;
     bool refuse_regs = false;
     u32 last_mem_thread = ~0u;
@@ -166,7 +189,8 @@ protected:
     }
 
     // gdb connects to a running guest: its first packet stops everything.
-    void attach(const std::string& features = "qSupported:multiprocess+;swbreak+;hwbreak+")
+    // (Without multiprocess+: the protocol of a single VM, as before.)
+    void attach(const std::string& features = "qSupported:swbreak+;hwbreak+")
     {
         std::string out = raw("+" + frame(features));
         ASSERT_EQ(out, "+"); // acked, answered only once stopped
@@ -357,8 +381,8 @@ TEST_F(GdbStubTest, SoftwareBreakpointIsABrkInMemoryAndHiddenFromReads)
     const u32 brk = gdb::Stub::kBrkInsn;
     for (unsigned i = 0; i < 4; i++)
         EXPECT_EQ(target.mem[kText + 8 + i], static_cast<u8>(brk >> (8 * i)));
-    EXPECT_TRUE(stub.is_sw_breakpoint(kText + 8));
-    EXPECT_FALSE(stub.is_sw_breakpoint(kText + 12));
+    EXPECT_TRUE(stub.is_sw_breakpoint(0, kText + 8));
+    EXPECT_FALSE(stub.is_sw_breakpoint(0, kText + 12));
     // gdb reads the original instruction.
     EXPECT_EQ(cmd("mffff000010000006,6"), "161718191a1b");
     // Inserting twice is harmless; removing restores.
@@ -366,7 +390,7 @@ TEST_F(GdbStubTest, SoftwareBreakpointIsABrkInMemoryAndHiddenFromReads)
     EXPECT_EQ(cmd("z0,ffff000010000008,4"), "OK");
     EXPECT_EQ(target.mem[kText + 8], 0x18);
     EXPECT_EQ(target.mem[kText + 11], 0x1b);
-    EXPECT_FALSE(stub.is_sw_breakpoint(kText + 8));
+    EXPECT_FALSE(stub.is_sw_breakpoint(0, kText + 8));
     EXPECT_EQ(cmd("z0,ffff000010000008,4"), "OK"); // not there: nothing to do
 }
 
@@ -493,10 +517,12 @@ TEST_F(GdbStubTest, LegacyContinueAndStep)
 TEST_F(GdbStubTest, CtrlCStopsARunningGuest)
 {
     attach();
+    ASSERT_EQ(cmd("Hg3"), "OK");
     raw(frame("vCont;c"));
     EXPECT_EQ(raw("\x03"), ""); // no immediate answer
     EXPECT_EQ(target.stop_requests.back(), StopReason::Interrupt);
-    EXPECT_EQ(stop(0, StopReason::Interrupt), "T02thread:1;" + expedite(0));
+    // Reported on the thread gdb had selected, whichever the target names.
+    EXPECT_EQ(stop(0, StopReason::Interrupt), "T02thread:3;" + expedite(2));
     // Ctrl-C while stopped does nothing.
     const usize n = target.stop_requests.size();
     EXPECT_EQ(raw("\x03"), "");
@@ -508,19 +534,19 @@ TEST_F(GdbStubTest, CtrlCAsTheFirstThingAttaches)
     EXPECT_EQ(raw("\x03"), "");
     EXPECT_TRUE(target.attached);
     EXPECT_EQ(target.stop_requests.back(), StopReason::Interrupt);
-    EXPECT_EQ(stop(2, StopReason::Interrupt), "T02thread:3;" + expedite(2));
+    EXPECT_EQ(stop(2, StopReason::Interrupt), "T02thread:1;" + expedite(0)); // none selected yet: the first
 }
 
 TEST_F(GdbStubTest, NoSwbreakReasonUnlessGdbAskedForIt)
 {
-    attach("qSupported:multiprocess+");
+    attach("qSupported:qRelocInsn+");
     raw(frame("c"));
     EXPECT_EQ(stop(1, StopReason::SwBreak), "T05thread:2;" + expedite(1));
 }
 
 TEST_F(GdbStubTest, FeaturesAreComparedWhole)
 {
-    attach("qSupported:noswbreak+;hwbreak+x;multiprocess+");
+    attach("qSupported:noswbreak+;hwbreak+x;multiprocess+x");
     raw(frame("c"));
     EXPECT_EQ(stop(1, StopReason::SwBreak), "T05thread:2;" + expedite(1));
     raw(frame("c"));
@@ -711,7 +737,9 @@ TEST_F(GdbStubTest, NewConnectionWhileRunningAttachedStopsAndAnswers)
     stub.stopped(StopEvent{2, StopReason::Attach});
     // Only the qSupported answer: the old session's stop reply is not sent.
     EXPECT_EQ(payload_of(chan.out, false).substr(0, 16), "PacketSize=1000;");
-    EXPECT_EQ(cmd("?"), "T05thread:3;" + expedite(2));
+    // A connection's stop is reported on the first thread (see
+    // AttachStopIsReportedInTheFirstVm).
+    EXPECT_EQ(cmd("?"), "T05thread:1;" + expedite(0));
 }
 
 TEST_F(GdbStubTest, SecondPacketWhileStoppingIsNaked)
@@ -735,3 +763,216 @@ TEST_F(GdbStubTest, StopWhileDetachedJustResumes)
 }
 
 } // namespace
+
+// ---- several processes (VMs): gdb's multiprocess extension ----------------
+
+namespace {
+
+// Two VMs of 2 vCPUs each: flat threads 0,1 are p1.1, p1.2; 2,3 are p2.1, p2.2.
+class GdbStubMultiTest : public GdbStubTest {
+protected:
+    void SetUp() override
+    {
+        GdbStubTest::SetUp();
+        target.threads = {2, 2};
+        for (usize i = 0; i < 16; i++)
+            target.mem1[kText + i] = static_cast<u8>(0xa0 + i);
+    }
+    void attach_mp()
+    {
+        std::string out = raw("+" + frame("qSupported:multiprocess+;swbreak+;hwbreak+"));
+        ASSERT_EQ(out, "+");
+        ASSERT_FALSE(target.stop_masks.empty());
+        EXPECT_EQ(target.stop_masks.back(), 3u); // both VMs
+        chan.out.clear();
+        stub.stopped(StopEvent{0, StopReason::Attach});
+        EXPECT_EQ(payload_of(chan.out, false), "PacketSize=1000;qXfer:features:read+;swbreak+;hwbreak+;"
+                                               "vContSupported+;QStartNoAckMode+;multiprocess+");
+        EXPECT_TRUE(stub.multiprocess());
+    }
+};
+
+} // namespace
+
+TEST_F(GdbStubMultiTest, MultiprocessOnlyWhenGdbOffersIt)
+{
+    // Without it the client sees VM 0 alone, with plain thread ids, and
+    // stopping it stops VM 0 only.
+    attach();
+    EXPECT_FALSE(stub.multiprocess());
+    EXPECT_EQ(target.stop_masks.back(), 1u);
+    EXPECT_EQ(cmd("qfThreadInfo"), "m1,2");
+    EXPECT_EQ(cmd("T3"), "E02");
+    EXPECT_EQ(cmd("Hgp2.1"), "E01"); // pPID.TID is not this client's syntax
+    EXPECT_EQ(cmd("qC"), "QC1");
+    EXPECT_EQ(raw(frame("vCont;c")), "+");
+    // Threads it cannot see are never held.
+    EXPECT_EQ(target.resumes.back(), std::vector<Action>(4, Action::Continue));
+    EXPECT_EQ(stop(1, StopReason::SwBreak), "T05thread:2;swbreak:;" + expedite(1));
+}
+
+TEST_F(GdbStubMultiTest, EveryVmIsAProcessAndEveryVcpuAThread)
+{
+    attach_mp();
+    EXPECT_EQ(cmd("qfThreadInfo"), "mp1.1,p1.2,p2.1,p2.2");
+    EXPECT_EQ(cmd("qsThreadInfo"), "l");
+    EXPECT_EQ(cmd("qC"), "QCp1.1");
+    EXPECT_EQ(cmd("?"), "T05thread:p1.1;" + expedite(0));
+    EXPECT_EQ(cmd("qAttached:1"), "1");
+    EXPECT_EQ(cmd("qAttached:2"), "1");
+    EXPECT_EQ(cmd("qAttached:3"), "E02");
+    EXPECT_EQ(cmd("qAttached:x"), "E01");
+    EXPECT_EQ(cmd("qThreadExtraInfo,p2.2"), hex("vCPU 3")); // the fake names flat indexes
+    EXPECT_EQ(cmd("qThreadExtraInfo,p3.1"), "E02");
+    EXPECT_EQ(cmd("qThreadExtraInfo,p2.3"), "E02");
+}
+
+// gdb takes the process of the first stop it sees for its inferior 1: a
+// connection's stop is reported on VM 0 whichever vCPU the target names
+// (in single mode, often one of VM 1's).
+TEST_F(GdbStubMultiTest, AttachStopIsReportedInTheFirstVm)
+{
+    std::string out = raw("+" + frame("qSupported:multiprocess+"));
+    ASSERT_EQ(out, "+");
+    stub.stopped(StopEvent{3, StopReason::Attach});
+    EXPECT_EQ(cmd("?"), "T05thread:p1.1;" + expedite(0));
+    EXPECT_EQ(cmd("qC"), "QCp1.1");
+}
+
+TEST_F(GdbStubMultiTest, ThreadIdsParseInEveryForm)
+{
+    attach_mp();
+    EXPECT_EQ(cmd("Tp2.2"), "OK");
+    EXPECT_EQ(cmd("Tp2.3"), "E02");
+    EXPECT_EQ(cmd("Tp0.1"), "OK");   // any process
+    EXPECT_EQ(cmd("Tp-1.1"), "E01"); // all processes: not one thread
+    EXPECT_EQ(cmd("Tp2."), "E01");
+    EXPECT_EQ(cmd("Tpx.1"), "E01");
+    EXPECT_EQ(cmd("Hgp2.2"), "OK");
+    EXPECT_EQ(cmd("qC"), "QCp2.2");
+    EXPECT_EQ(cmd("Hg1"), "OK"); // a bare TID is in the current thread's process
+    EXPECT_EQ(cmd("qC"), "QCp2.1");
+    EXPECT_EQ(cmd("Hgp0.0"), "OK"); // any: stays
+    EXPECT_EQ(cmd("qC"), "QCp2.1");
+    EXPECT_EQ(cmd("Hgp1.0"), "OK"); // any thread of process 1: its first
+    EXPECT_EQ(cmd("qC"), "QCp1.1");
+    EXPECT_EQ(cmd("Hgp2"), "E01");   // all of its threads
+    EXPECT_EQ(cmd("Hgp5.1"), "E02");
+    EXPECT_EQ(cmd("Hcp-1.-1"), "OK");
+    EXPECT_EQ(cmd("Hcp2.-1"), "OK");
+    EXPECT_EQ(cmd("Hcp2.1"), "OK");
+}
+
+TEST_F(GdbStubMultiTest, RegistersAndMemoryAreTheSelectedThreadsVm)
+{
+    attach_mp();
+    ASSERT_EQ(cmd("Hgp2.2"), "OK");
+    EXPECT_EQ(cmd("p20"), hex_le(target.regs[3].pc, 8));
+    EXPECT_EQ(cmd("m" + std::string("ffff000010000000") + ",4"), "a0a1a2a3");
+    EXPECT_EQ(target.last_mem_thread, 3u);
+    ASSERT_EQ(cmd("Hgp1.2"), "OK");
+    EXPECT_EQ(cmd("p20"), hex_le(target.regs[1].pc, 8));
+    EXPECT_EQ(cmd("mffff000010000000,4"), "10111213");
+    EXPECT_EQ(target.last_mem_thread, 1u);
+}
+
+TEST_F(GdbStubMultiTest, BreakpointsBelongToTheirVm)
+{
+    attach_mp();
+    // The same address in both VMs: two breakpoints, each in its own memory.
+    ASSERT_EQ(cmd("Hgp2.1"), "OK");
+    ASSERT_EQ(cmd("Z0,ffff000010000004,4"), "OK");
+    EXPECT_EQ(target.mem1[kText + 7], 0xd4); // BRK #0x7f1 = 0xd420fe20, little-endian
+    EXPECT_EQ(target.mem[kText + 4], 0x14);  // VM 0 untouched
+    EXPECT_TRUE(stub.is_sw_breakpoint(1, kText + 4));
+    EXPECT_FALSE(stub.is_sw_breakpoint(0, kText + 4));
+    EXPECT_EQ(cmd("mffff000010000004,4"), "a4a5a6a7"); // shadowed
+    ASSERT_EQ(cmd("Hgp1.1"), "OK");
+    ASSERT_EQ(cmd("Z0,ffff000010000004,4"), "OK");
+    EXPECT_EQ(target.mem[kText + 4], 0x20); // BRK's low byte
+    EXPECT_EQ(cmd("z0,ffff000010000004,4"), "OK");      // VM 0's only
+    EXPECT_EQ(target.mem[kText + 4], 0x14);
+    EXPECT_TRUE(stub.is_sw_breakpoint(1, kText + 4));
+    // Hardware breakpoints: a table per VM.
+    ASSERT_EQ(cmd("Z1,ffff000010000008,4"), "OK");
+    ASSERT_EQ(cmd("Hgp2.2"), "OK");
+    ASSERT_EQ(cmd("Z1,ffff00001000000c,4"), "OK");
+    EXPECT_EQ(target.hw, std::vector<u64>{kText + 8});
+    EXPECT_EQ(target.hw1, std::vector<u64>{kText + 12});
+    // Detaching everything removes both VMs' breakpoints.
+    EXPECT_EQ(cmd("D"), "OK");
+    EXPECT_EQ(target.mem1[kText + 4], 0xa4);
+    EXPECT_TRUE(target.hw.empty());
+    EXPECT_TRUE(target.hw1.empty());
+}
+
+TEST_F(GdbStubMultiTest, VContActionsPerProcessAndStopRepliesNameTheProcess)
+{
+    attach_mp();
+    EXPECT_EQ(raw(frame("vCont;c")), "+");
+    EXPECT_EQ(target.resumes.back(), std::vector<Action>(4, Action::Continue));
+    // A breakpoint in VM 1 (the target stops that VM alone).
+    EXPECT_EQ(stop(3, StopReason::SwBreak), "T05thread:p2.2;swbreak:;" + expedite(3));
+    EXPECT_EQ(cmd("qC"), "QCp2.2");
+    // gdb's stepi with scheduler-locking off: step it, continue everything.
+    EXPECT_EQ(raw(frame("vCont;s:p2.2;c")), "+");
+    EXPECT_EQ(target.resumes.back(),
+              (std::vector<Action>{Action::Continue, Action::Continue, Action::Continue, Action::Step}));
+    EXPECT_EQ(stop(3, StopReason::Step), "T05thread:p2.2;" + expedite(3));
+    // Every thread of one process.
+    EXPECT_EQ(raw(frame("vCont;c:p2.-1")), "+");
+    EXPECT_EQ(target.resumes.back(),
+              (std::vector<Action>{Action::Stop, Action::Stop, Action::Continue, Action::Continue}));
+    EXPECT_EQ(stop(2, StopReason::HwBreak), "T05thread:p2.1;hwbreak:;" + expedite(2));
+    EXPECT_EQ(raw(frame("vCont;s:p1.2")), "+");
+    EXPECT_EQ(target.resumes.back(), (std::vector<Action>{Action::Stop, Action::Step, Action::Stop, Action::Stop}));
+    EXPECT_EQ(stop(1, StopReason::Step), "T05thread:p1.2;" + expedite(1));
+    EXPECT_EQ(cmd("vCont;c:p3.-1"), "E02");
+    EXPECT_EQ(cmd("vCont;c:p2.7"), "E02");
+    // Ctrl-C while running asks for every VM, and is reported on the
+    // thread gdb selected (gdb keeps the first inferior "being connected
+    // to", and quiet, until it is resumed from there).
+    ASSERT_EQ(cmd("Hgp2.2"), "OK");
+    raw(frame("vCont;c"));
+    raw("\x03");
+    EXPECT_EQ(target.stop_requests.back(), StopReason::Interrupt);
+    EXPECT_EQ(target.stop_masks.back(), 3u);
+    EXPECT_EQ(stop(0, StopReason::Interrupt), "T02thread:p2.2;" + expedite(3));
+}
+
+TEST_F(GdbStubMultiTest, DetachingOneVmLeavesTheOtherDebugged)
+{
+    attach_mp();
+    ASSERT_EQ(cmd("Hgp1.1"), "OK");
+    ASSERT_EQ(cmd("Z0,ffff000010000004,4"), "OK");
+    ASSERT_EQ(cmd("Hgp2.1"), "OK");
+    ASSERT_EQ(cmd("Z0,ffff000010000008,4"), "OK");
+    ASSERT_EQ(cmd("Z1,ffff00001000000c,4"), "OK");
+    EXPECT_EQ(cmd("D;3"), "E02");
+    EXPECT_EQ(cmd("D;x"), "E01");
+    // gdb's `detach` of inferior 2: VM 1's breakpoints go and it runs.
+    EXPECT_EQ(cmd("D;2"), "OK");
+    EXPECT_EQ(target.mem1[kText + 8], 0xa8);
+    EXPECT_TRUE(target.hw1.empty());
+    EXPECT_EQ(target.mem[kText + 4], 0x20); // VM 0's stays
+    EXPECT_EQ(target.resumes.back(),
+              (std::vector<Action>{Action::Stop, Action::Stop, Action::Continue, Action::Continue}));
+    EXPECT_TRUE(target.attached);
+    EXPECT_FALSE(stub.running());
+    EXPECT_EQ(cmd("qfThreadInfo"), "mp1.1,p1.2");
+    EXPECT_EQ(cmd("qC"), "QCp1.1");
+    EXPECT_EQ(cmd("Hgp2.1"), "E02");
+    // Ctrl-C now stops VM 0 only.
+    raw(frame("vCont;c"));
+    raw("\x03");
+    EXPECT_EQ(target.stop_masks.back(), 1u);
+    stop(0, StopReason::Interrupt);
+    // The last one ends the session.
+    EXPECT_EQ(cmd("vKill;1"), "OK");
+    EXPECT_FALSE(target.attached);
+    EXPECT_EQ(target.mem[kText + 4], 0x14);
+    EXPECT_EQ(target.resumes.back(), std::vector<Action>(4, Action::Continue));
+    // A new session sees both again.
+    attach_mp();
+    EXPECT_EQ(cmd("qfThreadInfo"), "mp1.1,p1.2,p2.1,p2.2");
+}

@@ -1,12 +1,16 @@
 // The gdb stub on the target: the protocol engine (hyp/debug/gdb_stub) over
-// this VM's vCPUs, talking through port 1 of a virtio-serial device that
-// QEMU connects to a TCP socket (scripts/run-qemu.sh, GDB=1).
+// every VM (a process) and its vCPUs (threads), talking through a
+// virtio-serial port that QEMU connects to a TCP socket
+// (scripts/run-qemu.sh, GDB=1).
 //
 // Everything here runs on kStubPcpu: the channel's interrupt is routed
 // there, so bytes from gdb arrive in its handle_physical_irqs (at a guest
-// exit, an idle wake-up, or while it is parked in a stop), and the engine
-// reads and writes vCPU state only while all pCPUs are parked, from the
-// copies debug.cpp made in memory: GuestRegs, El1Context, FpContext.
+// exit or an idle wake-up). The engine reads and writes the vCPU state of
+// a stopped VM from the copies debug.cpp made in memory when it parked it
+// (GuestRegs, El1Context, FpContext). A VM that runs (gdb's all-stop view
+// takes it as stopped) is shown as last saved: its registers as at its
+// vCPU's last exit (read-only), its memory through the stage-1 registers
+// its vCPU had at its last switch or stop.
 //
 // Guest memory is reached by a software walk of the vCPU's stage-1 tables
 // (hyp/debug/s1_walk) and the stage-2 map (guest RAM only, Vm::ipa_in_ram),
@@ -26,12 +30,21 @@
 #include "vm/vm.h"
 #include "vm/vm_tables.h"
 
-static_assert(kMaxVcpus <= gdb::Stub::kMaxThreads, "one gdb thread per vCPU");
+static_assert(kMaxVms * kMaxVcpus <= gdb::Stub::kMaxThreads, "one gdb thread per vCPU");
+static_assert(kMaxVms <= gdb::Stub::kMaxProcesses, "one gdb process per VM");
 
 namespace {
 
-// The VM the stub debugs.
-Vm& vm0() { return g_vms[0]; }
+// The stub's flat thread index t: VM 0's vCPUs, then VM 1's, ...
+Vcpu& vcpu_of(u32 t)
+{
+    for (u32 m = 0; m < g_nvms; m++) {
+        if (t < g_vms[m].nvcpus)
+            return g_vms[m].vcpus[t];
+        t -= g_vms[m].nvcpus;
+    }
+    return g_vms[0].vcpus[0]; // the engine checks thread ids
+}
 
 constexpr u64 kTxTimeoutSeconds = 2;   // gdb not reading: give up on a reply after this
 
@@ -41,17 +54,18 @@ s1::Regs stage1_of(const Vcpu& v)
     return s1::Regs{.sctlr = v.arch.el1.sctlr_el1, .tcr = v.arch.el1.tcr_el1, .ttbr0 = v.arch.el1.ttbr0_el1, .ttbr1 = v.arch.el1.ttbr1_el1};
 }
 
-bool translate(u32 t, u64 va, s1::Result& r)
+bool translate(const Vcpu& v, u64 va, s1::Result& r)
 {
-    VmTables tables(vm0());
-    if (s1::translate(stage1_of(vm0().vcpus[t]), va, tables, &r))
+    Vm& vm = *v.vm;
+    VmTables tables(vm);
+    if (s1::translate(stage1_of(v), va, tables, &r))
         return true;
     // Kernel addresses (TTBR1) are shared by all vCPUs; one that is in user
     // space with the kernel unmapped (KPTI) or not started yet lacks them.
     if (!((va >> 55) & 1))
         return false;
-    for (u32 i = 0; i < vm0().nvcpus; i++)
-        if (i != t && s1::translate(stage1_of(vm0().vcpus[i]), va, tables, &r))
+    for (u32 i = 0; i < vm.nvcpus; i++)
+        if (i != v.id && s1::translate(stage1_of(vm.vcpus[i]), va, tables, &r))
             return true;
     return false;
 }
@@ -61,18 +75,20 @@ bool translate(u32 t, u64 va, s1::Result& r)
 template <typename Fn>
 usize for_each_ram_piece(u32 t, u64 va, usize len, Fn fn)
 {
+    const Vcpu& v = vcpu_of(t);
+    const Vm& vm = *v.vm;
     usize done = 0;
     while (done < len) {
         s1::Result r;
-        if (!translate(t, va + done, r) || !vm0().ipa_in_ram(r.ipa))
+        if (!translate(v, va + done, r) || !vm.ipa_in_ram(r.ipa))
             break;
-        const u64 ram_left = vm0().ram_ipa + vm0().ram_size - r.ipa;
+        const u64 ram_left = vm.ram_ipa + vm.ram_size - r.ipa;
         u64 n = len - done;
         if (n > r.size)
             n = r.size;
         if (n > ram_left)
             n = ram_left;
-        fn(reinterpret_cast<u8*>(vm0().ipa_to_pa(r.ipa)), done, static_cast<usize>(n));
+        fn(reinterpret_cast<u8*>(vm.ipa_to_pa(r.ipa)), done, static_cast<usize>(n));
         done += static_cast<usize>(n);
     }
     return done;
@@ -96,11 +112,12 @@ bool valid_guest_mode(u64 spsr)
 
 class HypTarget final : public gdb::Target {
 public:
-    u32 num_threads() override { return vm0().nvcpus; }
+    u32 num_processes() override { return g_nvms; }
+    u32 num_threads(u32 m) override { return m < g_nvms ? g_vms[m].nvcpus : 0; }
 
     void read_regs(u32 t, gdb::Regs& r) override
     {
-        const Vcpu& v = vm0().vcpus[t];
+        const Vcpu& v = vcpu_of(t);
         for (unsigned i = 0; i < 31; i++)
             r.x[i] = v.regs.x[i];
         r.sp = (v.regs.spsr & spsr::kModeMask) == spsr::EL1h ? v.arch.el1.sp_el1 : v.arch.el1.sp_el0;
@@ -120,7 +137,10 @@ public:
         // step bit belongs to the stub.
         if (!valid_guest_mode(r.cpsr))
             return false;
-        Vcpu& v = vm0().vcpus[t];
+        Vcpu& v = vcpu_of(t);
+        // Its pCPU owns a vCPU of a VM that runs.
+        if (!debug_vm_stopped(*v.vm))
+            return false;
         for (unsigned i = 0; i < 31; i++)
             v.regs.x[i] = r.x[i];
         v.regs.elr = r.pc;
@@ -156,22 +176,31 @@ public:
     }
 
     u32 hw_breakpoint_slots() override { return debug_hw_breakpoint_slots(); }
-    void set_hw_breakpoints(const u64* addrs, u32 n) override { debug_set_hw_breakpoints(addrs, n); }
+    void set_hw_breakpoints(u32 m, const u64* addrs, u32 n) override { debug_set_hw_breakpoints(m, addrs, n); }
     void set_attached(bool attached) override
     {
-        hyp_log("gdb: debugger %s", attached ? "attached, stopping the guest" : "detached, the guest runs on");
+        hyp_log("gdb: debugger %s", attached ? "attached, stopping the guest" : "detached, the guests run on");
         debug_set_attached(attached);
     }
-    void request_stop(gdb::StopReason why) override { debug_request_stop(why); }
+    void request_stop(gdb::StopReason why, u32 vms) override { debug_request_stop(why, vms); }
     void resume(const gdb::Action* per_thread) override { debug_resume(per_thread); }
 
     void thread_info(u32 t, char* buf, usize len) override
     {
-        const Vcpu& v = vm0().vcpus[t];
+        const Vcpu& v = vcpu_of(t);
+        if (!debug_vm_stopped(*v.vm)) {
+            // gdb's all-stop view takes every thread as stopped; say so.
+            fmt_snprintf(buf, len, "vCPU %u on pCPU %u, VM %u running", v.id, v.pcpu, v.vm->id);
+            return;
+        }
         const char* state = v.state == RunState::Off ? "powered off"
                             : v.state == RunState::Blocked ? "waiting (WFI)"
                                                             : "runnable";
-        fmt_snprintf(buf, len, "vCPU %u on pCPU %u, %s, %s", v.id, v.pcpu, state, el_name(v.regs.spsr));
+        if (g_nvms > 1)
+            fmt_snprintf(buf, len, "vCPU %u on pCPU %u, VM %u, %s, %s", v.id, v.pcpu, v.vm->id, state,
+                         el_name(v.regs.spsr));
+        else
+            fmt_snprintf(buf, len, "vCPU %u on pCPU %u, %s, %s", v.id, v.pcpu, state, el_name(v.regs.spsr));
     }
 };
 

@@ -90,11 +90,12 @@ Vcpu& schedule(Pcpu& p)
     }
 }
 
-[[noreturn]] void park_forever()
+[[noreturn]] void park_forever(Pcpu& p)
 {
     for (;;) {
         cpu_wait_interrupt();
         handle_physical_irqs();
+        debug_check_stop(p); // the stub's pCPU reports stops even without vCPUs
     }
 }
 
@@ -193,7 +194,7 @@ void run_vcpus()
     Pcpu& p = this_pcpu();
     sched_init(p);
     if (p.nrun == 0)
-        park_forever(); // no vCPU placed here (e.g. pCPUs 1-3 in single mode)
+        park_forever(p); // no vCPU placed here (e.g. pCPUs 1-3 in single mode)
     enter_guest_context(p);
     for (u32 i = 0; i < p.nrun; i++) {
         Vcpu& v = *p.runq[i];

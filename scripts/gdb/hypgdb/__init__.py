@@ -3,10 +3,11 @@ import gdb
 
 
 def register():
-    from . import console, log, pcpus, target, vcpus, vgic
+    from . import console, log, pcpus, target, vcpus, vgic, vms
     gdb.execute("set pagination off")
     pcpus.HvPcpus()
     vcpus.HvVcpus()
+    vms.HvVms()
     vgic.HvVgic()
     log.HvLog()
     target.HvMemory()

@@ -1,4 +1,5 @@
-"""The hypervisor's scheduling state as the helpers see it: g_vms[0], g_pcpus
+"""The hypervisor's scheduling state as the helpers see it: g_vms[0] (other
+VMs' vCPUs are named, not modelled: hv-vms lists them), g_pcpus
 and the relations between them (which vCPU a pCPU has loaded, which run
 queue a vCPU is on). Read inside target.physical_memory()."""
 from .structs import ShapeError, boolean, elements, enum_names, enum_value, field, path, u, value
@@ -6,6 +7,10 @@ from .structs import ShapeError, boolean, elements, enum_names, enum_value, fiel
 RUN_STATES = ("Off", "Runnable", "Blocked")          # RunState, vcpu.h
 PSCI_STATES = ("On", "Off", "OnPending", "Claiming")  # psci::Psci::VState, psci.h
 MODES = ("Multi", "Single")                          # Mode, core/options.h
+
+
+class OtherVcpu(str):
+    """A vCPU of VM 1, 2, ...: "m:n" (VM m, vCPU n). The helpers' integers are VM 0's vCPUs."""
 
 
 class Hyp:
@@ -17,6 +22,16 @@ class Hyp:
         self.vcpus = elements(vcpus, self.nvcpus)
         self._vcpu_base = u(vcpus.address)
         self._vcpu_size = vcpus[0].type.sizeof
+        # The other VMs' vCPUs (make run VMS=2...): named "m:n" where a pCPU
+        # has one loaded or queued.
+        self._other_vms = []
+        nvms = u(value("g_nvms"))
+        for m in range(1, nvms):
+            vm = value("g_vms[%d]" % m)  # one at a time: the array is larger than gdb's max-value-size
+            arr = field(vm, "vcpus")
+            self._other_vms.append((m, u(arr.address), u(field(vm, "nvcpus"))))
+        self.nvms = nvms
+        self.all_vcpus = self.nvcpus + sum(n for _, _, n in self._other_vms)
         self.pcpus = elements(value("g_pcpus"))
         # Set by the primary once every pCPU may enter its run loop.
         self.released = boolean(value("'(anonymous namespace)::g_release'"))
@@ -31,6 +46,10 @@ class Hyp:
         if a == 0:
             return None
         off = a - self._vcpu_base
+        for m, base, n in self._other_vms:
+            o = a - base
+            if 0 <= o < n * self._vcpu_size and o % self._vcpu_size == 0:
+                return OtherVcpu("%d:%d" % (m, o // self._vcpu_size))
         if off < 0 or off % self._vcpu_size or off // self._vcpu_size >= len(self.vcpus):
             raise ShapeError("Vcpu pointer %#x is not inside g_vms[0].vcpus[0..%d]" % (a, len(self.vcpus) - 1))
         return off // self._vcpu_size

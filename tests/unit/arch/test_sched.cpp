@@ -169,6 +169,42 @@ TEST_F(SchedTest, VcpuTheDebuggerHoldsIsNotRun)
     EXPECT_EQ(pick(p), &v(3));
 }
 
+// The debugger stops VM b, which shares pCPU 0 with VM a: b's vCPU does not
+// run, its timer (frozen virtual time: its deadline passes in physical
+// time) neither wakes it nor arms the scheduler's timer, and a runs alone.
+// Released, it is woken by the timer and gets its turn.
+TEST_F(SchedTest, HeldVcpuOfAStoppedVmLeavesTheOtherVmAlone)
+{
+    g_options.timeslice_ms = 10;
+    Vm& a = add_vm({0});
+    Vm& b = add_vm({0});
+    Pcpu& p = run_pcpu(0);
+    start_all(p, a);
+    start_all(p, b);
+    ASSERT_EQ(pick(p), &a.vcpus[0]);
+    Vcpu& w = b.vcpus[0];
+    w.state = RunState::Blocked;
+    w.arch.tg.timer[0].ctl = 1;
+    const u64 due = fake::cpu().cntpct_el0 + ms(2);
+    w.arch.tg.timer[0].cval = due - b.cntvoff;
+    w.held = true;
+    fake::advance(us(1));
+    ASSERT_EQ(pick(p), &a.vcpus[0]);
+    EXPECT_NE(p.hyp_timer_cval, due) << "the held vCPU's timer is not watched";
+    for (int i = 0; i < 5; i++) {
+        fake::advance(ms(10));
+        ASSERT_EQ(pick(p), &a.vcpus[0]) << "pass " << i;
+        EXPECT_EQ(w.state, RunState::Blocked);
+        EXPECT_NE(p.hyp_timer_cval, due);
+    }
+    // a waits too: the pCPU idles rather than run the held vCPU.
+    a.vcpus[0].state = RunState::Blocked;
+    EXPECT_EQ(pick(p), nullptr);
+    EXPECT_FALSE(p.hyp_timer_armed);
+    w.held = false;
+    EXPECT_EQ(pick(p), &w) << "released: its overdue timer wakes it";
+}
+
 TEST_F(SchedTest, CpuOnStartsAPoweredOffVcpuAtItsEntry)
 {
     Vm& vm = add_vm({0, 1});

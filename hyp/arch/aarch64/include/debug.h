@@ -10,6 +10,7 @@
 
 struct Pcpu;
 struct Vcpu;
+class Vm;
 
 // Boot, primary pCPU, before any vCPU is loaded and before the secondaries
 // are released. Always: the guest's debug registers at reset. With gdb=1:
@@ -18,8 +19,9 @@ const char* debug_setup(const HostPlatform& host);
 
 // ---- run loop ----------------------------------------------------------------
 
-// After every exit and every idle wake-up: if the debugger stops the guest,
-// wait here (in WFI) until it resumes.
+// After every exit and every idle wake-up: park the vCPUs of VMs the
+// debugger stops (held, unloaded), unpark those it resumes, apply its
+// settings; on the stub's pCPU, report VMs that have stopped.
 void debug_check_stop(Pcpu& p);
 // `v` is being single-stepped.
 bool debug_stepping(const Vcpu& v);
@@ -46,10 +48,14 @@ bool debug_sysreg(Vcpu& v, u32 key, bool read, u64& val);
 constexpr u32 kStubPcpu = 0;  // runs the stub and takes the channel's interrupt
 
 u32 debug_hw_breakpoint_slots();
-void debug_set_hw_breakpoints(const u64* addrs, u32 n);
+void debug_set_hw_breakpoints(u32 vm, const u64* addrs, u32 n);
 void debug_set_attached(bool attached);
-void debug_request_stop(gdb::StopReason why);
-void debug_resume(const gdb::Action* per_vcpu);
+// Stop the VMs in the mask (bit n: VM n).
+void debug_request_stop(gdb::StopReason why, u32 vms);
+// Per stub thread (VM 0's vCPUs, then VM 1's, ...).
+void debug_resume(const gdb::Action* per_thread);
+// Stopped for the debugger, all its vCPUs in memory.
+bool debug_vm_stopped(const Vm& vm);
 // Every participating pCPU has stopped: tell the stub (gdb_target.cpp).
 void gdb_stub_stopped(const gdb::StopEvent& e);
 const char* gdb_channel_setup(const HostPlatform& host);
