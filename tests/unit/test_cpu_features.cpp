@@ -29,7 +29,7 @@ cpufeat::IdSpace a57_like()
 {
     cpufeat::IdSpace hw;
     hw.r[4][0] = 0x2222;                            // EL0-EL3 AArch64+AArch32
-    hw.r[5][0] = 0x1010'1006;                       // PMUVer 1, DebugVer 6
+    hw.r[5][0] = 0x1030'5106;                       // PMUVer 1, DebugVer 6 (QEMU's a57)
     hw.r[6][0] = 0x1'1120;                          // AES, SHA1, SHA2, CRC32
     hw.r[1][2] = 0x0301'0066;                       // ID_DFR0: PerfMon 3
     return hw;
