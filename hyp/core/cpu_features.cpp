@@ -99,9 +99,11 @@ Decisions decide(const IdSpace& hw)
     d.pmu_hw = pmuver >= kPmuVerV3 && pmuver != kPmuVerImpDef;
     // Keeping EL2 out of the guest's counts takes MDCR_EL2.HPMD (PMUv3p1)
     // for the event counters and MDCR_EL2.HCCD (PMUv3p5) for the cycle
-    // counter; an older PMU would let PMCCFILTR_EL0.NSH count the
-    // hypervisor, so it is hidden.
-    d.pmu = d.pmu_hw && pmuver >= kPmuVerV3p5;
+    // counter. On an older PMU a guest's PMCCFILTR_EL0.NSH would count the
+    // hypervisor's cycles, so there every PMU access traps and the
+    // emulation clears NSH (a guest has no EL2: the bit is RES0 for it).
+    d.pmu = d.pmu_hw;
+    d.pmu_trap = d.pmu_hw && pmuver < kPmuVerV3p5;
     d.ras = field_val(pfr0, f::kPfr0Ras) != 0;
     d.amu = field_val(pfr0, f::kPfr0Amu) != 0;
     return d;
@@ -113,7 +115,16 @@ u64 sanitize(u32 crm, u32 op2, u64 hw, const Decisions& d)
     for (const KeepRule& k : kKeep)
         if (k.crm == crm && k.op2 == op2 && applies(k.when, d))
             keep |= k.mask;
-    return hw & keep;
+    u64 v = hw & keep;
+    // A trapped PMU is advertised as at most what its emulation covers, in
+    // the AArch64 and AArch32 encodings (PerfMon 4 = PMUv3p1, as PMUVer).
+    const bool dfr0 = crm == 5 && op2 == 0, dfr0_a32 = crm == 1 && op2 == 2;
+    if (d.pmu_trap && (dfr0 || dfr0_a32)) {
+        const unsigned lo = dfr0 ? f::kDfr0PmuVer : f::kDfr0A32PerfMon;
+        if (field_val(v, lo) > kPmuVerTrappedMax && field_val(v, lo) != kPmuVerImpDef)
+            v = (v & ~field(lo)) | kPmuVerTrappedMax << lo;
+    }
+    return v;
 }
 
 void build_view(const IdSpace& hw, const Decisions& d, IdSpace& out)

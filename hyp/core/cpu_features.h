@@ -21,8 +21,10 @@ struct IdSpace {
 struct Decisions {
     bool pauth;  // address or generic authentication: keys switched per vCPU
     bool sve;    // Z/P/FFR/ZCR_EL1 switched per vCPU, VL capped by ZCR_EL2
-    bool pmu;    // PMUv3p5 or later: EL2 excluded (HPMD, HCCD), registers switched
-    bool pmu_hw; // the hardware has a PMUv3 at all (hidden if !pmu: trapped, UNDEF)
+    bool pmu;      // a PMUv3: the guest's, registers switched, never counting EL2
+    bool pmu_trap; // ... before PMUv3p5: every access trapped and emulated, so
+                   // that the EL2 filter bit (NSH) is never set (pmu.h)
+    bool pmu_hw;   // the hardware has a PMUv3 at all
     bool ras;    // FEAT_RAS in hardware (hidden: error records trapped, HCR_EL2.TERR)
     bool amu;    // activity monitors in hardware (hidden: CPTR_EL2.TAM)
 };
@@ -58,7 +60,10 @@ constexpr unsigned kDfr0A32PerfMon = 24;
 } // namespace f
 
 // ID_AA64DFR0_EL1.PMUVer values.
-constexpr u64 kPmuVerV3 = 1, kPmuVerV3p5 = 6, kPmuVerImpDef = 0xf;
+constexpr u64 kPmuVerV3 = 1, kPmuVerV3p1 = 4, kPmuVerV3p5 = 6, kPmuVerImpDef = 0xf;
+// The highest PMU version a trapped PMU is advertised as: the emulation
+// covers the PMUv3p1 registers (not PMMIR_EL1, v3p4).
+constexpr u64 kPmuVerTrappedMax = kPmuVerV3p1;
 
 Decisions decide(const IdSpace& hw);
 u64 sanitize(u32 crm, u32 op2, u64 hw, const Decisions& d);

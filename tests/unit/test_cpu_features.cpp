@@ -42,22 +42,42 @@ TEST(CpuFeatures, MaxLikeCpuVirtualizesPauthSveAndPmu)
     EXPECT_TRUE(d.sve);
     EXPECT_TRUE(d.pmu_hw);
     EXPECT_TRUE(d.pmu);
+    EXPECT_FALSE(d.pmu_trap) << "PMUv3p5: HPMD and HCCD do it";
     EXPECT_TRUE(d.ras);
     EXPECT_TRUE(d.amu);
 }
 
-TEST(CpuFeatures, PmuBeforeV3p5IsHiddenBecauseEl2CyclesCannotBeExcluded)
+TEST(CpuFeatures, PmuBeforeV3p5IsTrappedBecauseEl2CyclesCannotBeExcludedOtherwise)
 {
     const cpufeat::IdSpace hw = a57_like();
     const cpufeat::Decisions d = cpufeat::decide(hw);
     EXPECT_TRUE(d.pmu_hw);
-    EXPECT_FALSE(d.pmu);
+    EXPECT_TRUE(d.pmu);
+    EXPECT_TRUE(d.pmu_trap);
     EXPECT_FALSE(d.pauth);
     EXPECT_FALSE(d.sve);
-    EXPECT_EQ(field_val(cpufeat::sanitize(5, 0, hw.r[5][0], d), f::kDfr0PmuVer), 0u);
+    EXPECT_EQ(field_val(cpufeat::sanitize(5, 0, hw.r[5][0], d), f::kDfr0PmuVer), cpufeat::kPmuVerV3);
     EXPECT_EQ(field_val(cpufeat::sanitize(5, 0, hw.r[5][0], d), 0), 6u) << "DebugVer kept";
-    EXPECT_EQ(field_val(cpufeat::sanitize(1, 2, hw.r[1][2], d), f::kDfr0A32PerfMon), 0u) << "AArch32 PerfMon";
+    EXPECT_EQ(field_val(cpufeat::sanitize(1, 2, hw.r[1][2], d), f::kDfr0A32PerfMon), 3u) << "AArch32 PerfMon";
     EXPECT_EQ(cpufeat::sanitize(6, 0, hw.r[6][0], d), hw.r[6][0]) << "ISAR0 passes through";
+    EXPECT_EQ(cpufeat::sanitize(4, 0, hw.r[4][0], d), 0x2022u) << "EL0, EL1, EL3 kept; EL2 hidden";
+}
+
+TEST(CpuFeatures, ATrappedPmuIsAdvertisedAsAtMostV3p1)
+{
+    // PMUv3p4 has PMMIR_EL1, which the emulation does not cover.
+    cpufeat::IdSpace hw = a57_like();
+    hw.r[5][0] = (hw.r[5][0] & ~field(f::kDfr0PmuVer)) | u64{5} << f::kDfr0PmuVer;
+    hw.r[1][2] = (hw.r[1][2] & ~field(f::kDfr0A32PerfMon)) | u64{5} << f::kDfr0A32PerfMon;
+    const cpufeat::Decisions d = cpufeat::decide(hw);
+    EXPECT_TRUE(d.pmu_trap);
+    EXPECT_EQ(field_val(cpufeat::sanitize(5, 0, hw.r[5][0], d), f::kDfr0PmuVer), cpufeat::kPmuVerV3p1);
+    EXPECT_EQ(field_val(cpufeat::sanitize(1, 2, hw.r[1][2], d), f::kDfr0A32PerfMon), 4u);
+    // PMUv3p5 needs no trap and is advertised as it is.
+    const cpufeat::IdSpace mx = max_like();
+    const cpufeat::Decisions dm = cpufeat::decide(mx);
+    EXPECT_FALSE(dm.pmu_trap);
+    EXPECT_EQ(field_val(cpufeat::sanitize(5, 0, mx.r[5][0], dm), f::kDfr0PmuVer), cpufeat::kPmuVerV3p5);
 }
 
 TEST(CpuFeatures, ImplementationDefinedPmuIsNotAPmuV3)

@@ -6,6 +6,7 @@
 #include "guest_insn.h"
 #include "hw_regs.h"
 #include "log.h"
+#include "pmu.h"
 #include "run.h"
 #include "sysreg.h"
 #include "sysreg_key.h"
@@ -188,6 +189,16 @@ void handle_sysreg(Vcpu& v, u64 esr)
             set_guest_reg(v, s.rt, cpufeat::guest_value(s.key));
             skip_instruction(v, esr);
             return;
+        }
+        // The PMU, when its accesses trap (pmu.h).
+        {
+            u64 val = s.read ? 0 : guest_reg(v, s.rt);
+            if (pmu_sysreg(s.key, s.read, val)) {
+                if (s.read)
+                    set_guest_reg(v, s.rt, val);
+                skip_instruction(v, esr);
+                return;
+            }
         }
         // Debug registers trap only while the gdb stub owns the hardware
         // (MDCR_EL2.TDE): the guest's own copy answers.

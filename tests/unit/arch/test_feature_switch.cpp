@@ -7,6 +7,7 @@
 #include "gic.h"
 #include "hw_regs.h"
 #include "pmu.h"
+#include "trap.h"
 #include "vm/arch.h"
 
 namespace {
@@ -19,7 +20,7 @@ protected:
     void SetUp() override
     {
         ArchTest::SetUp();
-        cpufeat::g_state.d = cpufeat::Decisions{.pauth = true, .sve = true, .pmu = true, .pmu_hw = true, .ras = false, .amu = false};
+        cpufeat::g_state.d = cpufeat::Decisions{.pauth = true, .sve = true, .pmu = true, .pmu_trap = false, .pmu_hw = true, .ras = false, .amu = false};
         vm_ = &add_vm({0, 0});
         p_ = &run_pcpu(0);
         start_all(*p_, *vm_);
@@ -115,11 +116,74 @@ TEST_F(FeatureSwitchTest, NothingIsSwitchedForFeaturesTheGuestDoesNotHave)
     EXPECT_EQ(pmu_mdcr_el2(), 0u);
 }
 
-TEST_F(FeatureSwitchTest, MdcrGivesEveryCounterToTheGuestOrTrapsAHiddenPmu)
+TEST_F(FeatureSwitchTest, MdcrGivesEveryCounterToTheGuestAndTrapsAnOlderPmu)
 {
     EXPECT_EQ(pmu_mdcr_el2(), mdcr::HPMD | mdcr::HCCD | 6);
-    cpufeat::g_state.d.pmu = false;
+    cpufeat::g_state.d.pmu_trap = true;
     EXPECT_EQ(pmu_mdcr_el2(), mdcr::TPM | mdcr::TPMCR | 6);
+}
+
+// Before PMUv3p5 every PMU access traps; the emulation clears the EL2
+// filter bit (NSH) in what the guest programs.
+class PmuTrapTest : public FeatureSwitchTest {
+protected:
+    void SetUp() override
+    {
+        FeatureSwitchTest::SetUp();
+        cpufeat::g_state.d.pmu_trap = true;
+        arch::vcpu_switch(*p_, nullptr, a());
+        fake::cpu().pmcr_el0 = u64{6} << 11; // N is read-only in hardware; the fake stores what was loaded
+        a().regs.elr = 0x1000;
+    }
+    void access(u32 op1, u32 crn, u32 crm, u32 op2, u32 rt, bool read)
+    {
+        handle_sync_exit(a(), sysreg_esr(3, op1, crn, crm, op2, rt, read));
+    }
+};
+
+TEST_F(PmuTrapTest, EventTypeAndCycleFilterWritesLoseTheEl2Bit)
+{
+    constexpr u64 kP = bit(31), kU = bit(30), kNsh = bit(27);
+    write_pmselr_el0(4);  // the guest's selection, kept
+    a().regs.x[3] = kP | kU | kNsh;
+    access(3, 14, 15, 7, 3, false);  // PMCCFILTR_EL0 = PMEVTYPER31
+    EXPECT_EQ(fake::cpu().pmxevtyper_el0, kP | kU) << "written through PMSELR = 31 without NSH";
+    EXPECT_EQ(read_pmselr_el0(), 4u);
+    EXPECT_EQ(a().regs.elr, 0x1004u);
+    a().regs.x[5] = kNsh | 0x11;
+    access(3, 14, 12, 2, 5, false);  // PMEVTYPER2_EL0
+    EXPECT_EQ(fake::cpu().pmxevtyper_el0, 0x11u);
+    write_pmselr_el0(1);
+    a().regs.x[6] = kNsh | 0x08;
+    access(3, 9, 13, 1, 6, false);   // PMXEVTYPER_EL0
+    EXPECT_EQ(fake::cpu().pmxevtyper_el0, 0x08u);
+    EXPECT_EQ(a().stats.undef, 0u);
+}
+
+TEST_F(PmuTrapTest, PlainRegistersReachTheHardware)
+{
+    fake::cpu().pmccntr_el0 = 777;
+    access(3, 9, 13, 0, 2, true);    // PMCCNTR_EL0
+    EXPECT_EQ(a().regs.x[2], 777u);
+    a().regs.x[2] = bit(31);
+    access(0, 9, 14, 1, 2, false);   // PMINTENSET_EL1
+    EXPECT_EQ(fake::cpu().pmintenset_el1, bit(31));
+    fake::cpu().pmceid0_el0 = 0x4000'0009;
+    access(3, 9, 12, 6, 1, true);    // PMCEID0_EL0
+    EXPECT_EQ(a().regs.x[1], 0x4000'0009u);
+    EXPECT_EQ(a().stats.undef, 0u);
+}
+
+TEST_F(PmuTrapTest, CountersBeyondNAndWrongDirectionsAreUndefined)
+{
+    access(3, 14, 8, 6, 1, true);    // PMEVCNTR6_EL0: N = 6, so counters 0-5
+    EXPECT_EQ(a().stats.undef, 1u);
+    a().regs.elr = 0x1000;
+    access(3, 9, 12, 4, 1, true);    // PMSWINC_EL0 is write-only
+    EXPECT_EQ(a().stats.undef, 2u);
+    a().regs.elr = 0x1000;
+    access(3, 9, 12, 6, 1, false);   // PMCEID0_EL0 is read-only
+    EXPECT_EQ(a().stats.undef, 3u);
 }
 
 } // namespace

@@ -106,6 +106,9 @@
     RW(pmccntr_el0, pmccntr_el0)                                                         \
     RW(pmxevcntr_el0, pmxevcntr_el0)                                                     \
     RW(pmxevtyper_el0, pmxevtyper_el0)                                                   \
+    WO(pmswinc_el0, pmswinc_el0)                                                         \
+    RO(pmceid0_el0, pmceid0_el0)                                                         \
+    RO(pmceid1_el0, pmceid1_el0)                                                         \
     /* Generic timer */                                                                  \
     RW(cntv_ctl_el0, cntv_ctl_el0)                                                       \
     RW(cntv_cval_el0, cntv_cval_el0)                                                     \
