@@ -144,6 +144,11 @@ int collect_keep(Ctx& c)
     TRY(c.keep.add(fdt, find_psci(fdt)));
     TRY(c.keep.add(fdt, dt_find_compatible(fdt, "arm,gic-v3")));
     TRY(c.keep.add(fdt, dt_find_compatible(fdt, "arm,armv8-timer")));
+    if (c.cfg.pmu) {
+        const int pmu = dt_find_compatible(fdt, "arm,armv8-pmuv3");
+        if (pmu >= 0) // a CPU model without a PMU has no node: nothing to keep
+            TRY(c.keep.add(fdt, pmu));
+    }
     const int uart = dt_find_compatible(fdt, "arm,pl011");
     TRY(c.keep.add(fdt, uart));
     TRY(fdt_get_path(fdt, uart, c.old_uart_path, sizeof(c.old_uart_path)));

@@ -18,6 +18,9 @@ struct GuestDtbConfig {
     // dma-coherent) when virtio_size != 0. virtio_spi is the INTID (32..1019).
     u64 virtio_base = 0, virtio_size = 0;
     u32 virtio_spi = 0;
+    // Keep the host's PMU node ("arm,armv8-pmuv3", its PPI) when the guest
+    // has the PMU (core/cpu_features.h); without it the node is removed.
+    bool pmu = false;
 };
 
 // Writes the guest DTB into out[0, out_size) and packs it (fdt_totalsize()

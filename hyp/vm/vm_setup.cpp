@@ -2,6 +2,7 @@
 
 #include "config.h"
 #include "core/format.h"
+#include "core/cpu_features.h"
 #include "fdt/guest_dtb.h"
 #include "log.h"
 #include "stage2.h"
@@ -72,6 +73,7 @@ const char* build_dtb(const Vm& vm, const void* host_fdt, char* msg, usize msg_l
         .virtio_base = kGuestLayout.virtio_ipa,
         .virtio_size = vm.disk ? kGuestLayout.virtio_size : 0,
         .virtio_spi = kGuestLayout.virtio_spi,
+        .pmu = cpufeat::g_state.d.pmu,
     };
     const int rc = build_guest_dtb(host_fdt, dtb_in_ram(vm), kGuestLayout.dtb_max_size, cfg);
     if (rc != 0) {

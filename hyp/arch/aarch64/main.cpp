@@ -30,6 +30,9 @@
 #include "vm/vm.h"
 #include "vm/vm_disk.h"
 #include "vm/vm_setup.h"
+#include "cpu_features_arch.h"
+#include "core/cpu_features.h"
+#include "pmu.h"
 
 extern "C" char hyp_stacks[], __hyp_start[], __hyp_end[];
 extern "C" void secondary_entry();
@@ -62,6 +65,8 @@ void init_cpu_interrupts()
     gic::enable_private(kGuestLayout.vtimer_ppi, kIrqPriority);
     gic::enable_private(kGuestLayout.ptimer_ppi, kIrqPriority);
     gic::enable_private(kHypTimerPpi, kIrqPriority);
+    if (cpufeat::g_state.d.pmu)
+        gic::enable_private(kPmuPpi, kIrqPriority);
 }
 
 // Without a machine description: one VM of kMaxVcpus vCPUs in all of the
@@ -240,6 +245,7 @@ void release_secondaries()
     char msg[160];
     if (!parse_options(g_host.bootargs ? g_host.bootargs : "", g_options, msg, sizeof msg))
         fatal(msg);
+    cpu_features_init(); // before the guest device trees (the PMU node) and any vCPU
     gic::init_distributor(g_host.gicd_base);
     init_cpu_interrupts();
     setup_vms();

@@ -8,6 +8,7 @@
 #include <cpu.h>
 
 #include "consoles.h"
+#include "core/cpu_features.h"
 #include "debug.h"
 #include "firmware.h"
 #include "frame.h"
@@ -16,6 +17,7 @@
 #include "hyp_stop.h"
 #include "hw_regs.h"
 #include "log.h"
+#include "pmu.h"
 #include "sysreg.h"
 #include "timers.h"
 #include "trace/trace.h"
@@ -53,11 +55,20 @@ GuestRegs* prepare_entry(Vcpu& v)
 // switched in (vcpu_ops.cpp).
 void enter_guest_context(Pcpu& p)
 {
+    // Which CPU features the guest sees, and so what is switched or
+    // trapped here, is the policy in core/cpu_features.h
+    // (docs/architecture.md, "CPU features the guest sees"). The ID
+    // registers are answered from its sanitized view (TID3), REVIDR, AIDR
+    // and SMIDR by the trap handler (TID1: SME is hidden).
+    const cpufeat::Decisions& d = cpufeat::g_state.d;
     u64 hcr = hcr::VM | hcr::SWIO | hcr::FMO | hcr::IMO | hcr::AMO | hcr::FB | hcr::BSU_IS | hcr::TWI |
-              hcr::TSC | hcr::RW;
-    // Pointer authentication (e.g. -cpu max): let the guest use its keys.
-    if (bits(read_id_aa64isar1_el1(), 11, 4) != 0)
+              hcr::TSC | hcr::RW | hcr::TID1 | hcr::TID3;
+    // Pointer authentication: the guest's keys, switched with the vCPU.
+    if (d.pauth)
         hcr |= hcr::API | hcr::APK;
+    // RAS is hidden: its error record registers trap and are refused.
+    if (d.ras)
+        hcr |= hcr::TERR;
     // Sharing a pCPU, a vCPU spinning in WFE on a lock held by a descheduled
     // vCPU should give way; alone on its pCPU there is nobody to give way to.
     if (p.nrun > 1)
@@ -66,10 +77,15 @@ void enter_guest_context(Pcpu& p)
     // EL1 reaches the physical counter and its own physical timer
     // (EL1PCTEN, EL1PCEN): both timers run in hardware (timers.h).
     write_cnthctl_el2(bit(0) | bit(1));
-    // RES1 bits only: no FP/SIMD (TFP) or SVE (TZ) trap. The guest sees the
-    // CPU's features; SVE predicate state is not switched between vCPUs
-    // (docs/modes.md: known limitation with CPU=max in single mode).
-    write_cptr_el2(0x32ff);
+    // FP/SIMD and SVE do not trap (TFP, TZ clear): their state is switched
+    // eagerly with the vCPU (context.cpp). SME (TSM, RES1 without SME),
+    // trace (TTA) and activity monitors (TAM) trap: hidden.
+    write_cptr_el2(cptr::kRes1 | cptr::TTA | (d.amu ? cptr::TAM : 0));
+    if (d.sve)
+        write_zcr_el2(kSveMaxVq - 1);
+    // The PMU's counters are the guest's and never count EL2, or every PMU
+    // access traps (pmu.h). The debugger's TDE is kept (debug.cpp).
+    write_mdcr_el2((read_mdcr_el2() & mdcr::TDE) | pmu_mdcr_el2());
     write_vpidr_el2(read_midr_el1());
     write_ich_vmcr_el2(0);
     vif_init(p);
@@ -127,6 +143,8 @@ u32 handle_physical_irqs()
             // A timer of the loaded vCPU. Left active: the guest's EOI
             // deactivates it through the hardware list register, so it
             // cannot fire again before that.
+        } else if (pmu_irq(p.vcpu, id)) {
+            // The loaded vCPU's PMU overflow: left active for its EOI.
         } else if (id == kHypTimerPpi) {
             // The scheduler's deadline passed; it re-arms before any entry.
             sched_hyp_timer_off(p);
@@ -162,6 +180,7 @@ extern "C" GuestRegs* handle_guest_exit(u64 kind, GuestRegs* regs)
     }
     v.vm->vgic.fold(v.id, v.lrs);
     timers_exit(v);
+    pmu_exit(v);
     vif_quiesce(p, v);
     switch (kind) {
     case EXIT_SYNC: {

@@ -1,10 +1,12 @@
 // Synchronous guest exits, dispatched on ESR_EL2.EC through a table.
 #include "trap.h"
 
+#include "core/cpu_features.h"
 #include "debug.h"
 #include "guest_insn.h"
 #include "hw_regs.h"
 #include "log.h"
+#include "pmu.h"
 #include "run.h"
 #include "sysreg.h"
 #include "sysreg_key.h"
@@ -128,6 +130,10 @@ SysregAccess decode_sysreg(u64 esr)
 }
 
 constexpr u32 kIccSgi1r = sysreg_key(3, 0, 12, 11, 5);
+// HCR_EL2.TID1: the identification registers beyond the ID space.
+constexpr u32 kRevidr = sysreg_key(3, 0, 0, 0, 6);
+constexpr u32 kAidr = sysreg_key(3, 1, 0, 0, 7);
+constexpr u32 kSmidr = sysreg_key(3, 1, 0, 0, 6);
 constexpr u32 kIccAsgi1r = sysreg_key(3, 0, 12, 11, 6);
 constexpr u32 kIccSgi0r = sysreg_key(3, 0, 12, 11, 7);
 
@@ -164,7 +170,37 @@ void handle_sysreg(Vcpu& v, u64 esr)
             break;
         skip_instruction(v, esr);
         return;
+    case kRevidr:
+    case kAidr:
+        // Read-only and the same on every pCPU: the hardware's value.
+        if (!s.read)
+            break;
+        set_guest_reg(v, s.rt, s.key == kRevidr ? read_revidr_el1() : read_aidr_el1());
+        skip_instruction(v, esr);
+        return;
+    case kSmidr:
+        break; // SME is hidden: UNDEF, as on a CPU without it
     default:
+        // The ID registers (HCR_EL2.TID3): the sanitized view, reserved
+        // encodings of the space reading as zero. They are read-only; a
+        // write is UNDEFINED (and does not trap; refused all the same).
+        if (cpufeat::in_id_space(s.key)) {
+            if (!s.read)
+                break;
+            set_guest_reg(v, s.rt, cpufeat::guest_value(s.key));
+            skip_instruction(v, esr);
+            return;
+        }
+        // The PMU, when its accesses trap (pmu.h).
+        {
+            u64 val = s.read ? 0 : guest_reg(v, s.rt);
+            if (pmu_sysreg(s.key, s.read, val)) {
+                if (s.read)
+                    set_guest_reg(v, s.rt, val);
+                skip_instruction(v, esr);
+                return;
+            }
+        }
         // Debug registers trap only while the gdb stub owns the hardware
         // (MDCR_EL2.TDE): the guest's own copy answers.
         if (sysreg_key_op0(s.key) == 2) {

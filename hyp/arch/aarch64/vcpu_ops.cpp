@@ -65,6 +65,12 @@ void vcpu_reset(Pcpu& p, Vcpu& v, u64 entry, u64 x0)
     v.arch.el1 = El1Context{};
     v.arch.el1.sctlr_el1 = kSctlrEl1Reset;
     v.arch.fp = FpContext{};
+    // The CPU features' state (loaded only when the guest has them):
+    // zero keys, zero vectors at the smallest VL, a stopped PMU with its
+    // overflow interrupt's activation cleared.
+    v.arch.pac = PacContext{};
+    v.arch.sve = SveContext{};
+    v.arch.pmu = PmuContext{};
     // The physical activation of a timer PPI it may have had in flight goes
     // with tg: context_load() clears it if v is loaded. (Its vGIC lines were
     // reset with the private interrupts.)

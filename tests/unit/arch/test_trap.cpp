@@ -3,6 +3,7 @@
 // syndromes of the exceptions the hypervisor gives back to the guest.
 #include "arch_fixture.h"
 
+#include "core/cpu_features.h"
 #include "guest_insn.h"
 #include "hw_regs.h"
 #include "trap.h"
@@ -63,6 +64,74 @@ TEST_F(TrapTest, Group0AndAliasSgiWritesAreIgnoredNotUndefined)
     handle_sync_exit(vcpu(), sysreg_esr(3, 0, 12, 11, 7, 2, true));
     EXPECT_EQ(vcpu().stats.undef, 1u);
     EXPECT_EQ(vcpu().regs.elr, kVbar + 0x200);
+    EXPECT_EQ(esr_ec(read_esr_el1()), 0u);
+}
+
+// Issue 11, item 4: HCR_EL2.TID3 reads of the ID register space are
+// answered from the sanitized view (core/cpu_features.h), reserved
+// encodings as zero; writes and the hidden SME's SMIDR_EL1 are refused.
+class IdTrapTest : public TrapTest {
+protected:
+    void SetUp() override
+    {
+        TrapTest::SetUp();
+        cpufeat::IdSpace hw;
+        for (auto& row : hw.r)
+            for (u64& r : row)
+                r = 0x1111'1111'1111'1111;
+        hw.r[4][1] = 0x0100'0321;  // ID_AA64PFR1_EL1: SME 1, MTE 3, SSBS 2, BT 1
+        cpufeat::init(hw);
+    }
+    void TearDown() override
+    {
+        cpufeat::g_state = cpufeat::State{};
+        TrapTest::TearDown();
+    }
+    u64 read_trapped(u32 op1, u32 crn, u32 crm, u32 op2, u32 rt = 7)
+    {
+        vcpu().regs.elr = kPc;
+        vcpu().regs.x[rt] = 0xdead;
+        handle_sync_exit(vcpu(), sysreg_esr(3, op1, crn, crm, op2, rt, true));
+        return vcpu().regs.x[rt];
+    }
+};
+
+TEST_F(IdTrapTest, IdRegisterReadsGetTheSanitizedValue)
+{
+    EXPECT_EQ(read_trapped(0, 0, 4, 1), 0x21u) << "ID_AA64PFR1_EL1 without MTE and SME";
+    EXPECT_EQ(vcpu().regs.elr, kPc + 4);
+    EXPECT_EQ(read_trapped(0, 0, 4, 5, 30), 0u) << "ID_AA64SMFR0_EL1 into x30";
+    EXPECT_EQ(read_trapped(0, 0, 6, 0), 0x1111'1111'1111'1111u) << "ID_AA64ISAR0_EL1 unchanged";
+    EXPECT_EQ(read_trapped(0, 0, 4, 3), 0u) << "reserved: RAZ";
+    EXPECT_EQ(vcpu().stats.undef, 0u);
+}
+
+TEST_F(IdTrapTest, ReadIntoXzrIsDiscarded)
+{
+    vcpu().regs.elr = kPc;
+    handle_sync_exit(vcpu(), sysreg_esr(3, 0, 0, 4, 0, 31, true));
+    EXPECT_EQ(vcpu().regs.elr, kPc + 4);
+    EXPECT_EQ(vcpu().stats.undef, 0u);
+}
+
+TEST_F(IdTrapTest, WriteToAnIdRegisterIsUndefined)
+{
+    vcpu().regs.elr = kPc;
+    handle_sync_exit(vcpu(), sysreg_esr(3, 0, 0, 4, 1, 2, false));
+    EXPECT_EQ(vcpu().stats.undef, 1u);
+    EXPECT_EQ(vcpu().regs.elr, kVbar + 0x200);
+    EXPECT_EQ(esr_ec(read_esr_el1()), 0u);
+}
+
+TEST_F(IdTrapTest, Tid1RegistersReadTheHardwareAndSmidrIsUndefined)
+{
+    fake::cpu().revidr_el1 = 0x5;
+    fake::cpu().aidr_el1 = 0x7;
+    EXPECT_EQ(read_trapped(0, 0, 0, 6), 0x5u) << "REVIDR_EL1";
+    EXPECT_EQ(read_trapped(1, 0, 0, 7), 0x7u) << "AIDR_EL1";
+    EXPECT_EQ(vcpu().stats.undef, 0u);
+    read_trapped(1, 0, 0, 6);  // SMIDR_EL1
+    EXPECT_EQ(vcpu().stats.undef, 1u);
     EXPECT_EQ(esr_ec(read_esr_el1()), 0u);
 }
 

@@ -89,6 +89,8 @@ void system_reset() { std::abort(); }
 
 extern "C" void fpsimd_save(FpContext*) {}
 extern "C" void fpsimd_restore(const FpContext*) {}
+extern "C" void sve_save(SveContext*) {}
+extern "C" void sve_restore(const SveContext*) {}
 extern "C" [[noreturn]] void guest_enter(GuestRegs*) { std::abort(); }
 
 const char* stage2_create(Stage2& s2, u16 vmid, u64, u64, u64)

@@ -27,6 +27,42 @@ struct FpContext {
 static_assert(__builtin_offsetof(FpContext, fpsr) == 512, "fpsimd.S layout");
 static_assert(__builtin_offsetof(FpContext, fpcr) == 520, "fpsimd.S layout");
 
+// Pointer authentication keys (FEAT_PAuth), switched when the guest sees
+// the feature (core/cpu_features.h).
+#define VCPU_PAC_REGS(X)                                                                 \
+    X(apiakeylo_el1) X(apiakeyhi_el1) X(apibkeylo_el1) X(apibkeyhi_el1) X(apdakeylo_el1) \
+    X(apdakeyhi_el1) X(apdbkeylo_el1) X(apdbkeyhi_el1) X(apgakeylo_el1) X(apgakeyhi_el1)
+
+struct PacContext {
+#define X(r) u64 r{};
+    VCPU_PAC_REGS(X)
+#undef X
+};
+
+// The largest SVE vector length a guest gets (ZCR_EL2.LEN caps it): 512
+// bits, or less if the CPU has less. The state is saved at EL2's vector
+// length, which is the same cap, so the layout below holds for any CPU.
+constexpr u32 kSveMaxVq = 4;                 // in 128-bit quadwords
+constexpr u32 kSveMaxVlBytes = kSveMaxVq * 16;
+struct SveContext {
+    u8 z[32 * kSveMaxVlBytes];               // Z0..Z31 at VL each
+    u8 p[16 * kSveMaxVlBytes / 8];           // P0..P15 at VL/8 each
+    u8 ffr[kSveMaxVlBytes / 8];
+    u64 zcr_el1{};
+};
+static_assert(__builtin_offsetof(SveContext, p) == 2048, "sve.S layout");
+static_assert(__builtin_offsetof(SveContext, ffr) == 2176, "sve.S layout");
+
+// PMUv3 state of a vCPU (pmu.h). Event counters beyond PMCR_EL0.N are
+// neither saved nor restored.
+constexpr u32 kPmuMaxCounters = 31;
+struct PmuContext {
+    u64 pmcr{}, cntenset{}, intenset{}, ovsset{}, selr{}, userenr{}, ccfiltr{}, ccntr{};
+    u64 evcntr[kPmuMaxCounters]{};
+    u64 evtyper[kPmuMaxCounters]{};
+    bool phys_active{}; // the overflow PPI is active on the vCPU's behalf (HW LR in flight)
+};
+
 // One EL1 timer of a descheduled vCPU (timers.h).
 struct TimerState {
     u64 ctl{};          // CNTx_CTL_EL0 as the guest left it
@@ -44,6 +80,9 @@ struct TimerGicContext {
 
 extern "C" void fpsimd_save(FpContext* c);
 extern "C" void fpsimd_restore(const FpContext* c);
+// Z, P and FFR at EL2's vector length (sve.S); ZCR_EL1 is switched in C++.
+extern "C" void sve_save(SveContext* c);
+extern "C" void sve_restore(const SveContext* c);
 
 struct Vcpu;
 void context_save(Vcpu& v);        // hardware -> v (v is loaded on this pCPU)

@@ -14,7 +14,10 @@ constexpr u64 BSU_IS = u64{1} << 10;
 constexpr u64 TWI = bit(13);  // trap WFI
 constexpr u64 TWE = bit(14);  // trap WFE
 constexpr u64 TSC = bit(19);  // trap SMC (else a guest SMC reaches QEMU's firmware directly)
+constexpr u64 TID1 = bit(16); // trap REVIDR_EL1, AIDR_EL1, SMIDR_EL1 reads
+constexpr u64 TID3 = bit(18); // trap ID register space reads (cpu_features.h)
 constexpr u64 RW = bit(31);   // EL1 is AArch64
+constexpr u64 TERR = bit(36); // trap RAS error record accesses (FEAT_RAS)
 constexpr u64 APK = bit(40);  // no trap on pointer-auth key registers
 constexpr u64 API = bit(41);  // no trap on pointer-auth instructions
 } // namespace hcr
@@ -53,6 +56,16 @@ constexpr u64 kFscSyncExternal = 0x10;      // synchronous External abort
 constexpr u64 kFscSyncExternalWalk = 0x14;  // ... on a translation table walk, + level (0-3)
 } // namespace esr
 
+namespace cptr {
+// CPTR_EL2 (HCR_EL2.E2H = 0): RES1 bits 0-7, 9, 13; bit 12 is TSM with
+// FEAT_SME and RES1 without, so SME always traps.
+constexpr u64 kRes1 = 0xff | bit(9) | bit(12) | bit(13);
+constexpr u64 TZ = bit(8);    // trap SVE
+constexpr u64 TFP = bit(10);  // trap FP/SIMD
+constexpr u64 TTA = bit(20);  // trap trace registers
+constexpr u64 TAM = bit(30);  // trap activity monitor registers (FEAT_AMUv1)
+} // namespace cptr
+
 namespace spsr {
 constexpr u64 kModeMask = 0xf;
 constexpr u64 EL0t = 0x0;
@@ -63,7 +76,12 @@ constexpr u64 SS = bit(21);   // software step: the next instruction is stepped
 } // namespace spsr
 
 namespace mdcr {
+constexpr u64 kHpmnMask = 0x1f; // HPMN: event counters 0..HPMN-1 are EL0/EL1's
+constexpr u64 TPMCR = bit(5); // trap PMCR_EL0
+constexpr u64 TPM = bit(6);   // trap every PMU register
 constexpr u64 TDE = bit(8);   // debug exceptions from EL0/EL1 to EL2; traps every debug register access
+constexpr u64 HPMD = bit(17); // no event counting at EL2 (PMUv3p1)
+constexpr u64 HCCD = bit(23); // no cycle counting at EL2 (PMUv3p5)
 } // namespace mdcr
 
 namespace mdscr {

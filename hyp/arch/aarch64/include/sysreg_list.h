@@ -25,6 +25,8 @@
     RO(id_aa64mmfr2_el1, s3_0_c0_c7_2)                                                   \
     RO(id_aa64zfr0_el1, s3_0_c0_c4_4)                                                    \
     RO(id_aa64smfr0_el1, s3_0_c0_c4_5)                                                   \
+    RO(revidr_el1, revidr_el1)                                                           \
+    RO(aidr_el1, aidr_el1)                                                               \
     /* EL2 control */                                                                    \
     RW(hcr_el2, hcr_el2)                                                                 \
     RW(sctlr_el2, sctlr_el2)                                                             \
@@ -76,6 +78,37 @@
     RW(tpidrro_el0, tpidrro_el0)                                                         \
     RW(tpidr_el1, tpidr_el1)                                                             \
     RW(csselr_el1, csselr_el1)                                                           \
+    /* Pointer authentication keys (FEAT_PAuth), switched when present */                \
+    RW(apiakeylo_el1, s3_0_c2_c1_0)                                                      \
+    RW(apiakeyhi_el1, s3_0_c2_c1_1)                                                      \
+    RW(apibkeylo_el1, s3_0_c2_c1_2)                                                      \
+    RW(apibkeyhi_el1, s3_0_c2_c1_3)                                                      \
+    RW(apdakeylo_el1, s3_0_c2_c2_0)                                                      \
+    RW(apdakeyhi_el1, s3_0_c2_c2_1)                                                      \
+    RW(apdbkeylo_el1, s3_0_c2_c2_2)                                                      \
+    RW(apdbkeyhi_el1, s3_0_c2_c2_3)                                                      \
+    RW(apgakeylo_el1, s3_0_c2_c3_0)                                                      \
+    RW(apgakeyhi_el1, s3_0_c2_c3_1)                                                      \
+    /* SVE vector length controls (FEAT_SVE) */                                          \
+    RW(zcr_el1, s3_0_c1_c2_0)                                                            \
+    RW(zcr_el2, s3_4_c1_c2_0)                                                            \
+    /* PMUv3: the guest's, switched when vCPUs share a pCPU */                           \
+    RW(pmcr_el0, pmcr_el0)                                                               \
+    RW(pmcntenset_el0, pmcntenset_el0)                                                   \
+    RW(pmcntenclr_el0, pmcntenclr_el0)                                                   \
+    RW(pmintenset_el1, pmintenset_el1)                                                   \
+    RW(pmintenclr_el1, pmintenclr_el1)                                                   \
+    RW(pmovsset_el0, pmovsset_el0)                                                       \
+    RW(pmovsclr_el0, pmovsclr_el0)                                                       \
+    RW(pmselr_el0, pmselr_el0)                                                           \
+    RW(pmuserenr_el0, pmuserenr_el0)                                                     \
+    RW(pmccfiltr_el0, pmccfiltr_el0)                                                     \
+    RW(pmccntr_el0, pmccntr_el0)                                                         \
+    RW(pmxevcntr_el0, pmxevcntr_el0)                                                     \
+    RW(pmxevtyper_el0, pmxevtyper_el0)                                                   \
+    WO(pmswinc_el0, pmswinc_el0)                                                         \
+    RO(pmceid0_el0, pmceid0_el0)                                                         \
+    RO(pmceid1_el0, pmceid1_el0)                                                         \
     /* Generic timer */                                                                  \
     RW(cntv_ctl_el0, cntv_ctl_el0)                                                       \
     RW(cntv_cval_el0, cntv_cval_el0)                                                     \

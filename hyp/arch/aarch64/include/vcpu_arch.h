@@ -7,5 +7,8 @@
 struct VcpuArch {
     El1Context el1{};
     FpContext fp{};
+    PacContext pac{};
+    SveContext sve{};
+    PmuContext pmu{};
     TimerGicContext tg{};
 };
