@@ -47,7 +47,14 @@ struct FakeTarget final : gdb::Target {
         return va - kData < kRegion ? &data[va - kData] : nullptr;
     }
     void stopped_only() const { FUZZ_CHECK(state == TState::Stopped); }
-    u32 num_threads() override { return n; }
+    // One process (one VM): the multiprocess extension's forms still parse,
+    // and every id names this process or is refused.
+    u32 num_processes() override { return 1; }
+    u32 num_threads(u32 process) override
+    {
+        FUZZ_CHECK(process == 0);
+        return n;
+    }
     void read_regs(u32 t, gdb::Regs& r) override
     {
         stopped_only();
@@ -89,9 +96,10 @@ struct FakeTarget final : gdb::Target {
         return len;
     }
     u32 hw_breakpoint_slots() override { return slots; }
-    void set_hw_breakpoints(const u64*, u32 k) override
+    void set_hw_breakpoints(u32 process, const u64*, u32 k) override
     {
         stopped_only();
+        FUZZ_CHECK(process == 0);
         FUZZ_CHECK(k <= slots && k <= gdb::Stub::kMaxHwBreakpoints);
         nhw = k;
     }
@@ -100,8 +108,9 @@ struct FakeTarget final : gdb::Target {
         FUZZ_CHECK(a != attached);
         attached = a;
     }
-    void request_stop(StopReason) override
+    void request_stop(StopReason, u32 processes) override
     {
+        FUZZ_CHECK(processes & 1);
         FUZZ_CHECK(state == TState::Running);
         state = TState::StopRequested;
     }
@@ -111,8 +120,9 @@ struct FakeTarget final : gdb::Target {
         bool any = false;
         for (u32 t = 0; t < n; t++)
             any |= a[t] != Action::Stop;
-        FUZZ_CHECK(any);
-        state = TState::Running;
+        // A stopped process with no thread to run stays stopped.
+        if (any)
+            state = TState::Running;
     }
     void thread_info(u32 t, char* buf, usize len) override
     {
@@ -306,7 +316,7 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, usize size)
         if (!stub.attached() && target.state == TState::Running) {
             // Detached and resumed: nothing of the debugger may stay behind.
             for (u64 a : target.brk_sites)
-                FUZZ_CHECK(!stub.is_sw_breakpoint(a));
+                FUZZ_CHECK(!stub.is_sw_breakpoint(0, a));
             FUZZ_CHECK(target.nhw == 0);
         }
     }
