@@ -135,7 +135,6 @@ FEATURE_SUITES = [
     ("test_features.py", ["--mode", "single", "--seconds", "5"]),
     ("test_features.py", ["--mode", "multi", "--mte", "--boot-timeout", "60"]),
 ]
-FEATURE_SUITES_PENDING = []
 
 
 def main():
