@@ -48,6 +48,20 @@ BAD = re.compile(r"rcu_sched self-detected stall|rcu_preempt self-detected stall
                  r"|Kernel panic|Internal error: Oops|" + HYP_FAILURE.pattern, re.M)
 
 
+def host_steal_seconds():
+    """Time the machine running these tests lost to its own hypervisor
+    (the steal column of /proc/stat), in seconds per host CPU, or 0.0 where
+    the kernel does not report it. On a shared cloud host this can be a
+    third of every CPU: a wall-clock bound on the guest's latency must not
+    count it, it is neither the guest's nor this hypervisor's time."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK") / (os.cpu_count() or 1)
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class Checks:
     """One "ok - [mode] topic: name" line per check; topic names the test."""
 

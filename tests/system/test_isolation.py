@@ -23,10 +23,14 @@ Boot 2, hostile neighbour (VM 1 in hwmode=hostile, with a disk of its own):
     racing arguments, writes over every GICD, GICR and virtio-mmio register,
     and ends each round with SYSTEM_RESET, over and over.
   * Meanwhile VM 0 writes random data to its disk, then runs commands for
-    --seconds (ISOLATION_SECONDS, default 45); each must answer within 2 s
-    (measured here, from typing the command to its end marker) and with
-    the right output. Then it re-reads its disk past the page cache, and
-    the host reads the image after power-off: both must hold the data.
+    --seconds (ISOLATION_SECONDS, default 45; longer, up to 4 times, until
+    VM 1 has been reset 3 times); each must answer within 2 s (measured
+    here, from typing the command to its end marker, less the time the
+    machine running the test lost to its own hypervisor meanwhile: the
+    steal in /proc/stat, which reached a third of each CPU on the shared
+    2-core CI host) and with the right output. Then it re-reads its disk
+    past the page cache, and the host reads the image after power-off:
+    both must hold the data.
   * The hypervisor reset VM 1 several times and VM 0 never, and did not
     panic.
 
@@ -42,7 +46,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import BAD, ROOT, RS, Checks, fresh_log, hyp_search, run_qemu_env, wait_for_shell  # noqa: E402
+from checks import BAD, ROOT, RS, Checks, fresh_log, host_steal_seconds, hyp_search, run_qemu_env, wait_for_shell  # noqa: E402
 from qemu_console import ConsoleError, QemuConsole  # noqa: E402
 
 CONSOLE = os.path.join(ROOT, "scripts", "console.py")
@@ -246,13 +250,20 @@ def hostile_part(args, t):
 
         latencies = []
         wrong = []
-        end = time.monotonic() + args.seconds
+        # The phase lasts --seconds, and longer (up to 4 times) if VM 1 has
+        # not been through 3 resets yet: on a host that loses much of its
+        # CPUs to steal, VM 1's rounds take longer too.
+        start_t = time.monotonic()
+        end = start_t + args.seconds
         cmds = vm0_commands()
-        while time.monotonic() < end:
+        while time.monotonic() < end or (
+                len(re.findall(r"VM 1 reset \(SYSTEM_RESET #", con0.output)) < 3
+                and time.monotonic() < start_t + 4 * args.seconds):
             cmd, ok = next(cmds)
-            t0 = time.monotonic()
+            t0, s0 = time.monotonic(), host_steal_seconds()
             rc, out = con0.run(cmd, timeout=60, abort_on=r"\*\*\* HYPERVISOR PANIC")
-            latencies.append((time.monotonic() - t0, cmd))
+            stolen = host_steal_seconds() - s0
+            latencies.append((time.monotonic() - t0 - stolen, cmd, stolen))
             # The hypervisor's lines about VM 1 (they start with RS) and
             # kernel messages may come between the command's own lines.
             out = "\n".join(l for l in out.splitlines()
@@ -261,11 +272,13 @@ def hostile_part(args, t):
                 wrong.append("%s -> rc %d %r" % (cmd, rc, out.strip()[-100:]))
         worst = max(latencies)
         slow = [l for l in latencies if l[0] > LATENCY_LIMIT]
-        print("# VM 0 latency under hostile VM 1: %d commands in %d s, max %.3f s (%s), median %.3f s" % (
-            len(latencies), args.seconds, worst[0], worst[1], sorted(latencies)[len(latencies) // 2][0]), flush=True)
+        print("# VM 0 latency under hostile VM 1: %d commands in %.0f s, max %.3f s (%s; host steal during it "
+              "%.3f s), median %.3f s; host steal in all %.1f s per CPU" % (
+                  len(latencies), time.monotonic() - start_t, worst[0], worst[1], worst[2],
+                  sorted(latencies)[len(latencies) // 2][0], sum(l[2] for l in latencies)), flush=True)
         t.check("VM 0's shell answers each of %d commands within %.0f s while VM 1 is hostile (max %.2f s)" % (
             len(latencies), LATENCY_LIMIT, worst[0]), len(latencies) >= 10 and not slow,
-            "%d slow: %s" % (len(slow), ", ".join("%.2f s %s" % s for s in slow[:5])))
+            "%d slow: %s" % (len(slow), ", ".join("%.2f s %s (+%.2f s host steal)" % s for s in slow[:5])))
         t.check("VM 0's commands give the right output", not wrong, "; ".join(wrong[:3]))
 
         rc, out = con0.run("sync; echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/vda bs=1M count=%d 2>/dev/null | md5sum"
