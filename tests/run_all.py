@@ -84,8 +84,9 @@ def system_suites(build):
         ("test_boot.py", ["--mode", "multi"] + mb + ["--busy-seconds", os.environ.get("BUSY_SECONDS", "60")]),
         ("test_boot.py", ["--mode", "single"] + mb + ["--busy-seconds", "20"]),
         # Debugging the hypervisor with gdb (make debug): a batch session per
-        # mode, the error messages and an interactive session once.
-        ("test_gdb.py", ["--mode", "multi"] + mb + ["--errors", "--interactive"]),
+        # mode, the error messages, an interactive session and a two-VM session
+        # (hv-vcpus/hv-vgic vm=1) once.
+        ("test_gdb.py", ["--mode", "multi"] + mb + ["--errors", "--interactive", "--vms"]),
         ("test_gdb.py", ["--mode", "single"] + mb),
         # The guest gdb stub (GDB=1), against real gdb and a raw protocol client.
         ("test_guest_gdb.py", ["--mode", "multi"] + mb),

@@ -2,9 +2,10 @@
 # (`make debug` does, through scripts/debug.sh). Commands:
 #   hv-vms      each VM: vCPUs and pCPUs, RAM, state, console, debugger hold
 #   hv-pcpus    each pCPU: exception level, vCPU it runs, what it is doing
-#   hv-vcpus    each vCPU: scheduler and PSCI state, PC/PSTATE, LRs,
-#               pending/active virtual interrupts, exit counts
-#   hv-vgic     the virtual distributor: enable, pending, routing per SPI
+#   hv-vcpus    each vCPU of a VM (vm=M, VM 0 by default): scheduler and
+#               PSCI state, PC/PSTATE, LRs, pending/active virtual
+#               interrupts, exit counts
+#   hv-vgic     a VM's virtual distributor: enable, pending, routing per SPI
 #   hv-log      the hypervisor's recent log (g_log_ring)
 #   hv-continue-until REGEX [SECONDS]
 #               continue until the guest console prints REGEX, then stop

@@ -15,6 +15,12 @@ the started vCPU ON_PENDING at the guest's entry point, the placement of
 the mode, 4 vCPUs with PCs inside the guest kernel, SPI 33 (UART) enabled
 and routed, the banner in the log. The guest boots with nokaslr, so its
 kernel text is at a known address.
+--vms: a second batch session with two VMs (`make debug VMCONF=`: VM 0 of
+  3 vCPUs on pCPUs 0-2, VM 1 of one on pCPU 3, so that what the helpers
+  show tells the VMs apart) stopped at VM 0's shell, that runs hv-vms,
+  hv-pcpus, hv-vcpus and hv-vgic for VM 1 (vm=1) and for a VM that does
+  not exist, and checks that VM 1's vCPU and distributor are shown, not
+  VM 0's.
 --errors: `make debug` with a missing GDBCMDS file, a bad and a busy
   GDBPORT each fail with one line naming the fix (no boot).
 --interactive: `make debug` on a terminal (a pty as controlling tty):
@@ -90,6 +96,31 @@ set scheduler-locking off
 printf "@@LIVE thread=%d pc=%#lx@@\n", $_thread, $pc
 hv-pcpus
 hv-vcpus
+echo @@DONE@@\n
+"""
+
+SESSION_VMS = r"""
+hv-continue-until "guest:[^\r\n]*# " {timeout}
+echo @@VMS@@\n
+hv-vms
+echo @@PCPUS@@\n
+hv-pcpus
+echo @@VCPUS1@@\n
+hv-vcpus vm=1
+echo @@VCPU0-1@@\n
+hv-vcpus 1
+echo @@VGIC1@@\n
+hv-vgic vm=1
+echo @@VCPUS0@@\n
+hv-vcpus
+echo @@NOVM@@\n
+# An error would end the sourced script: print it instead.
+python
+try:
+    gdb.execute("hv-vcpus vm=2")
+except gdb.error as e:
+    print("error: %s" % e)
+end
 echo @@DONE@@\n
 """
 
@@ -353,12 +384,77 @@ def interactive(c, build, logdir):
         con.kill()
 
 
+def vms_session(c, build, logdir):
+    """hv-vms, hv-pcpus, hv-vcpus vm=1 and hv-vgic vm=1 with two VMs."""
+    os.makedirs(logdir, exist_ok=True)
+    conf = os.path.join(logdir, "vms.conf")
+    with open(conf, "w") as f:
+        f.write("# tests/system/test_gdb.py --vms\n[vm0]\nvcpus = 3\npcpus = 0 1 2\nbootargs = console=ttyAMA0 nokaslr\n"
+                "[vm1]\nvcpus = 1\npcpus = 3\nbootargs = console=ttyAMA0 nokaslr\n")
+    port = free_port()
+    script = os.path.join(logdir, "session.gdb")
+    with open(script, "w") as f:
+        f.write(SESSION_VMS.format(timeout=300))
+    cmd = make_debug(build, "VMCONF=" + conf, "GDBPORT=%d" % port, "GDBCMDS=" + script, "DEBUGDIR=" + logdir)
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
+        out, rc = p.stdout, p.returncode
+    except subprocess.TimeoutExpired as e:
+        out, rc = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or ""), -1
+    with open(os.path.join(logdir, "gdb-output.log"), "w") as f:
+        f.write(out)
+    c.check("2 VMs: make debug VMCONF= GDBCMDS= session completes", rc == 0 and "@@DONE@@" in out,
+            "exit %d, output in %s/gdb-output.log:\n%s" % (rc, logdir, out[-1500:]))
+    errors = [l for l in out.splitlines() if re.search(r"hyp-gdb:|Python Exception|Traceback|Error in sourced", l)]
+    c.check("2 VMs: no helper errors", not errors, "; ".join(errors[:3]))
+
+    vms = section(out, "VMS")
+    c.check("2 VMs: hv-vms lists VM 0 on pCPUs 0 1 2 and VM 1 on pCPU 3",
+            vms.lstrip().startswith("2 VMs\n") and re.search(r"^VM 0: 3 vCPUs on pCPUs 0 1 2;", vms, re.M)
+            and re.search(r"^VM 1: 1 vCPUs? on pCPUs? 3;", vms, re.M), vms[:900])
+    pcpus = section(out, "PCPUS")
+    rows = {int(m.group(1)): m.group(0) for m in re.finditer(r"^\s+(\d) +\d+ +0x\w+ .*$", pcpus, re.M)}
+    c.check("2 VMs: hv-pcpus: VM 0's vCPUs 0-2 on pCPUs 0-2, VM 1's 1:0 on pCPU 3",
+            "4 vCPUs in 2 VMs" in pcpus and all(re.search(r"\bvCPU%s +%s +\d" % (v, v), rows.get(p, ""))
+                                                for p, v in ((0, "0"), (1, "1"), (2, "2"), (3, "1:0"))),
+            pcpus[-900:])
+
+    kend = kernel_text_end(os.path.join(build, "guest", "Image"))
+    vcpus1 = section(out, "VCPUS1")
+    blocks = vcpu_blocks(vcpus1)
+    bad = []
+    b = blocks.get(0, "")
+    pc = re.search(r"^  PC (0x\w+)  PSTATE 0x\w+ EL[01]", b, re.M)
+    # One vCPU whose home is pCPU 3: VM 0 has three, on pCPUs 0-2.
+    c.check("2 VMs: hv-vcpus vm=1: VM 1's one vCPU, on, home pCPU 3, PC in the kernel's text",
+            vcpus1.lstrip().startswith("VM 1 of 2: 1 vCPUs, mode multi") and list(blocks) == [0]
+            and re.search(r"sched (Runnable|Blocked)  PSCI On  home pCPU 3\b", b) is not None and pc is not None
+            and KIMAGE_VADDR <= int(pc.group(1), 16) < kend and "stats: exits=" in b, vcpus1[:600])
+    one = vcpu_blocks(section(out, "VCPU0-1"))
+    c.check("2 VMs: hv-vcpus 1 (no vm=) shows VM 0's vCPU 1 alone, home pCPU 1",
+            list(one) == [1] and "home pCPU 1" in one[1], section(out, "VCPU0-1")[:400])
+    vcpus0 = section(out, "VCPUS0")
+    c.check("2 VMs: hv-vcpus without vm= is VM 0's (3 vCPUs, homes pCPUs 0 1 2)",
+            vcpus0.lstrip().startswith("VM 0 of 2: 3 vCPUs") and
+            [re.search(r"home pCPU (\d)", b).group(1) for b in vcpu_blocks(vcpus0).values()] == ["0", "1", "2"],
+            vcpus0[:600])
+    vgic = section(out, "VGIC1")
+    enabled = [expand(m) for m in re.findall(r"^  vCPU\d: enabled ([-\d ]+);", vgic, re.M)]
+    c.check("2 VMs: hv-vgic vm=1: VM 1's distributor, 1 vCPU, its timer PPI 27 enabled",
+            vgic.lstrip().startswith("VM 1 of 2\n") and re.search(r", 1 vCPUs$", vgic, re.M) is not None
+            and len(enabled) == 1 and 27 in enabled[0], vgic[:900])
+    novm = section(out, "NOVM")
+    c.check("2 VMs: hv-vcpus vm=2 says there is no VM 2 in one line",
+            novm.strip() == "error: hv-vcpus: no VM 2 (there are 2: hv-vms lists them)", novm[:300])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mode", choices=["multi", "single"], required=True)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--errors", action="store_true", help="also check the error messages (no boot)")
     ap.add_argument("--interactive", action="store_true", help="also drive an interactive session")
+    ap.add_argument("--vms", action="store_true", help="also a session with two VMs (VMS=2, hv-* vm=1)")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     logdir = os.path.join(build, "test-logs", "gdb-" + a.mode)
@@ -370,6 +466,8 @@ def main():
     batch_session(c, build, a.mode, logdir)
     if a.interactive:
         interactive(c, build, os.path.join(build, "test-logs", "gdb-interactive"))
+    if a.vms:
+        vms_session(c, build, os.path.join(build, "test-logs", "gdb-vms"))
     return 1 if c.failed else 0
 
 

@@ -1,7 +1,10 @@
-"""The hypervisor's scheduling state as the helpers see it: g_vms[0] (other
-VMs' vCPUs are named, not modelled: hv-vms lists them), g_pcpus
-and the relations between them (which vCPU a pCPU has loaded, which run
-queue a vCPU is on). Read inside target.physical_memory()."""
+"""The hypervisor's scheduling state as the helpers see it: one VM,
+g_vms[m] (VM 0 unless a helper was given vm=M; the other VMs' vCPUs are
+named, not modelled: hv-vms lists them), g_pcpus and the relations between
+them (which vCPU a pCPU has loaded, which run queue a vCPU is on). Read
+inside target.physical_memory()."""
+import gdb
+
 from .structs import ShapeError, boolean, elements, enum_names, enum_value, field, path, u, value
 
 RUN_STATES = ("Off", "Runnable", "Blocked")          # RunState, vcpu.h
@@ -10,12 +13,27 @@ MODES = ("Multi", "Single")                          # Mode, core/options.h
 
 
 class OtherVcpu(str):
-    """A vCPU of VM 1, 2, ...: "m:n" (VM m, vCPU n). The helpers' integers are VM 0's vCPUs."""
+    """A vCPU of another VM than the one modelled: "m:n" (VM m, vCPU n). The
+    helpers' integers are the modelled VM's vCPUs (VM 0's by default)."""
+
+
+def vm_count():
+    return u(value("g_nvms"))
+
+
+def check_vm(m, command):
+    """Stops `command` with one line unless VM m exists."""
+    nvms = vm_count()
+    if not 0 <= m < nvms:
+        raise gdb.GdbError("%s: no VM %d (there %s %d: hv-vms lists them)"
+                           % (command, m, "is" if nvms == 1 else "are", nvms))
 
 
 class Hyp:
-    def __init__(self):
-        self.vm = value("g_vms[0]")
+    def __init__(self, vm=0):
+        self.index = vm
+        self.name = "g_vms[%d]" % vm
+        self.vm = value(self.name)
         self.mode = enum_value(path(value("g_options"), "mode"), "Mode", MODES)
         self.nvcpus = u(field(self.vm, "nvcpus"))
         vcpus = field(self.vm, "vcpus")
@@ -25,11 +43,13 @@ class Hyp:
         # The other VMs' vCPUs (make run VMS=2...): named "m:n" where a pCPU
         # has one loaded or queued.
         self._other_vms = []
-        nvms = u(value("g_nvms"))
-        for m in range(1, nvms):
-            vm = value("g_vms[%d]" % m)  # one at a time: the array is larger than gdb's max-value-size
-            arr = field(vm, "vcpus")
-            self._other_vms.append((m, u(arr.address), u(field(vm, "nvcpus"))))
+        nvms = vm_count()
+        for m in range(nvms):
+            if m == vm:
+                continue
+            other = value("g_vms[%d]" % m)  # one at a time: the array is larger than gdb's max-value-size
+            arr = field(other, "vcpus")
+            self._other_vms.append((m, u(arr.address), u(field(other, "nvcpus"))))
         self.nvms = nvms
         self.all_vcpus = self.nvcpus + sum(n for _, _, n in self._other_vms)
         self.pcpus = elements(value("g_pcpus"))
@@ -51,7 +71,7 @@ class Hyp:
             if 0 <= o < n * self._vcpu_size and o % self._vcpu_size == 0:
                 return OtherVcpu("%d:%d" % (m, o // self._vcpu_size))
         if off < 0 or off % self._vcpu_size or off // self._vcpu_size >= len(self.vcpus):
-            raise ShapeError("Vcpu pointer %#x is not inside g_vms[0].vcpus[0..%d]" % (a, len(self.vcpus) - 1))
+            raise ShapeError("Vcpu pointer %#x is not inside %s.vcpus[0..%d]" % (a, self.name, len(self.vcpus) - 1))
         return off // self._vcpu_size
 
     def runq(self, p):
@@ -86,7 +106,7 @@ class Hyp:
         names = enum_names("psci::Psci::VState", PSCI_STATES)
         s = u(field(pv, "state"))
         if s not in names:
-            raise ShapeError("g_vms[0].psci.vcpus_[%d].state is %d, not a psci::Psci::VState" % (v, s))
+            raise ShapeError("%s.psci.vcpus_[%d].state is %d, not a psci::Psci::VState" % (self.name, v, s))
         return names[s], u(field(pv, "entry")), u(field(pv, "context"))
 
     def mmio_ranges(self):

@@ -1,8 +1,8 @@
 """hv-vcpus: each vCPU's state, and where each value comes from."""
 import gdb
 
-from .args import optional_int
-from .model import Hyp
+from .args import optional_int, split_vm
+from .model import Hyp, check_vm
 from .structs import elements, field, path, u
 from .target import pcpu_threads, physical_memory, pstate_str
 from .vgic import check_lr_file, decode_lr, private_irqs, spis, vgic_state
@@ -106,7 +106,7 @@ def vcpu_block(hyp, v, threads, s):
 class HvVcpus(gdb.Command):
     """Each vCPU: scheduler and PSCI state, PC and PSTATE, list registers, pending and active virtual interrupts, exit counts.
 
-Usage: hv-vcpus [N]      (N: only vCPU N)
+Usage: hv-vcpus [N] [vm=M]     (N: only vCPU N; M: that VM's vCPUs, VM 0's without it)
 
 Every value says where it comes from. For a vCPU loaded on a pCPU that is
 running the guest, PC/PSTATE are live: the $pc/$cpsr of that pCPU's gdb
@@ -124,19 +124,25 @@ pending state is (see hv-vgic). Exit counts are Vcpu::stats."""
         super().__init__("hv-vcpus", gdb.COMMAND_USER)
 
     def invoke(self, arg, from_tty):
-        n = optional_int(arg, "hv-vcpus [N]")
+        usage = "hv-vcpus [N] [vm=M]"
+        vm, rest = split_vm(arg, usage)
+        n = optional_int(rest, usage)
         threads = {t.index: t for t in pcpu_threads()}
         with physical_memory():
-            hyp = Hyp()
+            check_vm(vm, "hv-vcpus")
+            hyp = Hyp(vm)
             if hyp.nvcpus == 0:
-                raise gdb.GdbError("hv-vcpus: no vCPUs yet (g_vms[0].nvcpus = 0): continue past setup_vm")
+                raise gdb.GdbError("hv-vcpus: no vCPUs yet (g_vms[%d].nvcpus = 0): continue past setup_vm" % vm)
             which = range(hyp.nvcpus)
             if n is not None:
                 if not 0 <= n < hyp.nvcpus:
-                    raise gdb.GdbError("hv-vcpus: no vCPU %d (there are %d)" % (n, hyp.nvcpus))
+                    raise gdb.GdbError("hv-vcpus: VM %d has no vCPU %d (it has %d)" % (vm, n, hyp.nvcpus))
                 which = [n]
-            s = vgic_state()
+            s = vgic_state(vm)
             lines = ["%d vCPUs, mode %s" % (hyp.nvcpus, hyp.mode_text())]
+            if hyp.nvms > 1:
+                # Other VMs' vCPUs appear as m:n where a pCPU has them.
+                lines[0] = "VM %d of %d: " % (vm, hyp.nvms) + lines[0]
             for v in which:
                 lines += vcpu_block(hyp, v, threads, s)
         gdb.write("\n".join(lines) + "\n")

@@ -2,6 +2,8 @@
 (vgic::LrFile), and hv-vgic: the distributor's view of every SPI."""
 import gdb
 
+from .args import split_vm
+from .model import check_vm, vm_count
 from .structs import ShapeError, boolean, elements, field, path, u, value
 from .target import physical_memory
 
@@ -25,8 +27,8 @@ def decode_lr(lr):
     return "%s %s" % (LR_STATES[state], text) if state else "free (was %s)" % text
 
 
-def vgic_state():
-    return path(value("g_vms[0]"), "vgic.s_")
+def vgic_state(vm=0):
+    return path(value("g_vms[%d]" % vm), "vgic.s_")
 
 
 class Irq:
@@ -107,9 +109,9 @@ def irouter_text(irq, nvcpus):
 class HvVgic(gdb.Command):
     """The virtual distributor: enable, pending, active, trigger, priority and routing per SPI.
 
-Usage: hv-vgic [all]
+Usage: hv-vgic [all] [vm=M]     (M: that VM's distributor, VM 0's without it)
 
-Reads g_vms[0].vgic.s_ (vgic::VgicState). Without `all`, only SPIs that are
+Reads g_vms[M].vgic.s_ (vgic::VgicState). Without `all`, only SPIs that are
 enabled, pending, active, resident in a list register or have their line
 high are listed. "pending" names where the pending state is (IrqState):
 latch = an edge or ISPENDR write not yet in an LR, line = a level device
@@ -122,19 +124,23 @@ the SGIs/PPIs (redistributor state)."""
         super().__init__("hv-vgic", gdb.COMMAND_USER)
 
     def invoke(self, arg, from_tty):
-        show_all = arg.strip() == "all"
-        if arg.strip() not in ("", "all"):
-            raise gdb.GdbError("usage: hv-vgic [all]")
+        usage = "hv-vgic [all] [vm=M]"
+        vm, rest = split_vm(arg, usage)
+        show_all = rest == "all"
+        if rest not in ("", "all"):
+            raise gdb.GdbError("usage: " + usage)
         with physical_memory():
-            s = vgic_state()
+            check_vm(vm, "hv-vgic")
+            s = vgic_state(vm)
             ctlr = u(field(s, "ctlr"))
             nvcpus = u(field(s, "nvcpus"))
             nr = u(field(s, "nr_spis"))
             if nvcpus == 0:
-                raise gdb.GdbError("hv-vgic: the vGIC is not set up yet (g_vms[0].vgic.s_.nvcpus = 0): "
+                raise gdb.GdbError("hv-vgic: the vGIC is not set up yet (g_vms[%d].vgic.s_.nvcpus = 0): " % vm +
                                    "continue past setup_vm")
             # VgicState::ctlr holds the group enables; ARE and DS always read as 1.
-            out = ["distributor: group enables %#x (EnableGrp0=%d EnableGrp1=%d), %d SPIs (INTID 32-%d), "
+            out = ["VM %d of %d" % (vm, vm_count())] if vm_count() > 1 else []
+            out += ["distributor: group enables %#x (EnableGrp0=%d EnableGrp1=%d), %d SPIs (INTID 32-%d), "
                    "%d vCPUs" % (ctlr, ctlr & 1, (ctlr >> 1) & 1, nr, 31 + nr, nvcpus),
                    "INTID enabled pending        active trigger prio group IROUTER      target LR"]
             all_spis = spis(s)
