@@ -2,7 +2,9 @@
 """System test: two VMs on one machine (make run VMS=2), driven through
 both consoles: VM 0 on QEMU's stdio, VM 1 on its console port
 (scripts/console.py). Each VM boots to its own shell with its own CPUs and
-memory, in the placement the mode's preset gives; VM 1 reboots alone
+memory, in the placement the mode's preset gives; VM 1's Linux gets bus
+errors, not data, from /dev/mem at VM 0's host RAM and past its own RAM;
+VM 1 reboots alone
 (SYSTEM_RESET) and powers off alone (SYSTEM_OFF) while VM 0 runs on; the
 machine powers off with the last VM, printing each VM's exit table.
 
@@ -14,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import (BAD, ROOT, Checks, boot_args, fresh_log, hyp_lines, hyp_search,  # noqa: E402
+from checks import (BAD, ROOT, Checks, boot_args, fresh_log, hyp_lines, hyp_re, hyp_search,  # noqa: E402
                     run_qemu_env)
 from qemu_console import ConsoleError, QemuConsole  # noqa: E402
 
@@ -39,6 +41,36 @@ def exit_row(output, vm, label):
         return []
     m = re.search(r"\]   %s +([\d .%%]+?)[ \r]*\n" % re.escape(label), output[head.end():])
     return m.group(1).split() if m else []
+
+
+def devmem_probes(t, con0, con1):
+    """VM 1's Linux reads and writes, through /dev/mem, IPAs past its own
+    RAM: the end of VM 0's host-physical RAM used as an IPA, and the
+    window VM 0's RAM would occupy if the two were laid out one after the
+    other. Each must come back as a bus error, never data, and VM 1's
+    shell must survive. (Its own RAM is what Debian's STRICT_DEVMEM kernel
+    refuses; these addresses are not RAM to VM 1, so the kernel lets the
+    access through to the hypervisor.)"""
+    ram = {}
+    for m in hyp_re(r"VM (\d): .*RAM IPA (0x[0-9a-f]+)-(0x[0-9a-f]+) \(\d+ MiB\) -> PA (0x[0-9a-f]+)").finditer(
+            con0.output):
+        ram[int(m.group(1))] = (int(m.group(2), 16), int(m.group(3), 16), int(m.group(4), 16))
+    if not t.check("the banner gives both VMs' RAM (IPA range and host PA)", sorted(ram) == [0, 1], str(ram)):
+        return
+    ipa0, end0, pa0 = ram[0]
+    ipa1, end1, _ = ram[1]
+    probes = [a for a in (pa0 + (end0 - ipa0) - (1 << 20), end1, end1 + (end0 - ipa0) - 8)
+              if not ipa1 <= a < end1]
+    bad = []
+    for a in probes:
+        for cmd in ("devmem %#x 64" % a, "devmem %#x 32 0x5a5a5a5a" % a):
+            rc, out = con1.run(cmd, timeout=60)
+            if rc == 0 or "Bus error" not in out or re.search(r"^0x[0-9A-Fa-f]+$", out, re.M):
+                bad.append("%s -> rc %d %r" % (cmd, rc, out.strip()[-120:]))
+    rc, out = con1.run("echo vm1-alive", timeout=60)
+    t.check("VM 1's /dev/mem loads and stores at %s (VM 0's host RAM as IPAs, the window past VM 1's RAM) "
+            "give bus errors, not data" % " ".join("%#x" % a for a in probes),
+            len(probes) == 3 and not bad and out.strip().endswith("vm1-alive"), "; ".join(bad[:3]) or repr(out))
 
 
 def main():
@@ -68,6 +100,7 @@ def main():
         con0.run("echo vm0-only > /tmp/mark", timeout=60)
         rc, out = con1.run("cat /tmp/mark 2>&1", timeout=60)
         t.check("VM 1 does not see VM 0's files", rc != 0 and "vm0-only" not in out, repr(out))
+        devmem_probes(t, con0, con1)
 
         # VM 1 reboots alone while VM 0 keeps answering.
         con1.send("reboot -f")
