@@ -15,9 +15,13 @@ appended to a log file as raw bytes.
 
 Matching works like pexpect: each expect() searches the text after the end
 of the previous match, and on success moves that position to the match end.
+Text the guest printed is found even where a hypervisor line cut it in two
+(the hypervisor marks the cut; see QemuConsole._HYP_RECORD); run() returns
+the guest's output without the hypervisor's lines.
 Text is decoded as UTF-8 with replacement; serial lines end in "\\r\\n".
 """
 
+import bisect
 import codecs
 import os
 import pty
@@ -151,6 +155,18 @@ class QemuConsole:
                 if best:
                     self._pos = best[1].end()
                     return best
+                # Guest text a hypervisor line cut in two (see
+                # _HYP_RECORD) is found in the guest's own view.
+                if "\x1e" in self._buf[self._pos:]:
+                    start = self._pos
+                    view, where = self._guest_view(self._buf[start:])
+                    for i, r in enumerate(regs):
+                        m = r.search(view)
+                        if m and (best is None or m.start() < best[1].start()):
+                            best = (i, m)
+                    if best:
+                        self._pos = start + where(best[1].end())
+                        return best
                 if self._eof:
                     raise ConsoleEOF("console closed while waiting for %r\n"
                                      "--- output tail ---\n%s" % (
@@ -189,12 +205,69 @@ class QemuConsole:
 
     _seq = 0
 
+    # A record of the hypervisor: from its mark (0x1E, which a guest cannot
+    # print) to the end of the line, or of the text so far. A log line that
+    # cuts a guest's line in two is preceded by an empty record at the cut
+    # (hyp/arch/aarch64/include/console.h), so dropping every record leaves
+    # the guest's output whole.
+    _HYP_RECORD = re.compile(r"\x1e[^\n]*(?:\n|\Z)")
+
+    @classmethod
+    def _guest_view(cls, text):
+        """(text without the hypervisor's records, a function that maps a
+        position in that text to the position in `text`)."""
+        parts, segs, last, n = [], [], 0, 0   # segs: (view start, text start)
+        for m in cls._HYP_RECORD.finditer(text):
+            if m.start() > last:
+                segs.append((n, last))
+                parts.append(text[last:m.start()])
+                n += m.start() - last
+            last = m.end()
+        segs.append((n, last))
+        parts.append(text[last:])
+        starts = [v for v, _ in segs]
+
+        def where(i):
+            # At a boundary, the end of the text before a record: a match
+            # that ends there must not skip the record for later expect()s.
+            v, t = segs[max(0, bisect.bisect_left(starts, i) - 1)]
+            return t + (i - v)
+        return "".join(parts), where
+
+    def _expect_guest(self, patterns, timeout):
+        """expect_any() on the guest's own output from the current position:
+        the hypervisor's records, even one that cut the guest's line, are
+        skipped. Returns (index, match in the guest view, the view's start
+        in the buffer, offsets)."""
+        regs = [re.compile(p) for p in patterns]
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                start = self._pos
+                view, where = self._guest_view(self._buf[start:])
+                best = None
+                for i, r in enumerate(regs):
+                    m = r.search(view)
+                    if m and (best is None or m.start() < best[1].start()):
+                        best = (i, m)
+                if best:
+                    self._pos = start + where(best[1].end())
+                    return best[0], best[1], start, where
+                if self._eof or time.monotonic() >= deadline:
+                    kind = ConsoleEOF if self._eof else ConsoleTimeout
+                    raise kind("%s waiting for %r\n--- output tail ---\n%s" % (
+                        "console closed" if self._eof else "timeout (%gs)" % timeout,
+                        [r.pattern for r in regs], _tail(self._buf[self._pos:])))
+                self._cond.wait(deadline - time.monotonic())
+
     def run(self, command, timeout=30, abort_on=None):
         """Run a shell command in the guest; return (exit_status, output).
 
-        Output is what the command printed, with "\\r" removed. The begin/end
+        Output is what the command printed, with "\\r" removed and without
+        the hypervisor's lines (console.output has everything). The begin/end
         markers are spelled with an empty "" inside in the typed line, so the
-        terminal's echo of that line can never match them.
+        terminal's echo of that line can never match them, and are found
+        even when a hypervisor line cuts them in two.
 
         abort_on: a pattern that ends the wait at once with a ConsoleError
         (e.g. a hypervisor panic, after which the command never ends)."""
@@ -202,15 +275,29 @@ class QemuConsole:
         tag = "QC%d" % QemuConsole._seq
         self.send('echo "@@%s""-B@@"; %s; echo "@@%s""-E=$?@@"'
                   % (tag, command, tag))
-        m0 = self.expect(r"@@%s-B@@\r*\n" % tag, timeout)
-        pats = [r"@@%s-E=(\d+)@@" % tag] + ([abort_on] if abort_on else [])
-        i, m1 = self.expect_any(pats, timeout)
-        if i:
-            raise ConsoleError("%r while running %r\n--- output tail ---\n%s" % (
-                m1.group(0), command, _tail(self.output[m0.end():])))
+        if abort_on:
+            # The abort pattern is about the hypervisor's lines: search the
+            # whole output for it, the markers in the guest's.
+            abort = re.compile(abort_on)
+            begin = self._pos
+        self._expect_guest([r"@@%s-B@@\r*\n" % tag], timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                _, m1, start, where = self._expect_guest([r"@@%s-E=(\d+)@@" % tag],
+                                                         min(1.0, max(0.0, deadline - time.monotonic()))
+                                                         if abort_on else timeout)
+                break
+            except ConsoleTimeout:
+                if not abort_on or time.monotonic() >= deadline:
+                    raise
+            hit = abort.search(self.output, begin)
+            if hit:
+                raise ConsoleError("%r while running %r\n--- output tail ---\n%s" % (
+                    hit.group(0), command, _tail(self.output[begin:])))
         with self._cond:
-            out = self._buf[m0.end():m1.start()]
-        return int(m1.group(1)), out.replace("\r", "")
+            view, _ = self._guest_view(self._buf[start:start + where(m1.start())])
+        return int(m1.group(1)), view.replace("\r", "")
 
     # -- process -------------------------------------------------------------
 

@@ -15,6 +15,10 @@ boots (multi mode, no disk):
     SYSTEM_OFF line, a panic header and a FATAL line, with and without an
     RS in front; none of them counts as the hypervisor's, and QEMU keeps
     running;
+  * a hypervisor line that comes while the guest is mid-line (the console
+    key Ctrl-] s during `printf 'cut-in-'; sleep 4; printf 'two\\n'`)
+    marks the cut with RS CR LF, and the guest's line without the
+    hypervisor's records is whole (what QemuConsole.run() reads);
   * `poweroff -f` ends `make run` with status 0 and the hypervisor's own
     SYSTEM_OFF line.
 
@@ -26,6 +30,7 @@ failure.
 import os
 import re
 import subprocess
+import threading
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -113,12 +118,33 @@ def spoofing(t, con):
             con.proc.poll() is None and out.strip() == "still-running", repr(out))
 
 
+def cut_line(t, con):
+    """A hypervisor line that comes while the guest is mid-line: the guest
+    prints half a line, the console key Ctrl-] s makes the hypervisor print
+    its exit table, the guest ends its line. The raw console shows the cut
+    (the mark, then CRLF, after the guest's half), and dropping the
+    hypervisor's records gives the guest's line back whole."""
+    timer = threading.Timer(1.5, lambda: con.send_raw(b"\x1ds"))
+    timer.start()
+    try:
+        rc, out = con.run("printf 'cut-in-'; sleep 4; printf 'two\\n'", timeout=60)
+    finally:
+        timer.cancel()
+    raw = con.output
+    t.check("a hypervisor line that cuts the guest's line marks the cut (RS CR LF after the guest's half)",
+            re.search("cut-in-" + RS + r"\r*\n" + RS, raw) is not None, repr(raw[raw.rfind("cut-in-"):][:120]))
+    t.check("... and the guest's line, the hypervisor's records dropped, is whole",
+            rc == 0 and out.strip() == "cut-in-two" and any(l.startswith("exit statistics") for l in hyp_lines(raw)),
+            repr(out))
+
+
 def booted(t, con, boot_timeout):
     con.expect(r"GUEST-BOOT-OK cpus=4", timeout=boot_timeout)
     con.expect(r"# ", timeout=30)
     rc, out = con.run("cat /proc/cmdline", timeout=60)
     t.check("make run APPEND=%s: the guest's /proc/cmdline is APPEND" % APPEND, out.strip() == APPEND, repr(out))
     spoofing(t, con)
+    cut_line(t, con)
     con.send("poweroff -f")
     code = con.wait_exit(timeout=120)
     t.check("poweroff -f: make run exits 0", code == 0, "exit status %s" % code)

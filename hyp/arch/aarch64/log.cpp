@@ -27,6 +27,11 @@ void ring_put(char c)
 void put_line(const char* text)
 {
     if (g_guest_mid_line) {
+        // The guest's line is cut here, and continues after this line. The
+        // mark before the break says so: a reader that drops every marked
+        // record (mark to LF) gets the guest's line back whole, and a
+        // guest's own line end (no mark) is never taken for ours.
+        uart_putc(kHypLineMark);
         uart_putc('\r');
         uart_putc('\n');
         g_guest_mid_line = false;

@@ -5,7 +5,10 @@
 // record separator (0x1E): terminals do not display it, and the guest can
 // never send it (console_guest_putc turns it into '?'). So a line is the
 // hypervisor's if and only if it starts with that byte, which is what
-// scripts and tests match on, never on text a guest could print.
+// scripts and tests match on, never on text a guest could print. A log line
+// that comes while the guest is mid-line first ends the guest's partial
+// line with the mark and CRLF, so the stream minus every marked record
+// (from the mark to the next LF) is exactly what the guest printed.
 #pragma once
 #include "types.h"
 
