@@ -53,6 +53,16 @@ def _tail(text, n=2000):
     return t if len(text) <= n else "..." + t
 
 
+def _earliest(regs, text, pos=0):
+    """(index, match) of the pattern that matches first in text from pos, or None."""
+    best = None
+    for i, r in enumerate(regs):
+        m = r.search(text, pos)
+        if m and (best is None or m.start() < best[1].start()):
+            best = (i, m)
+    return best
+
+
 class QemuConsole:
     def __init__(self, cmd, log_path=None, use_pty=True, echo=None,
                  env=None, cwd=None, eol="\r"):
@@ -147,11 +157,7 @@ class QemuConsole:
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
-                best = None
-                for i, r in enumerate(regs):
-                    m = r.search(self._buf, self._pos)
-                    if m and (best is None or m.start() < best[1].start()):
-                        best = (i, m)
+                best = _earliest(regs, self._buf, self._pos)
                 if best:
                     self._pos = best[1].end()
                     return best
@@ -160,10 +166,7 @@ class QemuConsole:
                 if "\x1e" in self._buf[self._pos:]:
                     start = self._pos
                     view, where = self._guest_view(self._buf[start:])
-                    for i, r in enumerate(regs):
-                        m = r.search(view)
-                        if m and (best is None or m.start() < best[1].start()):
-                            best = (i, m)
+                    best = _earliest(regs, view)
                     if best:
                         self._pos = start + where(best[1].end())
                         return best
@@ -245,11 +248,7 @@ class QemuConsole:
             while True:
                 start = self._pos
                 view, where = self._guest_view(self._buf[start:])
-                best = None
-                for i, r in enumerate(regs):
-                    m = r.search(view)
-                    if m and (best is None or m.start() < best[1].start()):
-                        best = (i, m)
+                best = _earliest(regs, view)
                 if best:
                     self._pos = start + where(best[1].end())
                     return best[0], best[1], start, where

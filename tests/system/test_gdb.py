@@ -141,6 +141,25 @@ def make_debug(build, *assignments):
     return ["make", "-C", ROOT, "--no-print-directory", "-s", "debug", "BUILD=" + build] + list(assignments)
 
 
+def debug_session(build, logdir, session, *assignments, timeout=900):
+    """Runs `make debug GDBCMDS=<session>` in batch mode with the given
+    variables on a free port; returns (gdb's output, exit status, port).
+    The output is kept in logdir/gdb-output.log."""
+    port = free_port()
+    script = os.path.join(logdir, "session.gdb")
+    with open(script, "w") as f:
+        f.write(session)
+    cmd = make_debug(build, *assignments, "GDBPORT=%d" % port, "GDBCMDS=" + script, "DEBUGDIR=" + logdir)
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+        out, rc = p.stdout, p.returncode
+    except subprocess.TimeoutExpired as e:
+        out, rc = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or ""), -1
+    with open(os.path.join(logdir, "gdb-output.log"), "w") as f:
+        f.write(out)
+    return out, rc, port
+
+
 def section(out, name):
     """Output between @@NAME@@ and the next @@ marker line."""
     m = re.search(r"^@@%s@@\n(.*?)(?=^@@)" % name, out, re.S | re.M)
@@ -169,19 +188,8 @@ def vcpu_blocks(text):
 
 
 def batch_session(c, build, mode, logdir):
-    port = free_port()
-    script = os.path.join(logdir, "session.gdb")
-    with open(script, "w") as f:
-        f.write(SESSION.format(timeout=300))
-    cmd = make_debug(build, "MODE=" + mode, "GDBPORT=%d" % port, "GDBCMDS=" + script, "DEBUGDIR=" + logdir,
-                     "APPEND=console=ttyAMA0 nokaslr")
-    try:
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
-        out, rc = p.stdout, p.returncode
-    except subprocess.TimeoutExpired as e:
-        out, rc = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or ""), -1
-    with open(os.path.join(logdir, "gdb-output.log"), "w") as f:
-        f.write(out)
+    out, rc, port = debug_session(build, logdir, SESSION.format(timeout=300), "MODE=" + mode,
+                                  "APPEND=console=ttyAMA0 nokaslr")
     tail = out[-1500:]
 
     c.check("make debug GDBCMDS= session completes", rc == 0 and "@@DONE@@" in out,
@@ -391,18 +399,7 @@ def vms_session(c, build, logdir):
     with open(conf, "w") as f:
         f.write("# tests/system/test_gdb.py --vms\n[vm0]\nvcpus = 3\npcpus = 0 1 2\nbootargs = console=ttyAMA0 nokaslr\n"
                 "[vm1]\nvcpus = 1\npcpus = 3\nbootargs = console=ttyAMA0 nokaslr\n")
-    port = free_port()
-    script = os.path.join(logdir, "session.gdb")
-    with open(script, "w") as f:
-        f.write(SESSION_VMS.format(timeout=300))
-    cmd = make_debug(build, "VMCONF=" + conf, "GDBPORT=%d" % port, "GDBCMDS=" + script, "DEBUGDIR=" + logdir)
-    try:
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
-        out, rc = p.stdout, p.returncode
-    except subprocess.TimeoutExpired as e:
-        out, rc = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or ""), -1
-    with open(os.path.join(logdir, "gdb-output.log"), "w") as f:
-        f.write(out)
+    out, rc, _ = debug_session(build, logdir, SESSION_VMS.format(timeout=300), "VMCONF=" + conf)
     c.check("2 VMs: make debug VMCONF= GDBCMDS= session completes", rc == 0 and "@@DONE@@" in out,
             "exit %d, output in %s/gdb-output.log:\n%s" % (rc, logdir, out[-1500:]))
     errors = [l for l in out.splitlines() if re.search(r"hyp-gdb:|Python Exception|Traceback|Error in sourced", l)]
