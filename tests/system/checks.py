@@ -48,6 +48,13 @@ BAD = re.compile(r"rcu_sched self-detected stall|rcu_preempt self-detected stall
                  r"|Kernel panic|Internal error: Oops|" + HYP_FAILURE.pattern, re.M)
 
 
+def vm_ram(output, vm):
+    """(IPA start, IPA end, host PA) of VM vm's RAM from the hypervisor's
+    banner line, or None."""
+    m = hyp_search(r"VM %d: .*RAM IPA 0x([0-9a-f]+)-0x([0-9a-f]+) \(\d+ MiB\) -> PA 0x([0-9a-f]+)" % vm, output)
+    return tuple(int(g, 16) for g in m.groups()) if m else None
+
+
 def host_steal_seconds():
     """Time the machine running these tests lost to its own hypervisor
     (the steal column of /proc/stat), in seconds per host CPU, or 0.0 where

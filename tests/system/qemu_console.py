@@ -151,37 +151,41 @@ class QemuConsole:
         """Seconds since the child was started."""
         return time.monotonic() - self.start_time
 
-    def expect_any(self, patterns, timeout=30):
-        """Wait for the earliest match of any pattern; return (index, match)."""
-        regs = [re.compile(p) if isinstance(p, str) else p for p in patterns]
+    def _wait(self, find, what, timeout):
+        """Calls find() under the lock each time output arrives until it
+        returns something, and returns that. Raises ConsoleEOF or
+        ConsoleTimeout, naming `what`, with the output tail."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
-                best = _earliest(regs, self._buf, self._pos)
-                if best:
-                    self._pos = best[1].end()
-                    return best
-                # Guest text a hypervisor line cut in two (see
-                # _HYP_RECORD) is found in the guest's own view.
-                if "\x1e" in self._buf[self._pos:]:
-                    start = self._pos
-                    view, where = self._guest_view(self._buf[start:])
-                    best = _earliest(regs, view)
-                    if best:
-                        self._pos = start + where(best[1].end())
-                        return best
+                found = find()
+                if found:
+                    return found
                 if self._eof:
                     raise ConsoleEOF("console closed while waiting for %r\n"
-                                     "--- output tail ---\n%s" % (
-                                         [r.pattern for r in regs],
-                                         _tail(self._buf[self._pos:])))
+                                     "--- output tail ---\n%s" % (what, _tail(self._buf[self._pos:])))
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise ConsoleTimeout("timeout (%gs) waiting for %r\n"
-                                         "--- output tail ---\n%s" % (
-                                             timeout, [r.pattern for r in regs],
-                                             _tail(self._buf[self._pos:])))
+                                         "--- output tail ---\n%s" % (timeout, what, _tail(self._buf[self._pos:])))
                 self._cond.wait(left)
+
+    def expect_any(self, patterns, timeout=30):
+        """Wait for the earliest match of any pattern; return (index, match)."""
+        regs = [re.compile(p) if isinstance(p, str) else p for p in patterns]
+
+        def find():
+            best = _earliest(regs, self._buf, self._pos)
+            if best:
+                self._pos = best[1].end()
+                return best
+            # Guest text a hypervisor line cut in two (see _HYP_RECORD) is
+            # found in the guest's own view.
+            if "\x1e" in self._buf[self._pos:]:
+                found = self._search_guest(regs)
+                return found and found[0]
+            return None
+        return self._wait(find, [r.pattern for r in regs], timeout)
 
     def expect(self, pattern, timeout=30):
         """Wait for `pattern` (str or compiled regex); return the match.
@@ -237,27 +241,19 @@ class QemuConsole:
             return t + (i - v)
         return "".join(parts), where
 
-    def _expect_guest(self, patterns, timeout):
-        """expect_any() on the guest's own output from the current position:
-        the hypervisor's records, even one that cut the guest's line, are
-        skipped. Returns (index, match in the guest view, the view's start
-        in the buffer, offsets)."""
-        regs = [re.compile(p) for p in patterns]
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                start = self._pos
-                view, where = self._guest_view(self._buf[start:])
-                best = _earliest(regs, view)
-                if best:
-                    self._pos = start + where(best[1].end())
-                    return best[0], best[1], start, where
-                if self._eof or time.monotonic() >= deadline:
-                    kind = ConsoleEOF if self._eof else ConsoleTimeout
-                    raise kind("%s waiting for %r\n--- output tail ---\n%s" % (
-                        "console closed" if self._eof else "timeout (%gs)" % timeout,
-                        [r.pattern for r in regs], _tail(self._buf[self._pos:])))
-                self._cond.wait(deadline - time.monotonic())
+    def _search_guest(self, regs):
+        """The earliest match of any of regs in the guest's own output from
+        the current position (the hypervisor's records left out, even one
+        that cut a guest line): ((index, match in the view), the view's start
+        in the buffer, its offset map), the position moved past the match;
+        or None. Called with the lock held."""
+        start = self._pos
+        view, where = self._guest_view(self._buf[start:])
+        best = _earliest(regs, view)
+        if not best:
+            return None
+        self._pos = start + where(best[1].end())
+        return best, start, where
 
     def run(self, command, timeout=30, abort_on=None):
         """Run a shell command in the guest; return (exit_status, output).
@@ -274,26 +270,20 @@ class QemuConsole:
         tag = "QC%d" % QemuConsole._seq
         self.send('echo "@@%s""-B@@"; %s; echo "@@%s""-E=$?@@"'
                   % (tag, command, tag))
-        if abort_on:
-            # The abort pattern is about the hypervisor's lines: search the
-            # whole output for it, the markers in the guest's.
-            abort = re.compile(abort_on)
-            begin = self._pos
-        self._expect_guest([r"@@%s-B@@\r*\n" % tag], timeout)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                _, m1, start, where = self._expect_guest([r"@@%s-E=(\d+)@@" % tag],
-                                                         min(1.0, max(0.0, deadline - time.monotonic()))
-                                                         if abort_on else timeout)
-                break
-            except ConsoleTimeout:
-                if not abort_on or time.monotonic() >= deadline:
-                    raise
-            hit = abort.search(self.output, begin)
-            if hit:
-                raise ConsoleError("%r while running %r\n--- output tail ---\n%s" % (
-                    hit.group(0), command, _tail(self.output[begin:])))
+        begin = self._pos
+        self._wait(lambda: self._search_guest([re.compile(r"@@%s-B@@\r*\n" % tag)]), tag + "-B", timeout)
+        end = re.compile(r"@@%s-E=(\d+)@@" % tag)
+        # The abort pattern is about the hypervisor's lines: it is searched
+        # in the whole output, the markers in the guest's.
+        abort = re.compile(abort_on) if abort_on else None
+
+        def find():
+            return self._search_guest([end]) or (abort and abort.search(self._buf, begin))
+        found = self._wait(find, [end.pattern] + ([abort.pattern] if abort else []), timeout)
+        if not isinstance(found, tuple):
+            raise ConsoleError("%r while running %r\n--- output tail ---\n%s" % (
+                found.group(0), command, _tail(self.output[begin:])))
+        (_, m1), start, where = found
         with self._cond:
             view, _ = self._guest_view(self._buf[start:start + where(m1.start())])
         return int(m1.group(1)), view.replace("\r", "")

@@ -419,7 +419,6 @@ def vms_session(c, build, logdir):
     kend = kernel_text_end(os.path.join(build, "guest", "Image"))
     vcpus1 = section(out, "VCPUS1")
     blocks = vcpu_blocks(vcpus1)
-    bad = []
     b = blocks.get(0, "")
     pc = re.search(r"^  PC (0x\w+)  PSTATE 0x\w+ EL[01]", b, re.M)
     # One vCPU whose home is pCPU 3: VM 0 has three, on pCPUs 0-2.
@@ -451,7 +450,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--errors", action="store_true", help="also check the error messages (no boot)")
     ap.add_argument("--interactive", action="store_true", help="also drive an interactive session")
-    ap.add_argument("--vms", action="store_true", help="also a session with two VMs (VMS=2, hv-* vm=1)")
+    ap.add_argument("--vms", action="store_true", help="also a session with two VMs (VMCONF=, hv-* vm=1)")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     logdir = os.path.join(build, "test-logs", "gdb-" + a.mode)

@@ -46,7 +46,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import BAD, ROOT, RS, Checks, fresh_log, host_steal_seconds, hyp_search, run_qemu_env, wait_for_shell  # noqa: E402
+from checks import (BAD, ROOT, Checks, fresh_log, host_steal_seconds, hyp_re, hyp_search, run_qemu_env,  # noqa: E402
+                    vm_ram, wait_for_shell)
 from qemu_console import ConsoleError, QemuConsole  # noqa: E402
 
 CONSOLE = os.path.join(ROOT, "scripts", "console.py")
@@ -55,6 +56,7 @@ MiB = 1 << 20
 VM0_MIB = 512
 VM1_MIB = 256
 LATENCY_LIMIT = 2.0
+VM1_RESET = hyp_re(r"VM 1 reset \(SYSTEM_RESET #(\d+)\)")
 DISK_DATA_MIB = 16
 M64 = (1 << 64) - 1
 
@@ -112,10 +114,10 @@ def start(args, name, vm1_mode, peer=False, **disks):
 
 def vm_pa(output, vm):
     """(host PA, size) of VM vm's RAM from the hypervisor's banner."""
-    m = hyp_search(r"VM %d: .*RAM IPA 0x([0-9a-f]+)-0x([0-9a-f]+) \(\d+ MiB\) -> PA 0x([0-9a-f]+)" % vm, output)
-    if not m:
+    ram = vm_ram(output, vm)
+    if not ram:
         return None
-    ipa_lo, ipa_hi, pa = (int(g, 16) for g in m.groups())
+    ipa_lo, ipa_hi, pa = ram
     return pa, ipa_hi - ipa_lo
 
 
@@ -257,17 +259,16 @@ def hostile_part(args, t):
         end = start_t + args.seconds
         cmds = vm0_commands()
         while time.monotonic() < end or (
-                len(re.findall(r"VM 1 reset \(SYSTEM_RESET #", con0.output)) < 3
+                len(VM1_RESET.findall(con0.output)) < 3
                 and time.monotonic() < start_t + 4 * args.seconds):
             cmd, ok = next(cmds)
             t0, s0 = time.monotonic(), host_steal_seconds()
             rc, out = con0.run(cmd, timeout=60, abort_on=r"\*\*\* HYPERVISOR PANIC")
             stolen = host_steal_seconds() - s0
             latencies.append((time.monotonic() - t0 - stolen, cmd, stolen))
-            # The hypervisor's lines about VM 1 (they start with RS) and
-            # kernel messages may come between the command's own lines.
-            out = "\n".join(l for l in out.splitlines()
-                            if not l.startswith(RS) and not re.match(r"\[\s*\d+\.\d+\]", l))
+            # Kernel messages may come between the command's own lines (run()
+            # already leaves out the hypervisor's lines about VM 1).
+            out = "\n".join(l for l in out.splitlines() if not re.match(r"\[\s*\d+\.\d+\]", l))
             if rc != 0 or not ok(out):
                 wrong.append("%s -> rc %d %r" % (cmd, rc, out.strip()[-100:]))
         worst = max(latencies)
@@ -285,7 +286,7 @@ def hostile_part(args, t):
                            % DISK_DATA_MIB, timeout=120)
         t.check("VM 0 reads its disk data back intact", md5 is not None and md5 in out, out[-200:])
 
-        resets = [int(x) for x in re.findall(r"VM 1 reset \(SYSTEM_RESET #(\d+)\)", con0.output)]
+        resets = [int(x) for x in VM1_RESET.findall(con0.output)]
         rounds = len(re.findall(r"HOSTILE writes gicd=", con1.output))
         print("# VM 1: %d resets, %d complete hostile rounds" % (max(resets or [0]), rounds), flush=True)
         t.check("VM 1 went through SYSTEM_RESET repeatedly (%d times)" % max(resets or [0]),

@@ -16,8 +16,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import (BAD, ROOT, Checks, boot_args, fresh_log, hyp_lines, hyp_re, hyp_search,  # noqa: E402
-                    run_qemu_env)
+from checks import (BAD, ROOT, Checks, boot_args, fresh_log, hyp_lines, hyp_search, run_qemu_env,  # noqa: E402
+                    vm_ram)
 from qemu_console import ConsoleError, QemuConsole  # noqa: E402
 
 CONSOLE = os.path.join(ROOT, "scripts", "console.py")
@@ -51,11 +51,8 @@ def devmem_probes(t, con0, con1):
     shell must survive. (Its own RAM is what Debian's STRICT_DEVMEM kernel
     refuses; these addresses are not RAM to VM 1, so the kernel lets the
     access through to the hypervisor.)"""
-    ram = {}
-    for m in hyp_re(r"VM (\d): .*RAM IPA (0x[0-9a-f]+)-(0x[0-9a-f]+) \(\d+ MiB\) -> PA (0x[0-9a-f]+)").finditer(
-            con0.output):
-        ram[int(m.group(1))] = (int(m.group(2), 16), int(m.group(3), 16), int(m.group(4), 16))
-    if not t.check("the banner gives both VMs' RAM (IPA range and host PA)", sorted(ram) == [0, 1], str(ram)):
+    ram = {vm: vm_ram(con0.output, vm) for vm in (0, 1)}
+    if not t.check("the banner gives both VMs' RAM (IPA range and host PA)", all(ram.values()), str(ram)):
         return
     ipa0, end0, pa0 = ram[0]
     ipa1, end1, _ = ram[1]

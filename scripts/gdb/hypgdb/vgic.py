@@ -139,7 +139,8 @@ the SGIs/PPIs (redistributor state)."""
                 raise gdb.GdbError("hv-vgic: the vGIC is not set up yet (g_vms[%d].vgic.s_.nvcpus = 0): " % vm +
                                    "continue past setup_vm")
             # VgicState::ctlr holds the group enables; ARE and DS always read as 1.
-            out = ["VM %d of %d" % (vm, vm_count())] if vm_count() > 1 else []
+            nvms = vm_count()
+            out = ["VM %d of %d" % (vm, nvms)] if nvms > 1 else []
             out += ["distributor: group enables %#x (EnableGrp0=%d EnableGrp1=%d), %d SPIs (INTID 32-%d), "
                    "%d vCPUs" % (ctlr, ctlr & 1, (ctlr >> 1) & 1, nr, 31 + nr, nvcpus),
                    "INTID enabled pending        active trigger prio group IROUTER      target LR"]
