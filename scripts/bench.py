@@ -174,7 +174,10 @@ def bench_key(d):
 # the guest cannot print), so guest output can never pass for the table.
 STATS_HEAD_RE = hyp_re(r"exit statistics (?:of VM (?P<vm>\d+) )?\((?P<mode>\w+) mode[^\n]*\n")
 STATS_END_RE = hyp_re(r"  kicks received[^\n]*\n")
-HYP_LINE_RE = hyp_re(r"(.*)$")
+# A hypervisor line with a message: not the empty record (RS, line end) that
+# marks where a hypervisor line cut a guest's line, which starts a line once
+# the "\r" the guest printed before it is gone.
+HYP_LINE_RE = hyp_re(r"(.+)$")
 ROW_RE = re.compile(r"^  (\S.*?)((?:\s+\d+(?:\.\d+)?%?)+)\s*$")
 SUBHEAD_RE = re.compile(r"^  (\S.*?)((?:\s+[vp]CPU\d+)+)\s*$")
 

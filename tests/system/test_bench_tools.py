@@ -155,6 +155,21 @@ def unit_checks():
           and "scheduled" not in t["gauges"])
     check("exit-table parser: rows, per-pCPU rows, gauges, ends at the disk line; guest lines and a forged row "
           "(no RS) are skipped", ok, t)
+    # The guest's prompt printed one byte at a time between the table's
+    # lines (from a bench log): each guest byte a table line cut is followed
+    # by an empty record (RS, line end), at a line start once "\r" is gone.
+    cut = ("@@QC9-E=0@@\x1e\r\r\n\x1e[p0] exit statistics (multi mode)\r\r\n\r\x1e\r\r\n"
+           "\x1e[p0]   exits by reason             vCPU0      vCPU1      vCPU2      vCPU3\r\r\n"
+           "\x1e[p0]   HVC/SMC (PSCI)               3009          0          0          0\r\r\n\r\n"
+           "\x1e[p0]   MMIO gicd                     144         10          8          1\r\r\ng\x1e\r\r\n"
+           "\x1e[p0]   per pCPU                    pCPU0      pCPU1      pCPU2      pCPU3\r\r\nu\x1e\r\r\n"
+           "\x1e[p0]   kicks received                249        318        298        222\r\r\n"
+           "\x1e[p0] VM 0 disk: 9 reads (8196 KiB)\r\r\n\x1e[p0]   total exits  9 9 9 9\r\r\n")
+    t2 = bench.parse_exit_table(cut)
+    check("exit-table parser: the empty records that mark guest bytes cut by the table do not end it",
+          t2 is not None and t2["rows"].get("HVC/SMC (PSCI)") == [3009, 0, 0, 0]
+          and t2["rows"].get("MMIO gicd") == [144, 10, 8, 1]
+          and t2["rows"].get("pCPU: kicks received") == [249, 318, 298, 222] and "total exits" not in t2["rows"], t2)
     counts = bench.exit_counts(t) if t else {}
     check("boot exit counts leave the gauges out", "total exits" in counts and "share of its pCPU" not in counts
           and "ran on pCPU" not in counts, counts)
