@@ -278,12 +278,13 @@ def batch_session(c, build, mode, logdir):
     live = re.search(r"^@@LIVE thread=(\d+) pc=(0x\w+)@@\n(.*?)^@@DONE", out, re.S | re.M)
     if c.check("a pCPU stepped through ERET into the guest", live, out[-800:]):
         thread, pc, text = int(live.group(1)), live.group(2), live.group(3)
-        row = re.search(r"^\s+(\d) +%d +0x\w+ EL1h .* in guest: vCPU (\d+), PC %s$" % (thread, pc), text, re.M)
+        # EL1 or EL0: the exit the ERET returns from may have come from a user program.
+        row = re.search(r"^\s+(\d) +%d +0x\w+ EL(?:1h|0t) .* in guest: vCPU (\d+), PC %s$" % (thread, pc), text, re.M)
         c.check("hv-pcpus shows that pCPU in the guest, with the vCPU and its PC", row, text[:900])
         if row:
             b = vcpu_blocks(text).get(int(row.group(2)), "")
             c.check("hv-vcpus shows that vCPU's PC live from the pCPU's registers",
-                    re.search(r"^  PC %#018x  PSTATE 0x\w+ EL1h .*\[live: \$pc/\$cpsr of thread %d, pCPU %s is in the "
+                    re.search(r"^  PC %#018x  PSTATE 0x\w+ EL(?:1h|0t) .*\[live: \$pc/\$cpsr of thread %d, pCPU %s is in the "
                               r"guest\]" % (int(pc, 16), thread, row.group(1)), b, re.M) is not None, b[:600])
 
     vms = section(out, "VMS")
