@@ -63,15 +63,22 @@ while $hv_until == 0
   # The guest's arguments, from the calling vCPU's saved frame.
   set $v = ((Pcpu *)$TPIDR_EL2)->vcpu
   printf "@@ARGS caller=%d target=%#lx entry=%#lx context=%#lx@@\n", $v->id, $v->regs.x[1], $v->regs.x[2], $v->regs.x[3]
-  # Finish with the breakpoint disabled: with it in place, gdb (13.1 with
-  # QEMU 7.2's stub, single mode) once reported the same hit again from the
-  # finish, the thread still at cpu_on's first line, as if its step over
-  # the breakpoint had not run. Finish again if a stop leaves it in cpu_on.
+  # Run this pCPU alone until Psci::handle, which cpu_on is inlined into,
+  # returns. gdb finishes an inlined frame by single-stepping, and with
+  # QEMU 7.2's stub (gdb 13.1, single mode) that has twice stopped without
+  # cpu_on having run (once at its breakpoint again, once at its call
+  # site). Finishing handle's real frame is a continue to its return
+  # address, with the breakpoint disabled so that nothing is stepped over;
+  # once more if a stop still leaves the thread inside.
   disable $cpu_on_bp
   set scheduler-locking on
-  finish
-  if $_caller_is("psci::Psci::cpu_on", 0)
+  set $tries = 0
+  while $tries < 2 && $_caller_matches("^psci::Psci::(cpu_on|handle)$", 0)
+    if $_caller_matches("^psci::Psci::cpu_on$", 0)
+      up
+    end
     finish
+    set $tries = $tries + 1
   end
   set scheduler-locking off
   enable $cpu_on_bp
