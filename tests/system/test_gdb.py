@@ -208,6 +208,13 @@ def guest_pc_sane(block, kend):
     return 0 < pc < USER_VA_END
 
 
+def vcpu_on_and_sane(block, home, kend):
+    """Whether an hv-vcpus block shows a powered-on vCPU with home pCPU
+    `home`, a sane PC (guest_pc_sane) and its exit counters."""
+    return (re.search(r"sched (Runnable|Blocked)  PSCI On  home pCPU %d\b" % home, block) is not None
+            and guest_pc_sane(block, kend) and "stats: exits=" in block)
+
+
 def expand(ranges):
     """"0-6 27" -> {0, ..., 6, 27}."""
     out = set()
@@ -278,8 +285,7 @@ def batch_session(c, build, mode, logdir):
     for v in range(4):
         b = blocks.get(v, "")
         home = v if mode == "multi" else 0
-        if not (re.search(r"sched (Runnable|Blocked)  PSCI On  home pCPU %d\b" % home, b)
-                and guest_pc_sane(b, kend) and "stats: exits=" in b):
+        if not vcpu_on_and_sane(b, home, kend):
             bad.append(b[:400] or "vCPU %d missing" % v)
     c.check("hv-vcpus after boot: 4 vCPUs on, PCs in the kernel's text (EL1) or a user program (EL0)",
             not bad and len(blocks) == 4,
@@ -461,8 +467,7 @@ def vms_session(c, build, logdir):
     c.check("2 VMs: hv-vcpus vm=1: VM 1's one vCPU, on, home pCPU 3, PC in the kernel's text (EL1) or a "
             "user program (EL0)",
             vcpus1.lstrip().startswith("VM 1 of 2: 1 vCPUs, mode multi") and list(blocks) == [0]
-            and re.search(r"sched (Runnable|Blocked)  PSCI On  home pCPU 3\b", b) is not None
-            and guest_pc_sane(b, kend) and "stats: exits=" in b, vcpus1[:600])
+            and vcpu_on_and_sane(b, 3, kend), vcpus1[:600])
     one = vcpu_blocks(section(out, "VCPU0-1"))
     c.check("2 VMs: hv-vcpus 1 (no vm=) shows VM 0's vCPU 1 alone, home pCPU 1",
             list(one) == [1] and "home pCPU 1" in one[1], section(out, "VCPU0-1")[:400])
